@@ -1,0 +1,33 @@
+# One command to run the app on corpus/, one to run the tests; each makes the
+# virtual environment it needs (.venv) on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test index lint clean
+
+$(BIN)/reportqa: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first and pinned: otherwise pip resolves a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/reportqa
+
+## run: set up, build the index of corpus/ if needed, and open the app on http://localhost:8501
+run: $(BIN)/reportqa
+	$(BIN)/reportqa index build
+	$(BIN)/reportqa serve
+
+## test: set up and run the whole test suite
+test: $(BIN)/reportqa
+	$(BIN)/python -m pytest -q
+
+index: $(BIN)/reportqa
+	$(BIN)/reportqa index build
+
+lint: $(BIN)/reportqa
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) index .pytest_cache

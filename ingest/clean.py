@@ -1,0 +1,235 @@
+"""Cleaning that real extracted reports need, page by page: character normalisation,
+pages the extractor repeated, running headers/footers and printed page numbers,
+printed page labels, and footnotes. Pure functions over lists of lines."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ingest.models import RawPage
+
+# Hyphen look-alikes become "-"; en/em dashes are kept (titles use them) but NFKC
+# would leave the non-breaking hyphen (U+2011) as U+2010, which search would miss.
+_CHAR_MAP = {
+    "\u2010": "-", "\u2011": "-", "\u00ad": "", "\u00a0": " ", "\u202f": " ",
+    "\u2009": " ", "\u200b": "", "\ufeff": "",
+}
+# Bidi controls (e.g. right-to-left override) can reorder what a reader sees; they
+# carry no meaning in these reports, so they are dropped.
+_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+
+
+def normalise_chars(text: str) -> str:
+    """NFKC (ligatures, full-width forms), hyphen look-alikes, odd spaces, bidi and
+    other control characters. Curly quotes are kept for display; search folds them."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_BIDI)
+    for a, b in _CHAR_MAP.items():
+        text = text.replace(a, b)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+@dataclass
+class Page:
+    """A cleaned page: its lines (page furniture removed), PDF index, printed label,
+    the running header text it carried, and footnotes found at its foot."""
+
+    index: int
+    lines: list[str]
+    label: str | None = None
+    header: str | None = None
+    footnotes: dict[str, str] = field(default_factory=dict)
+
+
+_PAGE_NO = re.compile(r"^(?:page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d+)?$", re.I)
+
+
+def _is_page_number(line: str) -> bool:
+    return bool(_PAGE_NO.match(line.strip()))
+
+
+def _squash(line: str) -> str:
+    return re.sub(r"\s+", " ", line).strip().lower()
+
+
+def drop_repeated_pages(pages: list[list[str]]) -> list[list[str]]:
+    """Remove text the extractor emitted twice: a page whose opening lines repeat the
+    whole of an earlier page loses that copy (what follows it is kept as the page)."""
+    out: list[list[str]] = []
+    for lines in pages:
+        content = [ln for ln in lines if ln.strip()]
+        for prev in out:
+            pc = [ln for ln in prev if ln.strip()]
+            if len(pc) >= 5 and len(content) >= len(pc) and [
+                _squash(x) for x in content[: len(pc)]
+            ] == [_squash(x) for x in pc]:
+                # Cut after the copied lines, keeping the remainder's blank structure.
+                seen = 0
+                for i, ln in enumerate(lines):
+                    if ln.strip():
+                        seen += 1
+                    if seen == len(pc):
+                        lines = lines[i + 1 :]
+                        break
+                content = [ln for ln in lines if ln.strip()]
+                break
+        if content:
+            out.append(lines)
+    return out
+
+
+def _edge_indices(lines: list[str], n: int = 3) -> tuple[list[int], list[int]]:
+    idx = [i for i, ln in enumerate(lines) if ln.strip()]
+    return idx[:n], idx[-n:]
+
+
+def strip_furniture(pages: list[list[str]]) -> list[tuple[list[str], str | None, str | None]]:
+    """Remove running headers/footers and printed page numbers from each page.
+
+    A page number is a bare number (or "Page N") among a page's first or last three
+    lines. A running header is a short line beside such a number, or a short line
+    that recurs at the top or bottom of at least three pages. Returns, per page, the
+    remaining lines, the printed number found (if any) and the header text."""
+    edge_counts: Counter[str] = Counter()
+    for lines in pages:
+        top, bottom = _edge_indices(lines, 2)
+        for i in set(top + bottom):
+            s = _squash(lines[i])
+            if not _is_page_number(s):
+                edge_counts[re.sub(r"\d+", "#", s)] += 1
+    recurring = {s for s, c in edge_counts.items() if c >= 3 and c >= len(pages) * 0.3}
+
+    result = []
+    for lines in pages:
+        lines = list(lines)
+        top, bottom = _edge_indices(lines, 3)
+        drop: set[int] = set()
+        number = None
+        header = None
+        for zone in (top, bottom):
+            for pos, i in enumerate(zone):
+                s = lines[i].strip()
+                if _is_page_number(s) and number is None:
+                    number = _PAGE_NO.match(s).group(1)
+                    drop.add(i)
+                    # The neighbouring short line in the same zone is the running header.
+                    for j in (zone[pos - 1] if pos > 0 else None,
+                              zone[pos + 1] if pos + 1 < len(zone) else None):
+                        if j is None or j in drop:
+                            continue
+                        t = lines[j].strip()
+                        if 0 < len(t) <= 120 and not t.endswith((".", ",", ";")) and (
+                            zone is top and j < i or zone is bottom and j > i
+                        ):
+                            drop.add(j)
+                            header = t
+                        break
+            for i in zone:
+                if re.sub(r"\d+", "#", _squash(lines[i])) in recurring and i not in drop:
+                    header = header or lines[i].strip()
+                    drop.add(i)
+                    t = re.sub(r"\D", "", lines[i])
+                    # "Report title 12" style footers carry the number in the line.
+                    if number is None and t and len(t) <= 4 and re.search(r"\d+\s*$", lines[i]):
+                        number = re.search(r"(\d+)\s*$", lines[i]).group(1)
+        result.append(([ln for i, ln in enumerate(lines) if i not in drop], number, header))
+    return result
+
+
+def assign_labels(found: list[str | None], given: list[str | None]) -> list[str | None]:
+    """Printed page label for every page. Labels the file declares (PDF /PageLabels)
+    win; otherwise printed numbers read from headers/footers are anchors, and pages
+    between anchors count on from the nearest anchor (pages before the first numbered
+    page are numbered backwards from it while that stays >= 1)."""
+    labels: list[str | None] = list(given)
+    if all(g is not None for g in given):
+        return labels
+    anchors = [(i, int(n)) for i, n in enumerate(found) if n is not None and n.isdigit()]
+    if not anchors:
+        return labels
+    for i in range(len(found)):
+        if labels[i] is not None:
+            continue
+        before = [(a, n) for a, n in anchors if a <= i]
+        a, n = before[-1] if before else anchors[0]
+        value = n + (i - a)
+        labels[i] = str(value) if value >= 1 else None
+    return labels
+
+
+_FOOTNOTE = re.compile(r"^(\d{1,2})\s+(\S.*)$")
+
+
+def _marker_re(n: str) -> re.Pattern:
+    # A footnote marker is the number glued to the end of a word or after closing
+    # punctuation ("kits1", "programme2", "examinations.3").
+    return re.compile(rf"(?<=[A-Za-z\)\]’”'\.,;:]){n}(?=[\s,.;:)]|$)")
+
+
+def extract_footnotes(lines: list[str], carried: set[str] | None = None
+                      ) -> tuple[list[str], dict[str, str]]:
+    """Find footnotes on a page: a paragraph starting "N text" whose number N is
+    glued to a word on the page as a marker. Returns the lines with footnote
+    paragraphs and markers removed, and {N: footnote text}."""
+    blocks: list[list[int]] = []
+    cur: list[int] = []
+    for i, ln in enumerate(lines):
+        if ln.strip():
+            cur.append(i)
+        elif cur:
+            blocks.append(cur)
+            cur = []
+    if cur:
+        blocks.append(cur)
+    notes: dict[str, str] = {}
+    drop: set[int] = set()
+    body = "\n".join(lines)
+    for blk in blocks:
+        m = _FOOTNOTE.match(lines[blk[0]].strip())
+        if not m:
+            continue
+        n = m.group(1)
+        # Numbers followed by more numbers are table rows or lists, not footnotes.
+        if re.match(r"^\d{1,2}\s+[\d.,%]+(\s|$)", lines[blk[0]].strip()):
+            continue
+        if not _marker_re(n).search(body) and n not in (carried or set()):
+            continue
+        text = " ".join([m.group(2).strip()] + [lines[j].strip() for j in blk[1:]])
+        notes[n] = re.sub(r"\s+", " ", text)
+        drop.update(blk)
+    kept = [ln for i, ln in enumerate(lines) if i not in drop]
+    for n in notes:
+        rx = _marker_re(n)
+        kept = [rx.sub("", ln) for ln in kept]
+    return kept, notes
+
+
+def clean_pages(raw: list[RawPage]) -> list[Page]:
+    """Apply all page-level cleaning to a reader's pages, in order."""
+    norm = [normalise_chars(p.text).split("\n") for p in raw]
+    given_by_key = {id(n): p for n, p in zip(norm, raw)}
+    kept = drop_repeated_pages(norm)
+    # drop_repeated_pages may return a shortened copy; map back by position.
+    sources: list[RawPage] = []
+    ri = 0
+    for lines in kept:
+        while ri < len(norm) and not (norm[ri] is lines or _tail_of(norm[ri], lines)):
+            ri += 1
+        sources.append(raw[min(ri, len(raw) - 1)])
+        ri += 1
+    del given_by_key
+    stripped = strip_furniture(kept)
+    labels = assign_labels([n for _, n, _ in stripped], [s.label for s in sources])
+    pages = []
+    for (lines, _, header), label, src in zip(stripped, labels, sources):
+        lines, notes = extract_footnotes(lines)
+        pages.append(Page(index=src.index, lines=lines, label=label, header=header,
+                          footnotes=notes))
+    return pages
+
+
+def _tail_of(full: list[str], part: list[str]) -> bool:
+    return len(part) <= len(full) and full[len(full) - len(part):] == part

@@ -1,0 +1,160 @@
+"""The one typed data model every stage uses: raw pages, reports and passages."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+#: Passage kinds, in the order the UI lists them.
+KINDS = ("paragraph", "table", "summary", "recommendation", "judgment", "note")
+
+#: The four graded judgments HMIC(FRS) uses, lower-case.
+GRADES = ("outstanding", "good", "requires improvement", "inadequate")
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """One page as a reader got it: PDF page index (0-based), printed label if the
+    file says (PDF /PageLabels), and the extracted text."""
+
+    index: int
+    text: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One inspection report and what we know about it as a whole."""
+
+    report_id: str
+    title: str
+    force: str
+    year: int | None
+    inspection_type: str
+    source_file: str
+    content_hash: str
+    pages: int
+    #: (question heading, grade) pairs, in report order.
+    judgments: tuple[tuple[str, str], ...] = ()
+    overall_judgment: str | None = None
+    #: "printed" when the report states the overall grade, "derived" when every
+    #: question has the same grade and the report prints no separate overall one.
+    overall_judgment_source: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able form."""
+        d = asdict(self)
+        d["judgments"] = [list(j) for j in self.judgments]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Report:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        d["judgments"] = tuple(tuple(j) for j in d.get("judgments", ()))
+        return cls(**d)
+
+
+def short_heading(heading: str) -> str:
+    """A citation-friendly form of a heading: inspection questions such as
+    "How effective is the force at tackling anti-social behaviour?" become
+    "Tackling anti-social behaviour"; other headings are kept as they are."""
+    import re
+
+    m = re.match(
+        r"(?i)^how (?:effective|well|efficient|legitimate)\s+is\s+the\s+"
+        r"(?:force|constabulary|service|police(?: force)?)\s+(?:at|in)\s+(.+?)\??$",
+        heading.strip(),
+    )
+    if not m:
+        return heading.strip()
+    rest = m.group(1).strip()
+    return rest[:1].upper() + rest[1:]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A citable unit of text. Immutable; carries everything a citation needs."""
+
+    passage_id: str
+    report_id: str
+    report_title: str
+    force: str
+    year: int | None
+    inspection_type: str
+    section: tuple[str, ...]
+    page_labels: tuple[str, ...]
+    pdf_pages: tuple[int, ...]
+    kind: str
+    text: str
+    source_file: str = ""
+    #: Position of the passage in its report (reading order).
+    order: int = 0
+
+    @property
+    def page(self) -> str:
+        """Printed page label(s) as a citation shows them: "9" or "12–13"."""
+        labels = [p for p in self.page_labels if p]
+        if not labels:
+            return ""
+        if len(labels) == 1 or labels[0] == labels[-1]:
+            return labels[0]
+        return f"{labels[0]}–{labels[-1]}"
+
+    @property
+    def citation(self) -> str:
+        """The one citation format used everywhere (UI, CLI, exports)."""
+        head = f"{self.force} — {self.report_title}" if self.force else self.report_title
+        parts = [head] + [short_heading(s) for s in self.section]
+        text = " › ".join(parts)
+        page = self.page
+        if page:
+            text += f", {'pp.' if '–' in page else 'p.'} {page}"
+        return text
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedding model sees: the section path gives a passage its topic,
+        which short paragraphs often leave implicit."""
+        heads = " > ".join(short_heading(s) for s in self.section)
+        return f"{heads}: {self.text}" if heads else self.text
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able form (lists for tuples)."""
+        d = asdict(self)
+        for k in ("section", "page_labels", "pdf_pages"):
+            d[k] = list(d[k])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Passage:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        for k in ("section", "page_labels", "pdf_pages"):
+            d[k] = tuple(d.get(k, ()))
+        return cls(**d)
+
+
+def passage_id(report_hash: str, section: tuple[str, ...], text: str) -> str:
+    """Stable id: the same report content, section and text give the same id, so a
+    rebuild does not change ids that exports and bookmarks refer to."""
+    h = hashlib.sha256()
+    for part in (report_hash, "\x1f".join(section), text):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()[:16]
+
+
+def text_hash(text: str) -> str:
+    """Hash of a passage's embedding text, the key of the vector cache."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass
+class IngestResult:
+    """What ingesting one file gave: its report and passages, or why it failed."""
+
+    path: str
+    report: Report | None = None
+    passages: list[Passage] = field(default_factory=list)
+    error: str | None = None

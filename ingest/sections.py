@@ -1,0 +1,405 @@
+"""Finding a report's structure from layout and language: headings and their levels,
+paragraphs (joined across line and page breaks), bullet lists, tables, graded
+judgments and the contents list. Works on cleaned pages (ingest/clean.py) and
+knows no particular report's headings: levels come from the report's own contents
+list when it has one, and from the form of the heading (inspection questions such
+as "How effective is the force at ...?" are chapters) when it has none."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ingest.clean import Page
+
+GRADE_WORDS = r"(?:Outstanding|Good|Requires improvement|Inadequate)"
+_GRADE_BLOCK = re.compile(rf"^(?:{GRADE_WORDS}\s*)+$")
+_GRADE_ITEM = re.compile(GRADE_WORDS)
+_BULLET = re.compile(r"^\s*(?:[•·▪●◦‣–\-\*]|\d{1,2}[.)])\s+")
+_QUESTION_HEADING = re.compile(
+    r"^(?:How|What|To what extent|Is|Are|Does|Do|Why|Where|Which|Who)\b.{8,160}\?$"
+)
+# Generic front and back matter of inspection reports: used only when a report has
+# no contents list to say which headings are chapters.
+_GENERIC_CHAPTERS = re.compile(
+    r"^(?:introduction|methodology|overview|foreword|executive summary|summary of findings|"
+    r"conclusions?|contents|glossary|annex\b.*|appendix\b.*|about (?:this|the) .*|"
+    r"what each judgment means|next steps|background|scope|terms of reference)$",
+    re.I,
+)
+_ROW = re.compile(
+    r"^(?P<label>[A-Za-z(][^\t]*?[A-Za-z)*†‡])\s*[*†‡]?\s+"
+    r"(?P<vals>(?:[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?\s+){1,8}[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?)\s*$"
+)
+_SENTENCE_END = re.compile(r"[.!?:;]['’”)\]]*$")
+
+
+@dataclass
+class Block:
+    """Consecutive non-blank lines of one page."""
+
+    lines: list[str]
+    page: int  # position in the page list
+    first_on_page: bool = False
+    last_on_page: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(ln.strip() for ln in self.lines)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class Element:
+    """One structural element in reading order."""
+
+    kind: str  # heading | paragraph | bullet | table | grades | grid | note
+    text: str
+    pages: list[int] = field(default_factory=list)
+    level: int = 0
+    grades: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+
+
+def _blocks(pages: list[Page]) -> list[Block]:
+    out: list[Block] = []
+    for pi, page in enumerate(pages):
+        cur: list[str] = []
+        start = len(out)
+        for ln in page.lines + [""]:
+            if ln.strip():
+                cur.append(ln.rstrip())
+            elif cur:
+                out.append(Block(cur, pi))
+                cur = []
+        if len(out) > start:
+            out[start].first_on_page = True
+            out[-1].last_on_page = True
+    return out
+
+
+def normalise_heading(text: str) -> str:
+    """Heading text on one line with single spaces."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
+    """The report's contents list: entries (dot leaders and page numbers removed)
+    and the positions of its blocks. Found as a block headed "Contents" or a block
+    whose lines are tab-indented."""
+    entries: list[str] = []
+    used: set[int] = set()
+    for bi, b in enumerate(blocks):
+        lines = [ln for ln in b.lines if ln.strip()]
+        tabbed = sum(1 for ln in lines if ln.startswith("\t"))
+        has_head = any(_key(ln) == "contents" for ln in lines)
+        if not (has_head or (len(lines) >= 3 and tabbed >= 0.8 * len(lines))):
+            continue
+        if has_head and len(lines) == 1:
+            # "Contents" alone: the entries are the following short blocks.
+            j = bi + 1
+            while j < len(blocks) and blocks[j].words <= 16 and not _SENTENCE_END.search(
+                blocks[j].text
+            ):
+                used.add(j)
+                entries.append(blocks[j].text)
+                j += 1
+            used.add(bi)
+            continue
+        used.add(bi)
+        after = False if has_head else True
+        for ln in lines:
+            t = re.sub(r"[\s.·…]+\d+\s*$", "", ln.strip())
+            if _key(t) == "contents":
+                after = True
+                continue
+            if after and t:
+                entries.append(normalise_heading(t))
+    return entries, used
+
+
+def _is_heading(b: Block, nxt: Block | None) -> bool:
+    t = b.text
+    if b.words == 0 or b.words > 18 or len(b.lines) > 3:
+        return False
+    if _BULLET.match(b.lines[0]) or _GRADE_BLOCK.match(t) or _ROW.match(t):
+        return False
+    if not (t[0].isupper() or t[0].isdigit()):
+        return False
+    if re.match(r"^\d+(\.\d+)*\s", t) is None and t[0].isdigit():
+        return False
+    if t.endswith("?"):
+        return bool(_QUESTION_HEADING.match(t))
+    if _SENTENCE_END.search(t) or t.endswith(","):
+        return False
+    # A heading reads like a title, not the start of a sentence that runs on.
+    if nxt is not None and nxt.lines and nxt.lines[0][:1].islower() and not nxt.first_on_page:
+        return False
+    if re.search(r"\b(?:https?://|www\.)", t):
+        return False
+    return True
+
+
+def _split_rows(b: Block) -> list[re.Match] | None:
+    rows = [_ROW.match(ln.strip()) for ln in b.lines]
+    return rows if rows and all(rows) else None
+
+
+def _dehyphenate(lines: list[str], vocab: Counter) -> str:
+    """Join a block's lines. A hyphen at a line end is kept when the report writes
+    the hyphenated compound elsewhere (or the first part is a prefix that takes a
+    hyphen), and removed when it writes the joined word elsewhere."""
+    out = ""
+    for ln in lines:
+        ln = ln.strip()
+        if not out:
+            out = ln
+            continue
+        m = re.search(r"(\w+)-$", out)
+        n = re.match(r"([a-z]\w*)", ln)
+        if m and n:
+            a, b = m.group(1), n.group(1)
+            if vocab[f"{a}-{b}".lower()] or a.lower() in _HYPHEN_PREFIXES:
+                out = out + ln
+            elif vocab[(a + b).lower()] or len(a) > 3:
+                out = out[:-1] + ln
+            else:
+                out = out + ln
+        else:
+            out = out + " " + ln
+    return re.sub(r"\s+", " ", out).strip()
+
+
+_HYPHEN_PREFIXES = {
+    "anti", "non", "so", "co", "re", "pre", "self", "well", "multi", "cross", "inter",
+    "semi", "sub", "post", "high", "low", "long", "short", "full", "part", "first",
+    "under", "over", "mid", "ex", "good", "poor", "front", "one", "two", "three", "all",
+    "half", "ill", "cyber", "counter", "child", "risk", "victim", "problem", "evidence",
+    "community", "partner", "force", "police", "crime", "near", "far", "better", "best",
+    "hate", "text", "e", "x", "t", "lower", "higher", "day", "age", "year", "time",
+}
+
+
+def _vocab(pages: list[Page]) -> Counter:
+    c: Counter = Counter()
+    for p in pages:
+        for ln in p.lines:
+            # Words inside lines only (not the broken ones at line ends).
+            for w in re.findall(r"\w+(?:-\w+)*", ln.strip()[:-1] if ln.strip().endswith("-")
+                                else ln):
+                c[w.lower()] += 1
+    return c
+
+
+def _table_element(headers: list[Block], rows: list[re.Match], notes: list[str],
+                   caption: str | None) -> str:
+    """A table as text whose rows read on their own, e.g.
+    "Crime excluding fraud — West Midlands Police 62.5, England and Wales 60.7
+    (per 1,000 population, 12 months to June 2014)"."""
+    ncols = len(rows[0].group("vals").split())
+    heads = [normalise_heading(h.text) for h in headers][-ncols:] if headers else []
+    period = None
+    unit = None
+    names = []
+    for h in heads:
+        pm = re.search(r"\b(\d+ months to (?:the end of )?\w+ \d{4}|(?:19|20)\d{2}(?:/\d{2,4})?)\b",
+                       h)
+        if pm and period is None:
+            period = pm.group(1)
+        if pm and pm.group(1) == period:
+            h = h.replace(pm.group(1), " ")
+        um = re.search(r"\((per [^)]*)\)", h)
+        if um:
+            unit = unit or um.group(1)
+            h = h.replace(um.group(0), " ")
+        h = re.sub(r"\s+", " ", h).strip(" ,;:")
+        h = re.sub(r"(?:\s+(?:total|overall))?\s+(?:rate|rates|figure|value|number)$", "", h,
+                   flags=re.I)
+        names.append(h)
+    if len(names) != ncols:
+        names = [f"column {i + 1}" for i in range(ncols)]
+    qual = ", ".join(x for x in (unit, period) if x)
+    lines = []
+    if caption:
+        lines.append(caption)
+    for r in rows:
+        vals = r.group("vals").split()
+        # A row's caveat marker (*) is kept: it points at the note below the rows.
+        label = r.group("label").strip() + ("*" if re.search(r"[*†‡]\s+[\d-]", r.group(0))
+                                             else "")
+        cells = ", ".join(f"{n} {v}" for n, v in zip(names, vals))
+        lines.append(f"{label} — {cells}" + (f" ({qual})" if qual else ""))
+    for n in notes:
+        lines.append("Note: " + re.sub(r"^[*†‡]\s*(?:Note that\s+)?", "", n))
+    return "\n".join(lines)
+
+
+def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
+    """Turn cleaned pages into structural elements in reading order, plus the
+    contents entries. Headings carry level 1 (chapter) or 2 (subsection)."""
+    blocks = _blocks(pages)
+    contents, used = find_contents(blocks)
+    blocks = [b for i, b in enumerate(blocks) if i not in used]
+    # Page-edge flags are about the content that remains.
+    for i, b in enumerate(blocks):
+        b.first_on_page = i == 0 or blocks[i - 1].page != b.page
+        b.last_on_page = i == len(blocks) - 1 or blocks[i + 1].page != b.page
+    toc = {_key(e) for e in contents}
+    vocab = _vocab(pages)
+
+    def level_of(text: str) -> int:
+        k = _key(text)
+        if toc:
+            if k in toc:
+                return 1
+            if _QUESTION_HEADING.match(text):
+                return 1
+            return 2
+        if _QUESTION_HEADING.match(text) or _GENERIC_CHAPTERS.match(text):
+            return 1
+        return 2
+
+    # 1. Classify blocks.
+    kinds: list[str] = []
+    for i, b in enumerate(blocks):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if _GRADE_BLOCK.match(b.text):
+            kinds.append("grades")
+        elif _split_rows(b):
+            kinds.append("row")
+        elif _is_heading(b, nxt):
+            kinds.append("heading")
+        elif _BULLET.match(b.lines[0]):
+            kinds.append("bullet")
+        else:
+            kinds.append("para")
+
+    # 2. A heading left alone at the foot of a page whose top is not a heading was
+    # drawn last by the PDF (chapter titles often are): it titles that page, so it
+    # moves to the page's start.
+    order = list(range(len(blocks)))
+    for i, b in enumerate(blocks):
+        if kinds[i] != "heading" or not b.last_on_page or b.first_on_page:
+            continue
+        first = next(j for j in range(i, -1, -1) if blocks[j].first_on_page)
+        if kinds[first] == "heading":
+            continue
+        order.remove(i)
+        order.insert(order.index(first), i)
+
+    elements: list[Element] = []
+    seq = [(blocks[i], kinds[i]) for i in order]
+    i = 0
+    while i < len(seq):
+        b, k = seq[i]
+        pg = [b.page]
+        if k == "row":
+            rows: list[re.Match] = []
+            j = i
+            while j < len(seq) and seq[j][1] == "row":
+                rows.extend(_split_rows(seq[j][0]))
+                pg.append(seq[j][0].page)
+                j += 1
+            if len(rows) >= 2:
+                # Column headers: the short title-like blocks just before the rows.
+                headers: list[Block] = []
+                while elements and elements[-1].kind in ("heading", "paragraph") and len(
+                    headers
+                ) < len(rows[0].group("vals").split()) and (
+                    elements[-1].kind == "heading" or not _SENTENCE_END.search(
+                        elements[-1].text)
+                ) and len(elements[-1].text.split()) <= 20:
+                    e = elements.pop()
+                    headers.insert(0, Block([e.text], e.pages[0] if e.pages else b.page))
+                caption = None
+                if elements and elements[-1].kind == "paragraph" and re.search(
+                    r"\btable\b", elements[-1].text, re.I
+                ):
+                    caption = elements.pop().text
+                notes = []
+                while j < len(seq) and seq[j][1] == "para" and re.match(
+                    r"^[*†‡]|^Note", seq[j][0].text
+                ):
+                    notes.append(seq[j][0].text)
+                    pg.append(seq[j][0].page)
+                    j += 1
+                elements.append(Element("table", _table_element(headers, rows, notes, caption),
+                                        sorted(set(pg))))
+                i = j
+                continue
+            k = "para"
+        if k == "grades":
+            elements.append(Element("grades", b.text, pg, grades=_GRADE_ITEM.findall(b.text)))
+        elif k == "heading":
+            text = normalise_heading(b.text)
+            elements.append(Element("heading", text, pg, level=level_of(text)))
+        else:
+            text = _dehyphenate(b.lines, vocab)
+            kind = "bullet" if k == "bullet" else "paragraph"
+            prev = elements[-1] if elements else None
+            # A paragraph broken by a page break (or a displaced heading) carries on
+            # when the previous one ends mid-sentence and this starts in lower case.
+            if (prev is not None and prev.kind in ("paragraph", "bullet")
+                    and not _SENTENCE_END.search(prev.text) and text[:1].islower()):
+                prev.text = _dehyphenate([prev.text, text], vocab)
+                prev.pages = sorted(set(prev.pages + pg))
+            else:
+                elements.append(Element(kind, text, pg))
+        i += 1
+
+    # 3. Several chapter questions in a row with no text between them are the
+    # column heads of a judgment grid (the summary page), not sections.
+    out: list[Element] = []
+    i = 0
+    while i < len(elements):
+        e = elements[i]
+        if e.kind == "heading" and _QUESTION_HEADING.match(e.text):
+            j = i
+            while j < len(elements) and elements[j].kind == "heading" and _QUESTION_HEADING.match(
+                elements[j].text
+            ):
+                j += 1
+            if j - i >= 2:
+                qs = [x.text for x in elements[i:j]]
+                grid = Element("grid", "", elements[i].pages, questions=qs)
+                if j < len(elements) and elements[j].kind == "grades":
+                    grid.grades = elements[j].grades
+                    grid.pages = sorted(set(grid.pages + elements[j].pages))
+                    j += 1
+                out.append(grid)
+                i = j
+                continue
+        out.append(e)
+        i += 1
+    # Footnotes become notes placed after the paragraph that cites them.
+    return out, contents
+
+
+def attach_footnotes(elements: list[Element], pages: list[Page]) -> list[Element]:
+    """Insert each page's footnotes as note elements after the first paragraph on
+    that page (the marker itself was removed during cleaning)."""
+    notes_by_page = {i: p.footnotes for i, p in enumerate(pages) if p.footnotes}
+    out: list[Element] = []
+    placed: set[int] = set()
+    for e in elements:
+        out.append(e)
+    for pi, notes in notes_by_page.items():
+        pos = next((k for k, e in enumerate(out) if pi in e.pages and e.kind in (
+            "paragraph", "bullet", "table")), None)
+        pos = len(out) - 1 if pos is None else pos
+        # Place after the last text element of that page so reading order is kept.
+        last = max((k for k, e in enumerate(out) if pi in e.pages and e.kind in (
+            "paragraph", "bullet", "table")), default=pos)
+        for n, text in sorted(notes.items()):
+            out.insert(last + 1, Element("note", f"Note {n}: {text}", [pi]))
+            last += 1
+        placed.add(pi)
+    return out

@@ -1,0 +1,1 @@
+"""User interfaces: the Streamlit app and the command line. Both thin."""
