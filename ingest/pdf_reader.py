@@ -1,0 +1,380 @@
+"""Read a PDF report into :class:`~ingest.models.RawPage` records with pypdf.
+
+Extraction mode, measured with pypdf 7.1.1 on the generated pages in
+``tests/pdf_factory.py`` (reportlab output, one ``drawString`` per line or cell):
+
+* ``plain`` (default) follows drawing order. Single-column prose comes out right, a
+  two-column page comes out column by column (right), and the running header and page
+  number come first (they are drawn first). But it gives no blank line between
+  paragraphs, and a table drawn cell by cell comes out one cell per line
+  ("Crime excluding fraud" / "55.1" / "60.7"); a table drawn in one text object comes
+  out "Crime excluding fraud 55.1 60.7", single-spaced, so cells cannot be told apart.
+* ``layout`` places text by position: blank lines between paragraphs, every table row on
+  one line with wide gaps between cells, header at the top and page number at the
+  bottom (after ~50 padding lines). But a two-column page is interleaved line by line
+  ("The force has a clear plan for      Some partners told us that they were not"),
+  which destroys both paragraphs. Speed is no reason to choose: about 1 ms a page each.
+
+Choice: plain mode for the text and its order, with positions from its ``visitor_text``
+callback to (1) put fragments that pypdf split onto separate lines but that share a
+baseline back on one line, cells joined by two spaces, and (2) insert a blank line where
+the gap to the next line is clearly more than that font size's usual line spacing, the
+font size changes, or the text jumps up (a new column or region). Layout mode is run
+only on pages whose plain text looks tabular, and only its table rows are used: a line
+of a text label then two or more numeric cells, which replaces the plain lines holding
+the same words. So reading order is plain's (safe for columns) and table rows are
+layout's (safe for numbers).
+
+Returned text: lines as the PDF breaks them (hyphenated words stay split, "investi-" /
+"gation"), a blank line between paragraphs, running headers, page numbers and footnotes
+left in as their own paragraphs, table rows as ``label  value  value``. No other
+cleaning (no NFKC): that is the next stage's job.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UnreadableReport
+from .models import RawPage
+
+log = logging.getLogger(__name__)
+
+#: A document whose every page has fewer non-blank characters than this has no text layer.
+MIN_TEXT_CHARS = 20
+
+_NUM = r"[-+(]?[£$€]?\d[\d,]*(?:\.\d+)?%?\)?\*?"
+_NUM_RE = re.compile(rf"{_NUM}$")
+#: A layout-mode table row: a label with a letter, then >= 2 numeric cells, wide gaps.
+_ROW_RE = re.compile(rf"^\s*(?P<label>\S.*?)(?P<cells>(?:\s{{2,}}{_NUM})+)\s*$")
+_TWO_NUMS_RE = re.compile(rf"(?:^|\s){_NUM}\s+{_NUM}$")
+
+FIX_REEXPORT = "download the report again or re-export it as PDF from the original"
+
+
+def _fail(path: Path, reason: str, fix: str) -> UnreadableReport:
+    return UnreadableReport(f"{path}: {reason} — {fix}", path=str(path), fix=fix)
+
+
+def _one_line(exc: BaseException, limit: int = 120) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_pdf(path: Path) -> list[RawPage]:
+    """Read every page of the PDF at ``path``: its 0-based index, its printed label when
+    the file has ``/PageLabels`` (else None) and its text (see the module docstring for
+    the format). Raises :class:`UnreadableReport`, with the file, the reason and the fix
+    in the message, for anything that cannot give text: not a PDF, empty, truncated or
+    damaged, encrypted with a password, or without a text layer (a scan). A single page
+    whose extraction fails gets empty text and a logged warning; the others are kept."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail(
+            path, f"cannot read the file ({exc.strerror or exc})", "check the path and permissions"
+        ) from exc
+    if not data:
+        raise _fail(path, "empty file (0 bytes)", "download or copy the report again")
+    if b"%PDF-" not in data[:1024]:
+        raise _fail(path, *_not_pdf_reason(data))
+    # An interrupted download loses the end of the file, and with it the end-of-file
+    # marker; pypdf may still open what is left, so remember it for the errors below.
+    truncated = b"%%EOF" not in data[-2048:]
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            from pypdf import PasswordType
+
+            if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+                raise _fail(
+                    path,
+                    "encrypted PDF (needs a password)",
+                    "remove the password or export an unprotected copy",
+                )
+        pages = list(reader.pages)
+    except UnreadableReport:
+        raise
+    except DependencyError as exc:
+        raise _fail(
+            path,
+            f"encrypted PDF that pypdf cannot decrypt without an extra package ({_one_line(exc)})",
+            "pip install cryptography, or export an unprotected copy",
+        ) from exc
+    except FileNotDecryptedError as exc:
+        raise _fail(
+            path,
+            "encrypted PDF (needs a password)",
+            "remove the password or export an unprotected copy",
+        ) from exc
+    except Exception as exc:  # pypdf raises many types for broken files
+        if truncated:
+            raise _fail(
+                path, "truncated PDF (the file ends early)", "download or copy the report again"
+            ) from exc
+        raise _fail(path, f"damaged PDF ({_one_line(exc)})", FIX_REEXPORT) from exc
+    if not pages:
+        raise _fail(path, "PDF has no pages", FIX_REEXPORT)
+
+    labels = _page_labels(reader, len(pages), path)
+    out: list[RawPage] = []
+    failed: list[int] = []
+    for index, page in enumerate(pages):
+        try:
+            text = _page_text(page)
+        except Exception as exc:  # one bad page must not lose the rest
+            log.warning("%s: page %d: text extraction failed (%s); using empty text",
+                        path, index + 1, _one_line(exc))
+            failed.append(index)
+            text = ""
+        out.append(RawPage(index=index, text=text, label=labels[index]))
+
+    if failed and (truncated or len(failed) == len(pages)):
+        reason = "truncated PDF (the file ends early)" if truncated else "damaged PDF"
+        raise _fail(
+            path,
+            f"{reason}: text extraction failed on {len(failed)} of {len(pages)} pages",
+            FIX_REEXPORT,
+        )
+    counts = [len("".join(p.text.split())) for p in out]
+    if all(n < MIN_TEXT_CHARS for n in counts):
+        raise _fail(
+            path,
+            "no text layer (scanned image?)",
+            "run OCR (e.g. ocrmypdf) and add the OCR'd copy",
+        )
+    empty = sum(n < MIN_TEXT_CHARS for n in counts)
+    if empty > len(out) // 2:
+        log.warning("%s: %d of %d pages have almost no text (scanned pages?)",
+                    path, empty, len(out))
+    return out
+
+
+def _not_pdf_reason(data: bytes) -> tuple[str, str]:
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return (
+            "not a PDF but an HTML page saved under a .pdf name",
+            "download the PDF itself (not the web page that links to it)",
+        )
+    if head.startswith(b"pk\x03\x04"):
+        return (
+            "not a PDF but a ZIP or Office document",
+            "export it as PDF, or save it as .txt or .md",
+        )
+    return (
+        "not a PDF (no %PDF- header)",
+        "check that this is the report PDF; download or export it again",
+    )
+
+
+def _page_labels(reader, n: int, path: Path) -> list[str | None]:
+    """Printed labels from the catalog's /PageLabels. pypdf makes up "1", "2", ... when
+    the entry is missing, and those would be wrong for every report with front matter,
+    so without the entry every label is None (a later stage reads the printed numbers)."""
+    try:
+        if "/PageLabels" not in reader.trailer["/Root"]:
+            return [None] * n
+        labels = list(reader.page_labels)
+    except Exception as exc:
+        log.warning("%s: unreadable /PageLabels (%s); ignoring them", path, _one_line(exc))
+        return [None] * n
+    if len(labels) != n:
+        return [None] * n
+    return [label or None for label in labels]
+
+
+# --- page text ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    text: str = ""
+    x: float | None = None
+    y: float | None = None
+    size: float = 0.0
+    #: Estimated x where the text ends (no glyph widths from the visitor: ~0.5 em a char).
+    end: float | None = None
+    frags: list[tuple[str, float, float, float]] = field(default_factory=list)
+
+    def add(self, text: str, x: float, y: float, size: float) -> None:
+        if text.strip():
+            if self.x is None:
+                self.x, self.y, self.size = x, y, size
+            self.end = x + 0.5 * size * len(text.rstrip())
+        self.text += text
+
+
+def _mult(m: list[float], n: list[float]) -> list[float]:
+    return [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+
+
+def _page_text(page) -> str:
+    frags: list[tuple[str, list[float], list[float], float]] = []
+
+    def visit(text, cm, tm, _font, size):
+        if text:
+            frags.append((text, list(cm), list(tm), float(size or 0)))
+
+    plain = page.extract_text(visitor_text=visit)
+    plain = plain.replace("\r\n", "\n").replace("\r", "\n")
+    if "".join(f[0] for f in frags).replace("\r\n", "\n").replace("\r", "\n") != plain:
+        # The positions do not describe this text; keep pypdf's text as it is.
+        lines = [line.strip() for line in plain.split("\n")]
+    else:
+        lines = _assemble(_positioned_lines(frags))
+    if _looks_tabular(lines):
+        try:
+            layout = page.extract_text(extraction_mode="layout")
+        except Exception as exc:
+            log.debug("layout extraction failed (%s); tables stay as plain text", exc)
+        else:
+            lines = _use_layout_rows(lines, layout)
+    return _join(lines)
+
+
+def _positioned_lines(frags) -> list[_Line]:
+    lines = [_Line()]
+    for text, cm, tm, size in frags:
+        m = _mult(tm, cm)
+        x, y = m[4], m[5]
+        eff = size * math.hypot(m[2], m[3]) or size
+        parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                lines.append(_Line())
+            lines[-1].add(part, x, y, eff)
+    return lines
+
+
+def _assemble(lines: list[_Line]) -> list[str]:
+    """Rejoin same-baseline lines and insert blank lines at paragraph gaps."""
+    merged: list[_Line] = []
+    for line in lines:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and line.x is not None
+            and prev.x is not None
+            and abs(prev.y - line.y) <= 0.25 * max(prev.size, line.size, 1.0)
+            and line.x > (prev.end or prev.x)
+        ):
+            gap = line.x - (prev.end or prev.x)
+            sep = "  " if gap > max(prev.size, line.size) else " "
+            prev.text = prev.text.rstrip() + sep + line.text.strip()
+            prev.end = line.end
+            continue
+        merged.append(line)
+
+    # Usual line spacing for each font size: the commonest downward step between two
+    # consecutive lines of that size.
+    steps: dict[int, Counter] = {}
+    for a, b in zip(merged, merged[1:]):
+        if a.y is None or b.y is None or round(a.size) != round(b.size):
+            continue
+        dy = a.y - b.y
+        if 0 < dy < 3 * b.size:
+            steps.setdefault(round(b.size), Counter())[round(dy * 2) / 2] += 1
+
+    def leading(line: _Line) -> float:
+        counts = steps.get(round(line.size))
+        if not counts:
+            return 1.25 * line.size
+        best = max(counts.values())
+        return min(dy for dy, c in counts.items() if c == best)
+
+    out: list[str] = []
+    prev: _Line | None = None
+    for line in merged:
+        text = line.text.strip()
+        if not text:
+            out.append("")
+            continue
+        if prev is not None and line.y is not None and prev.y is not None:
+            dy = prev.y - line.y
+            if (
+                dy <= 0.25 * line.size  # back up the page: a new column or region
+                or dy > 1.3 * max(leading(prev), leading(line)) + 0.5
+                or abs(prev.size - line.size) >= 1.5
+            ):
+                out.append("")
+        out.append(text)
+        prev = line
+    return out
+
+
+def _looks_tabular(lines: list[str]) -> bool:
+    hits = sum(1 for line in lines if _NUM_RE.match(line) or _TWO_NUMS_RE.search(line))
+    return hits >= 2
+
+
+def _row_cells(line: str) -> list[str] | None:
+    m = _ROW_RE.match(line)
+    if not m or not re.search(r"[^\W\d_]", m.group("label")):
+        return None
+    label = " ".join(m.group("label").split())
+    return [label, *m.group("cells").split()]
+
+
+def _use_layout_rows(lines: list[str], layout: str) -> list[str]:
+    """Replace the plain lines that hold a layout-mode table row (same words, in order)
+    by that row, cells joined by two spaces."""
+    lines = list(lines)
+    start = 0
+    for layout_line in layout.split("\n"):
+        cells = _row_cells(layout_line)
+        if not cells:
+            continue
+        want = " ".join(cells).split()
+        for lo in (start, 0):
+            hit = _find_window(lines, want, lo)
+            if hit:
+                i, j = hit
+                lines[i : j + 1] = ["  ".join(cells)]
+                start = i + 1
+                break
+    return lines
+
+
+def _find_window(lines: list[str], want: list[str], lo: int) -> tuple[int, int] | None:
+    for i in range(lo, len(lines)):
+        got: list[str] = []
+        for j in range(i, min(i + 2 * len(want), len(lines))):
+            if not lines[j].strip():
+                break
+            got += lines[j].split()
+            if got == want:
+                return i, j
+            if got != want[: len(got)]:
+                break
+    return None
+
+
+def _join(lines: list[str]) -> str:
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)

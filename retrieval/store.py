@@ -1,0 +1,166 @@
+"""Loading a built index, checked against its manifest. Never unpickles anything:
+FAISS's own format, SQLite, JSON and a .npy opened with allow_pickle=False."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from ingest.errors import IndexError_
+from ingest.index import SCHEMA_VERSION, current_build_dir
+from ingest.models import Passage, Report
+
+REBUILD = "run `reportqa index build --full`"
+
+
+@dataclass
+class IndexStatus:
+    """What `reportqa index status` and the UI sidebar show."""
+
+    index_dir: str
+    build_id: str
+    built_at: str
+    model: str
+    dimension: int
+    faiss: dict
+    reports: list[dict]
+    passages: int
+    failures: list[dict]
+    duplicates: list[dict]
+    seconds: float
+
+
+class Store:
+    """A loaded index build: manifest, SQLite passages (read-only), FAISS vectors and
+    sentence vectors. Safe to share between threads (one SQLite connection each)."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        build = current_build_dir(self.index_dir)
+        if build is None:
+            raise IndexError_(f"no index at {self.index_dir}", path=str(self.index_dir),
+                              fix="run `reportqa index build`")
+        self.build_dir = build
+        mpath = build / "manifest.json"
+        try:
+            self.manifest = json.loads(mpath.read_text())
+        except FileNotFoundError:
+            raise IndexError_(f"index at {self.index_dir} is incomplete: manifest.json missing",
+                              fix=REBUILD) from None
+        except (ValueError, OSError) as e:
+            raise IndexError_(f"index manifest {mpath} is damaged ({e.__class__.__name__})",
+                              fix=REBUILD) from None
+        if not isinstance(self.manifest, dict):
+            raise IndexError_(f"index manifest {mpath} is damaged", fix=REBUILD)
+        v = self.manifest.get("schema_version")
+        if v != SCHEMA_VERSION:
+            raise IndexError_(
+                f"index at {self.index_dir} has schema version {v}; this reportqa reads "
+                f"version {SCHEMA_VERSION}", fix=REBUILD)
+        for name, size in (self.manifest.get("files") or {}).items():
+            p = build / name
+            if not p.exists():
+                raise IndexError_(f"index file {p} is missing", fix=REBUILD)
+            if p.stat().st_size != size:
+                raise IndexError_(
+                    f"index file {p} is damaged (size {p.stat().st_size}, expected {size})",
+                    fix=REBUILD)
+        self._local = threading.local()
+        try:
+            import faiss
+
+            self.faiss = faiss.read_index(str(build / "vectors.faiss"))
+            if self.manifest.get("faiss", {}).get("type") == "hnsw":
+                self.faiss.hnsw.efSearch = int(self.manifest["faiss"].get("efSearch", 128))
+        except Exception as e:  # noqa: BLE001 — FAISS raises RuntimeError for bad files
+            raise IndexError_(f"index file {build / 'vectors.faiss'} is damaged "
+                              f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
+        try:
+            self.sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r",
+                                            allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise IndexError_(f"index file {build / 'sentences.npy'} is damaged ({e})",
+                              fix=REBUILD) from None
+        try:
+            n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise IndexError_(f"index file {build / 'passages.sqlite'} is damaged ({e})",
+                              fix=REBUILD) from None
+        if n != self.faiss.ntotal or n != self.manifest.get("counts", {}).get("passages"):
+            raise IndexError_(f"index at {self.index_dir} is inconsistent ({n} passages, "
+                              f"{self.faiss.ntotal} vectors)", fix=REBUILD)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's read-only connection."""
+        con = getattr(self._local, "db", None)
+        if con is None:
+            con = sqlite3.connect(f"file:{self.build_dir / 'passages.sqlite'}?mode=ro",
+                                  uri=True, check_same_thread=False)
+            self._local.db = con
+        return con
+
+    @property
+    def model(self) -> str:
+        """The model the vectors were made with."""
+        return self.manifest["model"]["name"]
+
+    @property
+    def build_id(self) -> str:
+        return self.manifest["build_id"]
+
+    def check_model(self, model: str) -> None:
+        """Refuse to query with a model other than the one that built the index."""
+        if model != self.model:
+            raise IndexError_(
+                f"index at {self.index_dir} was built with model '{self.model}', "
+                f"but '{model}' is configured",
+                fix=f"set REPORTQA_MODEL={self.model} or {REBUILD} --model {model}")
+
+    @cached_property
+    def reports(self) -> list[Report]:
+        """All indexed reports."""
+        return [Report.from_dict(json.loads(d)) for (d,) in
+                self.db.execute("SELECT data FROM reports ORDER BY report_id")]
+
+    def passages(self, rowids: list[int]) -> dict[int, Passage]:
+        """Passages by rowid."""
+        out: dict[int, Passage] = {}
+        ids = list(dict.fromkeys(int(r) for r in rowids))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = f"SELECT rowid, data FROM passages WHERE rowid IN ({','.join('?' * len(chunk))})"
+            for rid, d in self.db.execute(q, chunk):
+                out[rid] = Passage.from_dict(json.loads(d))
+        return out
+
+    def iter_passages(self, report_id: str | None = None):
+        """Every passage in reading order (optionally one report's)."""
+        q = "SELECT data FROM passages"
+        args: tuple = ()
+        if report_id:
+            q += " WHERE report_id=?"
+            args = (report_id,)
+        for (d,) in self.db.execute(q + " ORDER BY rowid", args):
+            yield Passage.from_dict(json.loads(d))
+
+    def status(self) -> IndexStatus:
+        """Summary for `index status` and the UI."""
+        counts: dict[str, int] = dict(self.db.execute(
+            "SELECT report_id, count(*) FROM passages GROUP BY report_id").fetchall())
+        reps = [{"report_id": r.report_id, "title": r.title, "force": r.force, "year": r.year,
+                 "pages": r.pages, "passages": counts.get(r.report_id, 0),
+                 "source_file": r.source_file, "overall_judgment": r.overall_judgment}
+                for r in self.reports]
+        m = self.manifest
+        return IndexStatus(
+            index_dir=str(self.index_dir), build_id=m["build_id"], built_at=m["built_at"],
+            model=m["model"]["name"], dimension=m["model"]["dimension"], faiss=m["faiss"],
+            reports=reps, passages=m["counts"]["passages"], failures=m.get("failures", []),
+            duplicates=m.get("duplicates", []), seconds=m.get("seconds", 0.0))
