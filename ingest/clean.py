@@ -19,7 +19,8 @@ _CHAR_MAP = {
 }
 # Bidi controls (e.g. right-to-left override) can reorder what a reader sees; they
 # carry no meaning in these reports, so they are dropped.
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+_BIDI = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
 
 
 def normalise_chars(text: str) -> str:
@@ -210,7 +211,6 @@ def extract_footnotes(lines: list[str], carried: set[str] | None = None
 def clean_pages(raw: list[RawPage]) -> list[Page]:
     """Apply all page-level cleaning to a reader's pages, in order."""
     norm = [normalise_chars(p.text).split("\n") for p in raw]
-    given_by_key = {id(n): p for n, p in zip(norm, raw)}
     kept = drop_repeated_pages(norm)
     # drop_repeated_pages may return a shortened copy; map back by position.
     sources: list[RawPage] = []
@@ -220,7 +220,6 @@ def clean_pages(raw: list[RawPage]) -> list[Page]:
             ri += 1
         sources.append(raw[min(ri, len(raw) - 1)])
         ri += 1
-    del given_by_key
     stripped = strip_furniture(kept)
     labels = assign_labels([n for _, n, _ in stripped], [s.label for s in sources])
     pages = []

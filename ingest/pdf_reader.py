@@ -38,7 +38,8 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from .errors import UnreadableReport
@@ -206,12 +207,19 @@ class _Line:
     size: float = 0.0
     #: Estimated x where the text ends (no glyph widths from the visitor: ~0.5 em a char).
     end: float | None = None
-    frags: list[tuple[str, float, float, float]] = field(default_factory=list)
+    #: False for rotated text, whose positions the line logic below does not understand.
+    upright: bool = True
+    _longest: int = 0
 
-    def add(self, text: str, x: float, y: float, size: float) -> None:
+    def add(self, text: str, x: float, y: float, size: float, upright: bool) -> None:
         if text.strip():
             if self.x is None:
-                self.x, self.y, self.size = x, y, size
+                self.x = x
+            # The line's baseline and size are those of its longest fragment, not of a
+            # smaller bullet glyph or a superscript that starts it.
+            if len(text.strip()) > self._longest:
+                self._longest = len(text.strip())
+                self.y, self.size, self.upright = y, size, upright
             self.end = x + 0.5 * size * len(text.rstrip())
         self.text += text
 
@@ -256,12 +264,16 @@ def _positioned_lines(frags) -> list[_Line]:
     for text, cm, tm, size in frags:
         m = _mult(tm, cm)
         x, y = m[4], m[5]
-        eff = size * math.hypot(m[2], m[3]) or size
+        # pypdf reports the Tf size; the matrices scale it (many PDFs use "1 Tf").
+        eff = size * math.hypot(m[2], m[3])
+        if not eff > 0:
+            eff = 10.0
+        upright = m[0] > 0 and abs(m[1]) <= 0.01 * m[0]
         parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         for i, part in enumerate(parts):
             if i:
                 lines.append(_Line())
-            lines[-1].add(part, x, y, eff)
+            lines[-1].add(part, x, y, eff, upright)
     return lines
 
 
@@ -274,11 +286,16 @@ def _assemble(lines: list[_Line]) -> list[str]:
             prev is not None
             and line.x is not None
             and prev.x is not None
+            and line.upright
+            and prev.upright
             and abs(prev.y - line.y) <= 0.25 * max(prev.size, line.size, 1.0)
             and line.x > (prev.end or prev.x)
         ):
             gap = line.x - (prev.end or prev.x)
-            sep = "  " if gap > max(prev.size, line.size) else " "
+            wide = gap > max(prev.size, line.size)
+            # A lone symbol before text is a bullet, not a table cell.
+            bullet = len(prev.text.strip()) == 1 and not prev.text.strip().isalnum()
+            sep = "  " if wide and not bullet else " "
             prev.text = prev.text.rstrip() + sep + line.text.strip()
             prev.end = line.end
             continue
@@ -287,8 +304,10 @@ def _assemble(lines: list[_Line]) -> list[str]:
     # Usual line spacing for each font size: the commonest downward step between two
     # consecutive lines of that size.
     steps: dict[int, Counter] = {}
-    for a, b in zip(merged, merged[1:]):
-        if a.y is None or b.y is None or round(a.size) != round(b.size):
+    for a, b in pairwise(merged):
+        if a.y is None or b.y is None or not (a.upright and b.upright):
+            continue
+        if round(a.size) != round(b.size):
             continue
         dy = a.y - b.y
         if 0 < dy < 3 * b.size:
@@ -308,7 +327,7 @@ def _assemble(lines: list[_Line]) -> list[str]:
         if not text:
             out.append("")
             continue
-        if prev is not None and line.y is not None and prev.y is not None:
+        if prev is not None and line.upright and prev.upright:
             dy = prev.y - line.y
             if (
                 dy <= 0.25 * line.size  # back up the page: a new column or region

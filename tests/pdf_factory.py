@@ -40,7 +40,9 @@ BOTTOM = 110.0
 
 FORCE = "Northshire Constabulary"
 TITLE = "Crime inspection 2015"
-HEADER = f"{TITLE} – {FORCE}"
+#: Real running headers use an en dash, which text cleaning has to cope with.
+DASH = "\u2013"
+HEADER = f"{TITLE} {DASH} {FORCE}"
 
 Q_REDUCING = "How effective is the force at reducing crime and preventing offending?"
 Q_INVESTIGATING = "How effective is the force at investigating offending?"
@@ -160,24 +162,42 @@ class _Writer:
         self.c.drawString(MARGIN, self.y, "•")
         self.lines(lines, x=MARGIN + 18, gap=6)
 
-    def table(self, header: list[tuple[str, str]], rows: list[tuple[str, ...]]) -> None:
-        # Cells are drawn row by row, one string each, as layout programs do; numbers are
-        # right-aligned in their columns. The column header takes two lines.
+    def table(self, header: list[tuple[str, str]], rows: list[tuple[str, ...]],
+              one_text_object: bool = False) -> None:
+        # The column header takes two lines. Cells are drawn row by row, numbers
+        # right-aligned in their columns: by default one string per cell, as most layout
+        # programs do; with ``one_text_object`` the whole table is one text object whose
+        # cells are placed by cursor moves along the baseline, as other generators do.
         col_x = [MARGIN, MARGIN + 190, MARGIN + 320]
         col_right = [MARGIN + 180, MARGIN + 300, TEXT_W + MARGIN]
         self.c.setFont(BOLD, 9)
         for line in (0, 1):
-            for x, cell in zip(col_x, header):
+            for x, cell in zip(col_x, header, strict=True):
                 if cell[line]:
                     self.c.drawString(x, self.y, cell[line])
             self.y -= 11
         self.y -= 6
-        self.c.setFont(BODY_FONT, 10)
-        for row in rows:
-            self.c.drawString(col_x[0], self.y, row[0])
-            for right, value in zip(col_right[1:], row[1:]):
-                self.c.drawRightString(right, self.y, value)
-            self.y -= 16
+        if one_text_object:
+            t = self.c.beginText(col_x[0], self.y)
+            t.setFont(BODY_FONT, 10)
+            for row in rows:
+                x = col_x[0]
+                t.textOut(row[0])
+                for right, value in zip(col_right[1:], row[1:], strict=True):
+                    start = right - stringWidth(value, BODY_FONT, 10)
+                    t.moveCursor(start - x, 0)
+                    t.textOut(value)
+                    x = start
+                t.moveCursor(col_x[0] - x, 16)
+                self.y -= 16
+            self.c.drawText(t)
+        else:
+            self.c.setFont(BODY_FONT, 10)
+            for row in rows:
+                self.c.drawString(col_x[0], self.y, row[0])
+                for right, value in zip(col_right[1:], row[1:], strict=True):
+                    self.c.drawRightString(right, self.y, value)
+                self.y -= 16
         self.y -= PARA_GAP
 
     def page_furniture(self, header: str, printed: str | None) -> None:
@@ -209,13 +229,16 @@ def _canvas(path: Path | io.BytesIO) -> Canvas:
     return c
 
 
-def make_report_pdf(path: Path, *, pages: int = 3, page_labels: bool = True) -> dict:
+def make_report_pdf(
+    path: Path, *, pages: int = 3, page_labels: bool = True, table_one_text_object: bool = False
+) -> dict:
     """Write a multi-page inspection report to ``path``.
 
     ``pages`` is the number of body pages (at least 3; extra ones hold filler findings).
     The PDF starts with an unnumbered cover and a contents page printed "ii"; body page 1
     is at PDF index 2. With ``page_labels`` the catalog gets ``/PageLabels`` (i, ii, 1,
-    2, ...); without, only the printed numbers in the footers say so.
+    2, ...); without, only the printed numbers in the footers say so. With
+    ``table_one_text_object`` the table is drawn as one text object (see ``_Writer.table``).
 
     Returns a dict: ``labels`` (what a reader should give as the label of each PDF index:
     the /PageLabels value, or None when the file has none), ``printed`` (the number
@@ -275,7 +298,7 @@ def make_report_pdf(path: Path, *, pages: int = 3, page_labels: bool = True) -> 
     w.para(P_SPLIT_B)
     split_b = _sentences(P_SPLIT_B)
     w.para(P_TABLE_INTRO)
-    w.table(TABLE_HEADER, TABLE_ROWS)
+    w.table(TABLE_HEADER, TABLE_ROWS, one_text_object=table_one_text_object)
     w.heading("Partnership working")
     w.para(P_FOOTNOTED)
     w.footnote(FOOTNOTE)
@@ -361,7 +384,7 @@ def make_two_column_pdf(path: Path) -> dict:
     path = Path(path)
     c = _canvas(path)
     w = _Writer(c)
-    w.page_furniture("Crime inspection 2015 – Westmoor Police", "7")
+    w.page_furniture(f"Crime inspection 2015 {DASH} Westmoor Police", "7")
     heading = "Neighbourhood policing"
     w.heading(heading, size=16)
     top = w.y
@@ -372,7 +395,7 @@ def make_two_column_pdf(path: Path) -> dict:
             w.lines(simpleSplit(para, BODY_FONT, BODY_SIZE, col_w), x=x)
     c.save()
     return {
-        "header": "Crime inspection 2015 – Westmoor Police",
+        "header": f"Crime inspection 2015 {DASH} Westmoor Police",
         "heading": heading,
         "left": TWO_COL_LEFT,
         "right": TWO_COL_RIGHT,
@@ -426,6 +449,25 @@ def make_truncated_pdf(path: Path) -> dict:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     return {"full_size": len(data)}
+
+
+def make_damaged_page_pdf(path: Path, bad_index: int = 3) -> dict:
+    """A report (no /PageLabels) whose page ``bad_index`` has a content stream that is
+    not valid ASCII85 data, so pypdf raises when extracting that page's text (it only
+    warns about bad Flate data); the other pages are fine."""
+    from pypdf.generic import NameObject, StreamObject
+
+    path = Path(path)
+    raw = io.BytesIO()
+    info = make_report_pdf(path, page_labels=False)
+    writer = PdfWriter(clone_from=PdfReader(path))
+    bad = StreamObject()
+    bad.set_data(b"this is {not} ascii85 data~>")
+    bad[NameObject("/Filter")] = NameObject("/ASCII85Decode")
+    writer.pages[bad_index][NameObject("/Contents")] = writer._add_object(bad)
+    writer.write(raw)
+    path.write_bytes(raw.getvalue())
+    return {**info, "bad_index": bad_index}
 
 
 def make_html_as_pdf(path: Path) -> dict:

@@ -1,0 +1,102 @@
+"""What retrieval returns: an Answer with ranked Hits, each a Passage with its score
+and highlight. The machine-readable form follows DESIGN.md ("Machine-readable
+answers")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.models import Passage
+
+NO_ANSWER = "No passage in the indexed reports answers this."
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search. Empty fields mean no restriction; section matches any part
+    of the section path, case-insensitively."""
+
+    report_ids: tuple[str, ...] = ()
+    forces: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    section: str | None = None
+    kinds: tuple[str, ...] = ()
+
+    def accepts(self, p: Passage) -> bool:
+        """Whether a passage passes the filters."""
+        if self.report_ids and p.report_id not in self.report_ids:
+            return False
+        if self.forces and not any(f.lower() in p.force.lower() for f in self.forces):
+            return False
+        if self.years and p.year not in self.years:
+            return False
+        if self.section:
+            s = self.section.lower()
+            if not any(s in part.lower() for part in p.section):
+                from ingest.models import short_heading
+
+                if not any(s in short_heading(part).lower() for part in p.section):
+                    return False
+        if self.kinds and p.kind not in self.kinds:
+            return False
+        return True
+
+    @property
+    def active(self) -> bool:
+        return bool(self.report_ids or self.forces or self.years or self.section or self.kinds)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One cited passage in an answer."""
+
+    passage: Passage
+    score: float
+    highlight: str
+    rank: int = 0
+    features: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        """DESIGN.md's passage object."""
+        p = self.passage
+        return {
+            "rank": self.rank, "score": round(float(self.score), 4),
+            "passage_id": p.passage_id, "citation": p.citation, "report": p.report_title,
+            "report_id": p.report_id, "force": p.force, "year": p.year,
+            "section": list(p.section), "page": p.page or None,
+            "pdf_page": p.pdf_pages[0] if p.pdf_pages else None, "kind": p.kind,
+            "text": p.text, "highlight": self.highlight, "source_file": p.source_file,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The passages that answer a question, or (abstained) the nearest ones."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    abstained: bool
+    confidence: float
+    id: str | None = None
+    #: The question as searched (with follow-up context added), when it differs.
+    searched_as: str | None = None
+    build_id: str = ""
+
+    @property
+    def summary_line(self) -> str:
+        """One line that opens the answer in the UI and CLI."""
+        if self.abstained:
+            return NO_ANSWER + " Nearest passages:" if self.hits else NO_ANSWER
+        reports = {h.passage.report_id for h in self.hits}
+        n = len(self.hits)
+        return (f"{n} passage{'s' if n != 1 else ''} from {len(reports)} "
+                f"report{'s' if len(reports) != 1 else ''}")
+
+    def to_dict(self) -> dict:
+        """DESIGN.md's machine-readable answer."""
+        d = {"id": self.id, "question": self.question, "abstained": self.abstained,
+             "confidence": round(float(self.confidence), 4),
+             "passages": [h.to_dict() for h in self.hits]}
+        if self.searched_as and self.searched_as != self.question:
+            d["searched_as"] = self.searched_as
+        return d
