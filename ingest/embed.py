@@ -74,9 +74,19 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         m = self._load()
+        import torch
+
         with self._lock:
-            v = m.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                         show_progress_bar=progress, convert_to_numpy=True)
+            # One short query runs faster on one thread than split over two (measured
+            # 20 ms vs 29 ms on 2 cores); batches use every core.
+            threads = torch.get_num_threads()
+            if len(texts) <= 2:
+                torch.set_num_threads(1)
+            try:
+                v = m.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                             show_progress_bar=progress, convert_to_numpy=True)
+            finally:
+                torch.set_num_threads(threads)
         return np.ascontiguousarray(v, dtype=np.float32)
 
 

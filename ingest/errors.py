@@ -14,10 +14,11 @@ class ReportQAError(Exception):
 
     def line(self) -> str:
         """One line for a terminal: what, where, and what to do."""
-        parts = [str(self)]
-        if self.path and self.path not in str(self):
+        msg = str(self)
+        parts = [msg]
+        if self.path and self.path not in msg and self.path.rsplit("/", 1)[-1] not in msg:
             parts.insert(0, f"{self.path}:")
-        if self.fix:
+        if self.fix and self.fix not in msg:
             parts.append(f"— {self.fix}")
         return " ".join(parts)
 

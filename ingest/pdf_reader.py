@@ -13,7 +13,8 @@ Extraction mode, measured with pypdf 7.1.1 on the generated pages in
   one line with wide gaps between cells, header at the top and page number at the
   bottom (after ~50 padding lines). But a two-column page is interleaved line by line
   ("The force has a clear plan for      Some partners told us that they were not"),
-  which destroys both paragraphs. Speed is no reason to choose: about 1 ms a page each.
+  which destroys both paragraphs. Speed decides nothing: both take about 1 ms a page
+  here and 18-23 ms a page on two real typeset PDFs (read_pdf as a whole: 23-27 ms).
 
 Choice: plain mode for the text and its order, with positions from its ``visitor_text``
 callback to (1) put fragments that pypdf split onto separate lines but that share a
@@ -60,7 +61,8 @@ FIX_REEXPORT = "download the report again or re-export it as PDF from the origin
 
 
 def _fail(path: Path, reason: str, fix: str) -> UnreadableReport:
-    return UnreadableReport(f"{path}: {reason} — {fix}", path=str(path), fix=fix)
+    # The message is the whole line (file, reason, fix), as ingest/pipeline.py shows it.
+    return UnreadableReport(f"{path.name}: {reason} — {fix}", path=str(path), fix=fix)
 
 
 def _one_line(exc: BaseException, limit: int = 120) -> str:
@@ -93,9 +95,11 @@ def read_pdf(path: Path) -> list[RawPage]:
     # marker; pypdf may still open what is left, so remember it for the errors below.
     truncated = b"%%EOF" not in data[-2048:]
 
+    encrypted = False
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
+        encrypted = reader.is_encrypted
+        if encrypted:
             from pypdf import PasswordType
 
             if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -120,6 +124,12 @@ def read_pdf(path: Path) -> list[RawPage]:
             "remove the password or export an unprotected copy",
         ) from exc
     except Exception as exc:  # pypdf raises many types for broken files
+        if encrypted:
+            raise _fail(
+                path,
+                f"encrypted PDF that pypdf cannot decrypt ({_one_line(exc)})",
+                "export an unprotected copy",
+            ) from exc
         if truncated:
             raise _fail(
                 path, "truncated PDF (the file ends early)", "download or copy the report again"
@@ -135,7 +145,7 @@ def read_pdf(path: Path) -> list[RawPage]:
         try:
             text = _page_text(page)
         except Exception as exc:  # one bad page must not lose the rest
-            log.warning("%s: page %d: text extraction failed (%s); using empty text",
+            log.warning("%s: PDF page %d: text extraction failed (%s); using empty text",
                         path, index + 1, _one_line(exc))
             failed.append(index)
             text = ""
@@ -205,8 +215,10 @@ class _Line:
     x: float | None = None
     y: float | None = None
     size: float = 0.0
-    #: Estimated x where the text ends (no glyph widths from the visitor: ~0.5 em a char).
-    end: float | None = None
+    #: Where the last fragment starts, and an estimate of where the text ends (the
+    #: visitor gives no glyph widths: about 0.5 em a character).
+    last_x: float = 0.0
+    end: float = 0.0
     #: False for rotated text, whose positions the line logic below does not understand.
     upright: bool = True
     _longest: int = 0
@@ -220,6 +232,7 @@ class _Line:
             if len(text.strip()) > self._longest:
                 self._longest = len(text.strip())
                 self.y, self.size, self.upright = y, size, upright
+            self.last_x = x
             self.end = x + 0.5 * size * len(text.rstrip())
         self.text += text
 
@@ -288,16 +301,15 @@ def _assemble(lines: list[_Line]) -> list[str]:
             and prev.x is not None
             and line.upright
             and prev.upright
-            and abs(prev.y - line.y) <= 0.25 * max(prev.size, line.size, 1.0)
-            and line.x > (prev.end or prev.x)
+            and abs(prev.y - line.y) <= 0.25 * max(prev.size, line.size)
+            and line.x > prev.last_x
         ):
-            gap = line.x - (prev.end or prev.x)
-            wide = gap > max(prev.size, line.size)
+            wide = line.x - prev.end > max(prev.size, line.size)
             # A lone symbol before text is a bullet, not a table cell.
             bullet = len(prev.text.strip()) == 1 and not prev.text.strip().isalnum()
             sep = "  " if wide and not bullet else " "
             prev.text = prev.text.rstrip() + sep + line.text.strip()
-            prev.end = line.end
+            prev.last_x, prev.end = line.last_x, line.end
             continue
         merged.append(line)
 
@@ -305,9 +317,8 @@ def _assemble(lines: list[_Line]) -> list[str]:
     # consecutive lines of that size.
     steps: dict[int, Counter] = {}
     for a, b in pairwise(merged):
-        if a.y is None or b.y is None or not (a.upright and b.upright):
-            continue
-        if round(a.size) != round(b.size):
+        same_size = round(a.size) == round(b.size)
+        if a.y is None or b.y is None or not (a.upright and b.upright and same_size):
             continue
         dy = a.y - b.y
         if 0 < dy < 3 * b.size:

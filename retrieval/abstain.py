@@ -15,18 +15,45 @@ import re
 from retrieval.text import has_figure, stem, tokens
 
 FEATURES = ("bias", "sentence", "dense", "coverage", "missing_name", "missing_year",
-            "missing_figure", "missing_rare")
+            "missing_figure", "missing_rare", "absent_terms", "figure_unfocused")
+
+_NUMBER = re.compile(
+    r"\b(?!(?:19|20)\d{2}\b)\d+(?:[.,]\d+)?\b|\b(?:one|two|three|four|five|six|seven|eight|"
+    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half|"
+    r"quarter|third)\b|%|percent", re.I)
 
 
 def _text_of(hits, n: int = 3) -> str:
     return " ".join(h.passage.text + " " + " ".join(h.passage.section) for h in hits[:n])
 
 
-def abstain_features(question, prof, hits, weights: dict[str, float], groups, store
-                     ) -> dict[str, float]:
+def _figure_focus(hits, weights: dict[str, float]) -> float:
+    """For a question that asks for a figure: the largest share of the question's
+    (IDF-weighted) terms found together with a number in one sentence or table row
+    of the best passages. A report that mentions the topic but gives no figure for
+    it scores low."""
+    total = sum(weights.values()) or 1.0
+    best = 0.0
+    from retrieval.text import split_units
+
+    for h in hits[:5]:
+        for unit in split_units(h.passage.text):
+            if not _NUMBER.search(unit):
+                continue
+            st = {stem(t) for t in tokens(unit)}
+            best = max(best, sum(w for k, w in weights.items() if k in st) / total)
+    return best
+
+
+def abstain_features(question, prof, hits, weights: dict[str, float], groups, store,
+                     absent=frozenset()) -> dict[str, float]:
     """Signals from the question and its best hits (see module docstring)."""
+    total_w = sum(weights.values()) or 1.0
+    absent_share = sum(w for k, w in weights.items() if k in absent) / total_w
     if not hits:
-        return {f: 0.0 for f in FEATURES} | {"bias": 1.0, "missing_rare": 1.0}
+        return {f: 0.0 for f in FEATURES} | {"bias": 1.0, "missing_rare": 1.0,
+                                             "absent_terms": absent_share,
+                                             "figure_unfocused": float(prof.wants_figure)}
     top = _text_of(hits)
     low = top.lower()
     top_stems = {stem(t) for t in tokens(top)}
@@ -66,6 +93,8 @@ def abstain_features(question, prof, hits, weights: dict[str, float], groups, st
         "missing_year": missing_year,
         "missing_figure": missing_figure,
         "missing_rare": missing_rare,
+        "absent_terms": absent_share,
+        "figure_unfocused": (1.0 - _figure_focus(hits, weights)) if prof.wants_figure else 0.0,
     }
 
 

@@ -81,6 +81,8 @@ class Answer:
     #: The question as searched (with follow-up context added), when it differs.
     searched_as: str | None = None
     build_id: str = ""
+    #: The abstention signals behind `confidence` (see retrieval/abstain.py).
+    signals: dict = field(default_factory=dict, compare=False)
 
     @property
     def summary_line(self) -> str:

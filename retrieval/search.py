@@ -31,6 +31,30 @@ from retrieval.text import (
     tokens,
 )
 
+DEFAULT_WEIGHTS = {
+    "sentence": 0.45, "sentence2": 0.0, "window": 0.0, "dense": 0.25, "bm25": 0.15, "kw_rr": 0.0,
+    "dense_rr": 0.0, "coverage": 0.20, "sent_cov": 0.0, "figure": 0.05, "kind_match": 0.08,
+    "summary": -0.04, "note": -0.06,
+}
+
+
+@dataclass
+class _Context:
+    searched: str
+    profile: object
+    weights: dict
+    groups: list
+    #: Stemmed question terms that no indexed passage contains (nor any equivalent).
+    absent: frozenset = frozenset()
+
+
+@dataclass
+class _Candidate:
+    rowid: int
+    passage: Passage
+    sentences: list
+    feats: dict
+
 
 @dataclass
 class SearchConfig:
@@ -38,16 +62,8 @@ class SearchConfig:
     README "How answers are ranked")."""
 
     candidates: int = 60
-    rrf_k: int = 60
-    w_sentence: float = 0.45
-    w_dense: float = 0.25
-    w_bm25: float = 0.15
-    w_coverage: float = 0.20
-    w_rrf: float = 4.0
-    figure_bonus: float = 0.05
-    kind_bonus: float = 0.08
-    summary_penalty: float = 0.04
-    note_penalty: float = 0.06
+    #: Linear weights over the candidate features computed in Searcher.candidates.
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     dup_threshold: float = 0.93
     #: Abstention model (logistic) parameters, loaded from data/abstain.json.
     abstain: dict = field(default_factory=dict)
@@ -157,22 +173,31 @@ class Searcher:
 
     # -- scoring ----------------------------------------------------------------
     def _sentence_scores(self, rowids: list[int], qvec: np.ndarray
-                         ) -> dict[int, list[tuple[float, str]]]:
+                         ) -> tuple[dict[int, list[tuple[float, str]]], dict[int, float]]:
+        """Per passage: (similarity, sentence) for each sentence, and the best
+        similarity of a two-sentence window (answers often span a sentence break)."""
         if not rowids:
-            return {}
+            return {}, {}
         q = ",".join(str(int(r)) for r in rowids)
         rows = self.store.db.execute(
             f"SELECT id, passage_rowid, text FROM sentences WHERE passage_rowid IN ({q}) "
             "ORDER BY id").fetchall()
         if not rows:
-            return {}
+            return {}, {}
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
         vecs = np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
         sims = vecs @ qvec
+        # cos(q, a+b) = (q·a + q·b) / |a+b|, with |a+b| = sqrt(2 + 2 a·b) for unit a, b.
+        pair = np.einsum("ij,ij->i", vecs[:-1], vecs[1:]) if len(vecs) > 1 else np.zeros(0)
         out: dict[int, list[tuple[float, str]]] = {}
-        for (_, pr, text), s in zip(rows, sims):
-            out.setdefault(pr, []).append((float(s), text))
-        return out
+        window: dict[int, float] = {}
+        for i, ((_, pr, text), sim) in enumerate(zip(rows, sims)):
+            out.setdefault(pr, []).append((float(sim), text))
+            w = float(sim)
+            if i + 1 < len(rows) and rows[i + 1][1] == pr:
+                w = max(w, float((sim + sims[i + 1]) / np.sqrt(max(2 + 2 * pair[i], 1e-6))))
+            window[pr] = max(window.get(pr, -1.0), w)
+        return out, window
 
     def _term_weights(self, question: str) -> dict[str, float]:
         """Topical terms of the question (stemmed) with IDF weights from the index."""
@@ -183,12 +208,24 @@ class Searcher:
             weights[st] = math.log(1 + self._idf_n / (1 + df))
         return weights
 
+    def _absent_terms(self, question: str, groups) -> frozenset:
+        out = set()
+        for t in content_terms(question):
+            if self._df(t) > 0:
+                continue
+            st = stem(t)
+            if any(any(stem(x) == st for term in g for x in tokens(term))
+                   and any(self._df(term) > 0 for term in g) for g in groups):
+                continue
+            out.add(st)
+        return frozenset(out)
+
     @lru_cache(maxsize=4096)  # noqa: B019 — one Searcher lives for the process
     def _df(self, term: str) -> int:
         try:
             row = self.store.db.execute(
                 "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                ['"' + term.replace('"', "") + '"']).fetchone()
+                ['"' + " ".join(re.findall(r"[a-z0-9]+", term.lower())) + '"']).fetchone()
             return int(row[0])
         except Exception:  # noqa: BLE001
             return 0
@@ -199,9 +236,7 @@ class Searcher:
         also counts as present when a glossary equivalent is."""
         if not weights:
             return 0.0
-        text = p.text + " " + " ".join(p.section)
-        pst = {stem(t) for t in tokens(text)}
-        low = text.lower()
+        pst, low = self._passage_terms(p)
         got = 0.0
         for st, w in weights.items():
             ok = st in pst
@@ -215,11 +250,15 @@ class Searcher:
                 got += w
         return got / sum(weights.values())
 
+    @lru_cache(maxsize=100_000)  # noqa: B019 — one Searcher lives for the process
+    def _passage_terms(self, p: Passage) -> tuple[frozenset[str], str]:
+        text = p.text + " " + " ".join(p.section)
+        return frozenset(stem(t) for t in tokens(text)), text.lower()
+
     # -- the answer ---------------------------------------------------------------
-    def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
-            history: list[str] | None = None, qid: str | None = None) -> Answer:
-        """Answer one question: ranked cited passages, or an abstention with the
-        nearest passages."""
+    def candidates(self, question: str, *, filters: Filters | None = None,
+                   history: list[str] | None = None):
+        """Candidate passages with their ranking features (before scoring)."""
         filters = filters or Filters()
         cfg = self.config
         searched = contextualise(question, history)
@@ -232,55 +271,80 @@ class Searcher:
         ds = dict(dense)
         ks = dict(kw)
         cand = list(dict.fromkeys([r for r, _ in dense] + [r for r, _ in kw]))
+        groups = [g for _, g in glossary().matches(searched)]
+        ctx = _Context(searched, profile(question), self._term_weights(searched), groups,
+                       self._absent_terms(searched, groups))
         if not cand:
-            return Answer(question, (), True, 0.0, qid, searched, self.store.build_id)
+            return ctx, []
         passages = self.store.passages(cand)
         # Dense scores for keyword-only candidates.
         missing = [r for r in cand if r not in ds]
         if missing:
             vecs = np.vstack([self.store.faiss.reconstruct(int(r) - 1) for r in missing])
-            for r, s in zip(missing, vecs @ qvec):
-                ds[r] = float(s)
-        sents = self._sentence_scores(cand, qvec)
-        prof = profile(question)
-        weights = self._term_weights(searched)
-        groups = [g for _, g in glossary().matches(searched)]
+            for r, sim in zip(missing, vecs @ qvec):
+                ds[r] = float(sim)
+        sents, windows = self._sentence_scores(cand, qvec)
         kmax = max(ks.values()) if ks else 1.0
-        scored = []
+        prof, weights = ctx.profile, ctx.weights
+        total_w = sum(weights.values()) or 1.0
+        out = []
         for r in cand:
             p = passages.get(r)
             if p is None:
                 continue
             ss = sents.get(r, [(ds[r], p.text)])
-            best_s = max(s for s, _ in ss)
-            rrf = 1 / (cfg.rrf_k + dr.get(r, cfg.candidates)) + 1 / (
-                cfg.rrf_k + kr.get(r, cfg.candidates))
-            cov = self._coverage(weights, groups, p)
-            bm = ks.get(r, 0.0) / kmax if kmax > 0 else 0.0
-            score = (cfg.w_sentence * best_s + cfg.w_dense * ds[r] + cfg.w_bm25 * bm
-                     + cfg.w_coverage * cov + cfg.w_rrf * rrf)
-            if prof.wants_figure and (p.kind == "table" or has_figure(p.text)):
-                score += cfg.figure_bonus
-            if prof.wants_recommendation and p.kind == "recommendation":
-                score += cfg.kind_bonus
-            if prof.wants_judgment and p.kind == "judgment":
-                score += cfg.kind_bonus
-            if p.kind == "summary" and not prof.wants_judgment:
-                score -= cfg.summary_penalty
-            if p.kind == "note":
-                score -= cfg.note_penalty
-            feats = {"sentence": best_s, "dense": ds[r], "bm25": bm, "coverage": cov,
-                     "rrf": rrf}
-            scored.append((score, r, p, ss, feats))
-        scored.sort(key=lambda x: -x[0])
+            sims = sorted((x for x, _ in ss), reverse=True)
+            # Question terms inside the single best-matching sentence: evidence is
+            # usually one sentence, so terms spread over a long passage count less.
+            sent_cov = 0.0
+            for _, text in ss:
+                st = {stem(t) for t in tokens(text)}
+                sent_cov = max(sent_cov, sum(w for k, w in weights.items() if k in st) / total_w)
+            feats = {
+                "sentence": sims[0],
+                "sentence2": sum(sims[:2]) / min(2, len(sims)),
+                "window": windows.get(r, sims[0]),
+                "dense": ds[r],
+                "bm25": ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
+                "kw_rr": 1 / (1 + kr[r]) if r in kr else 0.0,
+                "dense_rr": 1 / (1 + dr[r]) if r in dr else 0.0,
+                "coverage": self._coverage(weights, ctx.groups, p),
+                "sent_cov": sent_cov,
+                "figure": float(prof.wants_figure and (p.kind == "table" or has_figure(p.text))),
+                "kind_match": float((prof.wants_recommendation and p.kind == "recommendation")
+                                    or (prof.wants_judgment and p.kind == "judgment")),
+                "summary": float(p.kind == "summary" and not prof.wants_judgment),
+                "note": float(p.kind == "note"),
+            }
+            out.append(_Candidate(r, p, ss, feats))
+        return ctx, out
+
+    def score(self, feats: dict[str, float]) -> float:
+        """Linear ranking score of one candidate's features."""
+        w = self.config.weights
+        return sum(w.get(k, 0.0) * v for k, v in feats.items())
+
+    def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+            history: list[str] | None = None, qid: str | None = None) -> Answer:
+        """Answer one question: ranked cited passages, or an abstention with the
+        nearest passages."""
+        ctx, cands = self.candidates(question, filters=filters, history=history)
+        if not cands:
+            return Answer(question, (), True, 0.0, qid, ctx.searched, self.store.build_id)
+        scored = sorted(((self.score(c.feats), c.rowid, c.passage, c.sentences, c.feats)
+                         for c in cands), key=lambda x: -x[0])
         picked = self._diversify(scored, top_k, question)
         hits = []
-        for rank, (score, r, p, ss, feats) in enumerate(picked, 1):
+        for rank, (score, _r, p, ss, feats) in enumerate(picked, 1):
             hl = best_sentences(ss, question, k=2)
             hits.append(Hit(p, float(score), hl, rank, feats))
-        abstained, conf = self._abstain(question, prof, hits, weights, groups)
-        return Answer(question, tuple(hits), abstained, conf, qid, searched,
-                      self.store.build_id)
+        from retrieval.abstain import abstain_features, decide
+
+        signals = abstain_features(question, ctx.profile, hits, ctx.weights, ctx.groups,
+                                   self.store, ctx.absent)
+        abstained, conf = decide(signals, self.config.abstain)
+        return Answer(question, tuple(hits), abstained, conf, qid, ctx.searched,
+                      self.store.build_id, signals)
 
     def _diversify(self, scored, top_k: int, question: str):
         """Skip near-duplicates of passages already picked (summary bullets restate
@@ -308,24 +372,20 @@ class Searcher:
             picked = first + rest
         return picked[:top_k]
 
-    def _abstain(self, question, prof, hits, weights, groups) -> tuple[bool, float]:
-        """Whether no passage answers, and a confidence in [0, 1] that one does."""
-        from retrieval.abstain import abstain_features, decide
-
-        feats = abstain_features(question, prof, hits, weights, groups, self.store)
-        return decide(feats, self.config.abstain)
-
 
 def _phrase_in(phrase: str, low_text: str) -> bool:
     return re.search(r"\b" + re.escape(phrase.lower()) + r"\b", low_text) is not None
 
 
+@lru_cache(maxsize=100_000)
+def _grams(t: str) -> frozenset[tuple[str, ...]]:
+    w = tokens(t)
+    return frozenset(tuple(w[i:i + 3]) for i in range(max(0, len(w) - 2)))
+
+
 def _overlap(a: str, b: str) -> float:
     """Share of the shorter text's word trigrams that the other text also has."""
-    def grams(t: str) -> set[tuple[str, ...]]:
-        w = tokens(t)
-        return {tuple(w[i:i + 3]) for i in range(max(0, len(w) - 2))}
-    ga, gb = grams(a), grams(b)
+    ga, gb = _grams(a), _grams(b)
     if not ga or not gb:
         return 0.0
     return len(ga & gb) / min(len(ga), len(gb))

@@ -41,6 +41,7 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(t)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match plural/verb forms, no dictionary."""
     w = word.lower()
@@ -171,3 +172,12 @@ _HAS_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:percent|per cent|%)|\b\d+\.\d+\b|\
 def has_figure(text: str) -> bool:
     """Whether a passage states a rate, percentage or decimal figure."""
     return bool(_HAS_FIGURE.search(text))
+
+
+def split_units(text: str) -> list[str]:
+    """Sentences of a passage, table rows and list items kept whole (one per line)."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        parts = re.split(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])", line.strip())
+        out.extend(p for p in parts if p.strip())
+    return out
