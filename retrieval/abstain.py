@@ -12,16 +12,10 @@ from __future__ import annotations
 import math
 import re
 
-from retrieval.text import has_figure, stem, tokens
+from retrieval.text import has_figure, has_number, stem, tokens
 
 FEATURES = ("bias", "sentence", "dense", "coverage", "missing_name", "missing_year",
             "missing_figure", "missing_rare", "absent_terms", "figure_unfocused")
-
-_NUMBER = re.compile(
-    r"\b(?!(?:19|20)\d{2}\b)\d+(?:[.,]\d+)?\b|\b(?:one|two|three|four|five|six|seven|eight|"
-    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half|"
-    r"quarter|third)\b|%|percent", re.I)
-
 
 def _text_of(hits, n: int = 3) -> str:
     return " ".join(h.passage.text + " " + " ".join(h.passage.section) for h in hits[:n])
@@ -38,7 +32,7 @@ def _figure_focus(hits, weights: dict[str, float]) -> float:
 
     for h in hits[:5]:
         for unit in split_units(h.passage.text):
-            if not _NUMBER.search(unit):
+            if not has_number(unit):
                 continue
             st = {stem(t) for t in tokens(unit)}
             best = max(best, sum(w for k, w in weights.items() if k in st) / total)

@@ -219,24 +219,27 @@ def _quote(text: str) -> str:
     return "\n".join(out)
 
 
+def _inline(text: str) -> str:
+    """Escaped Markdown for one line (heading, bold citation, note)."""
+    return escape_markdown(" ".join(clean_text(text).split()))
+
+
 def _markdown(rows: list[dict]) -> bytes:
     md = ["# Briefing annex: passages from the inspection reports", "",
           escape_markdown(_header(rows)), ""]
     for qn, (question, abstained, group) in enumerate(_by_question(rows), 1):
-        md += [f"## {qn}. {escape_markdown(question, strict=True)}", ""]
+        md += [f"## {qn}. {_inline(question)}", ""]
         if abstained:
             md += ["*No passage in the indexed reports answers this; the nearest passages "
                    "follow.*", ""]
         for r in group:
-            md += [f"**{qn}.{r['rank']} {escape_markdown(r['citation'], strict=True)}**", "",
+            md += [f"**{qn}.{r['rank']} {_inline(r['citation'])}**", "",
                    _quote(r["text"]), ""]
             if r.get("highlight"):
-                md += ["Key sentence: " + escape_markdown(r["highlight"]).replace("\n", " "),
-                       ""]
+                md += ["Key sentence: " + _inline(r["highlight"]), ""]
             meta = [r.get("kind") or "", f"source {r.get('source_file') or '?'}",
                     f"passage {r.get('passage_id') or '?'}"]
-            md += ["*" + escape_markdown(" · ".join(m for m in meta if m), strict=True) + "*",
-                   ""]
+            md += ["*" + _inline(" · ".join(m for m in meta if m)) + "*", ""]
     return ("\n".join(md).rstrip() + "\n").encode("utf-8")
 
 

@@ -181,3 +181,14 @@ def split_units(text: str) -> list[str]:
         parts = re.split(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])", line.strip())
         out.extend(p for p in parts if p.strip())
     return out
+
+
+_NUMBER = re.compile(
+    r"\b(?!(?:19|20)\d{2}\b)\d+(?:[.,]\d+)?\b|\b(?:one|two|three|four|five|six|seven|eight|"
+    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half|"
+    r"quarter|third)\b|%|percent", re.I)
+
+
+def has_number(text: str) -> bool:
+    """Whether text states a quantity (a number that is not a year, or a number word)."""
+    return bool(_NUMBER.search(text))

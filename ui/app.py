@@ -269,9 +269,9 @@ def _sidebar_status(status: dict, settings) -> None:
         if status.get("failures"):
             st.warning(_md(f"{len(status['failures'])} file(s) failed in the last build; "
                            "run `reportqa index status` for details."))
-        if st.button("Update the index", key="rebuild",
-                     help="Index new or changed reports from the corpus folder."):
-            _build(settings, full=False)
+    if st.button("Update the index", key="rebuild",
+                 help="Index new or changed reports from the corpus folder."):
+        _build(settings, full=False)
 
 
 # -- index build ----------------------------------------------------------------------
@@ -403,10 +403,10 @@ def main() -> None:
                 st.text(question)
             with st.chat_message("assistant"):
                 turn = _ask(searcher, question, filters, top_k, warm)
-                if turn is not None:
-                    _render_answer(turn)
-            # The export panel above was drawn before this answer existed.
-            st.rerun()
+            if turn is not None:
+                # Draw the page again so the new answer sits in the conversation and
+                # the export panel (drawn above, before it existed) includes it.
+                st.rerun()
 
 
 if __name__ == "__main__":
