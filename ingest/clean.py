@@ -167,7 +167,9 @@ _FOOTNOTE = re.compile(r"^(\d{1,2})\s+(\S.*)$")
 def _marker_re(n: str) -> re.Pattern:
     # A footnote marker is the number glued to the end of a word or after closing
     # punctuation ("kits1", "programme2", "examinations.3").
-    return re.compile(rf"(?<=[A-Za-z\)\]’”'\.,;:]){n}(?=[\s,.;:)]|$)")
+    # A number after a dot counts only when a letter precedes the dot, so decimals
+    # ("55.1") are never mistaken for markers.
+    return re.compile(rf"(?:(?<=[A-Za-z\)\]’”'])|(?<=[A-Za-z][.,;:])){n}(?=[\s,.;:)]|$)")
 
 
 def extract_footnotes(lines: list[str], carried: set[str] | None = None

@@ -33,6 +33,8 @@ _ROW = re.compile(
     r"(?P<vals>(?:[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?\s+){1,8}[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?)\s*$"
 )
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)\]]*$")
+_TOC_LINE = re.compile(
+    r"^(.{3,160}?\S)(?:\s*[.·…]{2,}\s*|\s{2,}|\s+)(?:\d{1,3}|[ivxlc]{1,6})$", re.I)
 
 
 @dataclass
@@ -63,6 +65,28 @@ class Element:
     level: int = 0
     grades: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    #: The block's lines as extracted (table headers need their cell gaps).
+    raw: list[str] = field(default_factory=list)
+
+
+def _split_table_lines(lines: list[str]) -> list[list[str]]:
+    """Split a block where a run of table rows follows (or precedes) other lines, as
+    PDF extraction gives a table without blank lines around it."""
+    flags = [bool(_ROW.match(ln.strip())) for ln in lines]
+    if sum(flags) < 2 or all(flags):
+        return [lines]
+    out: list[list[str]] = []
+    cur: list[str] = []
+    state = flags[0]
+    for ln, f in zip(lines, flags):
+        if f != state and cur:
+            out.append(cur)
+            cur = []
+        state = f
+        cur.append(ln)
+    if cur:
+        out.append(cur)
+    return out
 
 
 def _blocks(pages: list[Page]) -> list[Block]:
@@ -74,7 +98,7 @@ def _blocks(pages: list[Page]) -> list[Block]:
             if ln.strip():
                 cur.append(ln.rstrip())
             elif cur:
-                out.append(Block(cur, pi))
+                out.extend(Block(part, pi) for part in _split_table_lines(cur))
                 cur = []
         if len(out) > start:
             out[start].first_on_page = True
@@ -104,13 +128,20 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
         if not (has_head or (len(lines) >= 3 and tabbed >= 0.8 * len(lines))):
             continue
         if has_head and len(lines) == 1:
-            # "Contents" alone: the entries are the following short blocks.
+            # "Contents" alone: the entries are the following blocks that are short
+            # titles or lines ending in page numbers.
             j = bi + 1
-            while j < len(blocks) and blocks[j].words <= 16 and not _SENTENCE_END.search(
-                blocks[j].text
-            ):
+            while j < len(blocks):
+                bl = [ln.strip() for ln in blocks[j].lines if ln.strip()]
+                numbered = sum(1 for ln in bl if _TOC_LINE.match(ln))
+                if numbered >= max(1, len(bl) * 0.6):
+                    entries.extend(_TOC_LINE.match(ln).group(1) if _TOC_LINE.match(ln)
+                                   else ln for ln in bl)
+                elif blocks[j].words <= 16 and not _SENTENCE_END.search(blocks[j].text):
+                    entries.append(blocks[j].text)
+                else:
+                    break
                 used.add(j)
-                entries.append(blocks[j].text)
                 j += 1
             used.add(bi)
             continue
@@ -206,6 +237,18 @@ def _table_element(headers: list[Block], rows: list[re.Match], notes: list[str],
     (per 1,000 population, 12 months to June 2014)"."""
     ncols = len(rows[0].group("vals").split())
     heads = [normalise_heading(h.text) for h in headers][-ncols:] if headers else []
+    cell_lines = [[c.strip() for c in re.split(r"\s{2,}", ln.strip()) if c.strip()]
+                  for h in headers for ln in h.lines]
+    if cell_lines and any(len(c) > 1 for c in cell_lines):
+        # Header cells separated by wide gaps (PDF layout): line up each line's
+        # cells from the right with the label column + value columns.
+        cols = [""] * (ncols + 1)
+        for cells in cell_lines:
+            for k, cell in enumerate(reversed(cells[-(ncols + 1):])):
+                cols[ncols - k] = (cols[ncols - k] + " " + cell).strip()
+        heads = [re.sub(r"\(\s+", "(", c) for c in cols[1:]]
+        if cols[0]:
+            heads[0] = cols[0] + " " + heads[0]
     period = None
     unit = None
     names = []
@@ -248,6 +291,15 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
     blocks = _blocks(pages)
     contents, used = find_contents(blocks)
     blocks = [b for i, b in enumerate(blocks) if i not in used]
+    # A title page (cover) holds only short lines and no sentence: metadata, not text.
+    for pi in sorted({b.page for b in blocks})[:2]:
+        on = [b for b in blocks if b.page == pi]
+        if on and all(b.words <= 8 and not _SENTENCE_END.search(b.text) for b in on) and not any(
+            _QUESTION_HEADING.match(b.text) for b in on
+        ):
+            blocks = [b for b in blocks if b.page != pi]
+        else:
+            break
     # Page-edge flags are about the content that remains.
     for i, b in enumerate(blocks):
         b.first_on_page = i == 0 or blocks[i - 1].page != b.page
@@ -318,7 +370,8 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
                         elements[-1].text)
                 ) and len(elements[-1].text.split()) <= 20:
                     e = elements.pop()
-                    headers.insert(0, Block([e.text], e.pages[0] if e.pages else b.page))
+                    headers.insert(0, Block(e.raw or [e.text], e.pages[0] if e.pages
+                                            else b.page))
                 caption = None
                 if elements and elements[-1].kind == "paragraph" and re.search(
                     r"\btable\b", elements[-1].text, re.I
@@ -340,7 +393,7 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
             elements.append(Element("grades", b.text, pg, grades=_GRADE_ITEM.findall(b.text)))
         elif k == "heading":
             text = normalise_heading(b.text)
-            elements.append(Element("heading", text, pg, level=level_of(text)))
+            elements.append(Element("heading", text, pg, level=level_of(text), raw=b.lines))
         else:
             text = _dehyphenate(b.lines, vocab)
             kind = "bullet" if k == "bullet" else "paragraph"
@@ -352,7 +405,7 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
                 prev.text = _dehyphenate([prev.text, text], vocab)
                 prev.pages = sorted(set(prev.pages + pg))
             else:
-                elements.append(Element(kind, text, pg))
+                elements.append(Element(kind, text, pg, raw=b.lines))
         i += 1
 
     # 3. Several chapter questions in a row with no text between them are the

@@ -1,0 +1,28 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "corpus" / "hmic-crime-inspection-2014-west-midlands.txt"
+
+
+@pytest.fixture(scope="session")
+def ui_index(tmp_path_factory) -> Path:
+    """A real index of the demo report (real model), built once per test session in
+    a temporary folder; the UI tests point REPORTQA_INDEX at it."""
+    from ingest.index import build_index
+    from ingest.settings import load_settings
+
+    base = tmp_path_factory.mktemp("ui")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(REPORT, corpus / REPORT.name)
+    index_dir = base / "index"
+    summary = build_index(load_settings(corpus_dir=corpus, index_dir=index_dir))
+    assert summary.passages > 0, summary.failed
+    return index_dir
