@@ -24,6 +24,7 @@ from retrieval.highlight import best_sentences
 from retrieval.store import Store
 from retrieval.text import (
     content_terms,
+    expand_abbreviations,
     glossary,
     has_figure,
     has_number,
@@ -267,7 +268,7 @@ class Searcher:
         filters = filters or Filters()
         cfg = self.config
         searched = contextualise(question, history)
-        qvec = self.embedder.encode([searched])[0]
+        qvec = self.embedder.encode([expand_abbreviations(searched)])[0]
         allowed = self._filtered_rowids(filters)
         dense = self.dense(qvec, cfg.candidates, allowed)
         kw = self.keyword(searched, cfg.candidates, allowed)

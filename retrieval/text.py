@@ -116,6 +116,19 @@ class Glossary:
         return list(dict.fromkeys(out))
 
 
+def expand_abbreviations(text: str, g: Glossary | None = None) -> str:
+    """Spell out abbreviations for the embedding model, which does not know policing
+    shorthand: "ASB" → "ASB (anti-social behaviour)"."""
+    g = g or glossary()
+    for term, group in g.matches(text):
+        if not (term.isupper() and len(term) <= 6):
+            continue
+        long = next((t for t in group if not t.isupper()), None)
+        if long and long.lower() not in text.lower():
+            text = re.sub(rf"\b{re.escape(term)}(s?)\b", rf"{term}\1 ({long})", text, count=1)
+    return text
+
+
 @lru_cache(maxsize=1)
 def glossary() -> Glossary:
     """The packaged policing glossary."""

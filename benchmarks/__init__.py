@@ -1,0 +1,1 @@
+"""Scale and speed measurements for reportqa (not tests). See benchmarks/README.md."""

@@ -1,0 +1,154 @@
+"""End to end in a real browser: start the app server (`reportqa serve`, or streamlit
+the same way while that command does not exist), ask in headless Chromium, wait for a
+cited passage card, and save a screenshot (tests/artifacts/, docs/screenshot.png)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "ui" / "app.py"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+QUESTION = "How does the force tackle anti-social behaviour?"
+HOSTILE_Q = ('<img src=x onerror=alert(1)> <script>alert(2)</script> [x](http://evil) '
+             "![i](http://evil/i.png) and what about victims?")
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve_command(port: int) -> list[str]:
+    """`reportqa serve` when the CLI has it; otherwise what it runs."""
+    try:
+        from ui.cli import main
+
+        has_serve = "serve" in getattr(main, "commands", {})
+    except Exception:  # noqa: BLE001 — a CLI mid-edit must not hide the app test
+        has_serve = False
+    if has_serve:
+        return [sys.executable, "-m", "ui.cli", "serve", "--port", str(port),
+                "--host", "127.0.0.1"]
+    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address",
+            "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]
+
+
+@pytest.fixture
+def server(ui_index, tmp_path):
+    """The app server on a free localhost port, with the test index."""
+    port = _free_port()
+    env = {**os.environ, "REPORTQA_INDEX": str(ui_index),
+           "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    log = (tmp_path / "server.log").open("w")
+    started = time.monotonic()
+    proc = subprocess.Popen(_serve_command(port), cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited ({proc.returncode}):\n"
+                            f"{(tmp_path / 'server.log').read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not become healthy in 60 s")
+            time.sleep(0.2)
+        yield {"url": url, "started": started, "log": tmp_path / "server.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_ask_in_a_real_browser(server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(server["url"], wait_until="domcontentloaded")
+            box = page.locator('[data-testid="stChatInput"] textarea')
+            box.wait_for(timeout=60_000)
+            timings["server_start_to_page_s"] = time.monotonic() - server["started"]
+
+            # Asked the moment the page appears: includes loading the model.
+            t0 = time.monotonic()
+            box.fill(QUESTION)
+            box.press("Enter")
+            card = page.locator(".rq-card .rq-citation", has_text="›").first
+            card.wait_for(timeout=90_000)
+            timings["first_answer_s"] = time.monotonic() - t0
+            timings["server_start_to_first_answer_s"] = time.monotonic() - server["started"]
+            assert "West Midlands Police — Crime inspection 2014 ›" in card.inner_text()
+            assert page.locator(".rq-card").count() == 5
+            assert page.locator(".rq-card mark").count() >= 1
+            page.get_by_text("5 passages from 1 report").wait_for(timeout=10_000)
+
+            # Select a passage for export, then ask a follow-up (model warm by now).
+            page.get_by_text("Add to export").first.click()
+            page.get_by_text("1 passage to export").wait_for(timeout=20_000)
+            t0 = time.monotonic()
+            box.fill("and what about victims?")
+            box.press("Enter")
+            page.get_by_text("Follow-up, searched as").wait_for(timeout=60_000)
+            page.locator(".rq-card").nth(9).wait_for(timeout=60_000)
+            timings["follow_up_answer_s"] = time.monotonic() - t0
+
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "browser-answer.png"))
+            page.screenshot(path=str(ARTIFACTS / "browser-full.png"), full_page=True)
+
+            # Hostile question: shown as text, nothing runs, no link or image appears.
+            box.fill(HOSTILE_Q)
+            box.press("Enter")
+            page.locator(".rq-card").nth(14).wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            assert page.get_by_text(HOSTILE_Q).count() >= 1
+            assert page.locator('img[src="x"], img[src*="evil"], a[href*="evil"]').count() == 0
+            assert page.locator("script", has_text="alert(2)").count() == 0
+            assert dialogs == []
+        finally:
+            browser.close()
+
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    shutil.copy(ARTIFACTS / "browser-answer.png", docs / "screenshot.png")
+    (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=2))
+    print("browser timings:", json.dumps(timings))
+    # The model and index load once per process; a warm answer is quick.
+    assert timings["follow_up_answer_s"] < 10, timings
