@@ -38,7 +38,7 @@ import numpy as np
 from ingest.errors import BuildLocked, ReportQAError
 from ingest.models import Passage, Report, text_hash
 from ingest.passages import split_sentences
-from ingest.pipeline import corpus_files, ingest_file
+from ingest.pipeline import corpus_files, ingest_many
 from ingest.readers import file_hash
 from ingest.settings import Settings
 
@@ -277,6 +277,14 @@ def _faiss_index(vectors: np.ndarray, settings: Settings):
     return index, kind
 
 
+def _read_manifest(build: Path | None) -> dict:
+    try:
+        m = json.loads((build / "manifest.json").read_text()) if build else {}
+        return m if isinstance(m, dict) and m.get("schema_version") == SCHEMA_VERSION else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def load_previous(build: Path | None) -> tuple[dict, dict[str, tuple[Report, list[Passage]]]]:
     """The previous build's manifest and, by source file, its reports and passages, for
     reuse. A damaged previous build is ignored (the new build starts from scratch)."""
@@ -334,43 +342,75 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
     with build_lock(index_dir, wait_s):
         prev_build = current_build_dir(index_dir)
         _cleanup_debris(index_dir, keep={prev_build.name} if prev_build else set())
-        prev_manifest, prev = ({}, {}) if full else load_previous(prev_build)
-        if prev_manifest and prev_manifest.get("model", {}).get("name") != settings.model:
-            prev_manifest, prev = {}, {}
+        prev_manifest = _read_manifest(prev_build)
+        if prev_manifest.get("model", {}).get("name") != settings.model:
+            prev_manifest = {}
 
         files = corpus_files([corpus])
-        reports: list[Report] = []
-        passages: list[Passage] = []
+        # 1. Hash every file (cheap) and settle duplicates.
+        digests: dict[str, str] = {}
         seen_hash: dict[str, str] = {}
-        current_files = {f.name for f in files}
-        summary.removed = sorted(set(prev) - current_files)
-        manifest_files = []
-        bar = _progress(files, total=len(files), desc="reading reports", unit="file")
-        for f in bar:
+        for f in _progress(files, total=len(files), desc="hashing", unit="file"):
             rel = f.name
             try:
                 digest = file_hash(f)
             except OSError as e:
                 summary.failed.append({"file": rel, "reason": f"{rel}: cannot be read ({e}) — "
-                                       "check the file's permissions and rebuild"})
+                                       "check the file exists and is readable, then rebuild"})
                 continue
             if digest in seen_hash:
                 summary.duplicates.append({"file": rel, "same_as": seen_hash[digest]})
-                log.warning("%s: same content as %s — indexed once", rel, seen_hash[digest])
+                log.warning("%s: same content as %s — indexed once; remove one copy", rel,
+                            seen_hash[digest])
                 continue
             seen_hash[digest] = rel
-            if rel in prev and prev[rel][0].content_hash == digest:
-                rep, ps = prev[rel]
-                summary.unchanged.append(rel)
+            digests[rel] = digest
+
+        prev_hashes = {x["file"]: x["sha256"] for x in prev_manifest.get("corpus", {}).get(
+            "files", [])}
+        if (not full and prev_build is not None and prev_manifest and not summary.failed
+                and prev_hashes == digests
+                and prev_manifest.get("duplicates", []) == summary.duplicates
+                and prev_manifest.get("settings") == _settings_record(settings)):
+            # Nothing changed: keep the live build; only the files were hashed.
+            summary.build_id = prev_build.name
+            summary.unchanged = sorted(prev_hashes)
+            summary.passages = prev_manifest.get("counts", {}).get("passages", 0)
+            summary.up_to_date = True
+            summary.seconds = round(time.monotonic() - t0, 2)
+            return summary
+
+        # 2. Reuse unchanged reports; ingest new and changed ones (in worker processes,
+        # each file under a time limit, so one pathological file cannot stall the build).
+        prev = {} if full or not prev_manifest else load_previous(prev_build)[1]
+        summary.removed = sorted(set(prev) - {f.name for f in files})
+        by_name = {f.name: f for f in files}
+        todo = [by_name[rel] for rel, d in digests.items()
+                if not (rel in prev and prev[rel][0].content_hash == d)]
+        results = {}
+        for res in ingest_many(todo, digests, settings,
+                               progress=_progress(None, total=len(todo),
+                                                  desc="reading reports", unit="file")):
+            results[Path(res.path).name] = res
+            if res.error:
+                log.warning("%s", res.error)
             else:
-                res = ingest_file(f, min_words=settings.min_words, max_words=settings.max_words,
-                                  content_hash=digest)
+                log.info("read %s: %d passages", Path(res.path).name, len(res.passages))
+
+        reports: list[Report] = []
+        passages: list[Passage] = []
+        manifest_files = []
+        for rel, digest in digests.items():
+            if rel in results:
+                res = results[rel]
                 if res.error:
                     summary.failed.append({"file": rel, "reason": res.error})
-                    log.warning("%s", res.error)
                     continue
                 rep, ps = res.report, res.passages
                 (summary.changed if rel in prev else summary.added).append(rel)
+            else:
+                rep, ps = prev[rel]
+                summary.unchanged.append(rel)
             # Two different files can produce the same report id (e.g. a.pdf, a.txt).
             if any(r.report_id == rep.report_id for r in reports):
                 rid = f"{rep.report_id}-{digest[:6]}"
@@ -380,23 +420,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             passages.extend(ps)
             manifest_files.append({"file": rel, "sha256": digest, "report_id": rep.report_id,
                                    "passages": len(ps)})
-            if bar.disable:
-                state = "unchanged" if rel in summary.unchanged else "read"
-                log.info("%s %s: %d passages", state, rel, len(ps))
         summary.passages = len(passages)
-
-        prev_hashes = {x["file"]: x["sha256"] for x in prev_manifest.get("corpus", {}).get(
-            "files", [])}
-        if (not full and prev_build is not None and prev_manifest and not summary.failed
-                and not summary.duplicates
-                and prev_hashes == {x["file"]: x["sha256"] for x in manifest_files}
-                and prev_manifest.get("settings") == _settings_record(settings)):
-            # Nothing changed: keep the live build; only the files were hashed.
-            summary.build_id = prev_build.name
-            summary.unchanged = sorted(prev_hashes)
-            summary.up_to_date = True
-            summary.seconds = round(time.monotonic() - t0, 2)
-            return summary
 
         if not passages:
             summary.seconds = round(time.monotonic() - t0, 2)

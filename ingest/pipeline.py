@@ -62,3 +62,84 @@ def corpus_files(paths: list[Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def _limit_memory(max_bytes: int) -> None:
+    """Worker initialiser: cap the address space so a hostile file raises MemoryError
+    in its worker instead of exhausting the machine."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not on this platform
+        pass
+
+
+def _work(args: tuple[str, str, int, int]) -> IngestResult:
+    path, digest, lo, hi = args
+    return ingest_file(Path(path), min_words=lo, max_words=hi, content_hash=digest)
+
+
+def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=None):
+    """Ingest files in worker processes (yielding results as they finish), each under
+    settings.file_timeout_s seconds and a memory cap. A file that times out, or kills
+    its worker, yields an error result; the others carry on."""
+    import multiprocessing as mp
+
+    if not paths:
+        return
+    timeout = settings.file_timeout_s
+    jobs = [(str(p), digests.get(p.name, ""), settings.min_words, settings.max_words)
+            for p in paths]
+    workers = max(1, min(len(jobs), settings.ingest_workers))
+    ctx = mp.get_context("forkserver")
+    pending = list(jobs)
+    while pending:
+        pool = ctx.Pool(workers, initializer=_limit_memory,
+                        initargs=(settings.worker_memory_bytes,), maxtasksperchild=50)
+        try:
+            handles = [(job, pool.apply_async(_work, (job,))) for job in pending]
+            pending = []
+            for i, (job, h) in enumerate(handles):
+                name = Path(job[0]).name
+                try:
+                    res = h.get(timeout=timeout)
+                except mp.TimeoutError:
+                    res = IngestResult(path=job[0], error=(
+                        f"{name}: took longer than {timeout:.0f} s to read — check the file "
+                        "opens normally, or raise REPORTQA_FILE_TIMEOUT"))
+                    # The stuck worker cannot be interrupted: restart the pool and
+                    # resubmit what had not finished.
+                    for job2, h2 in handles[i + 1 :]:
+                        if h2.ready():
+                            try:
+                                yield h2.get(0)
+                            except Exception as e:  # noqa: BLE001
+                                yield _crashed(job2[0], e)
+                            if progress is not None:
+                                progress.update(1)
+                        else:
+                            pending.append(job2)
+                    yield res
+                    if progress is not None:
+                        progress.update(1)
+                    break
+                except Exception as e:  # noqa: BLE001 — a worker died (e.g. out of memory)
+                    res = _crashed(job[0], e)
+                yield res
+                if progress is not None:
+                    progress.update(1)
+        finally:
+            pool.terminate()
+            pool.join()
+    if progress is not None:
+        progress.close()
+
+
+def _crashed(path: str, e: BaseException) -> IngestResult:
+    name = Path(path).name
+    if isinstance(e, MemoryError):
+        return IngestResult(path=path, error=f"{name}: needs too much memory to read — "
+                            "split the file or check it is not damaged")
+    return IngestResult(path=path, error=f"{name}: reading failed ({type(e).__name__}) — "
+                        "check the file opens normally")

@@ -36,6 +36,9 @@ class Settings:
     hnsw_ef_search: int = 128
     #: Seconds one file may take to read before it is given up on.
     file_timeout_s: float = 120.0
+    #: Worker processes that read files in parallel, and each one's memory cap.
+    ingest_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    worker_memory_bytes: int = 4 << 30
 
 
 def load_settings(**overrides) -> Settings:
@@ -48,6 +51,7 @@ def load_settings(**overrides) -> Settings:
         "model": os.environ.get("REPORTQA_MODEL"),
         "batch_size": os.environ.get("REPORTQA_BATCH_SIZE"),
         "exact_search_limit": os.environ.get("REPORTQA_EXACT_SEARCH_LIMIT"),
+        "file_timeout_s": os.environ.get("REPORTQA_FILE_TIMEOUT"),
     }
     values = {}
     for k, v in env.items():
@@ -60,4 +64,6 @@ def load_settings(**overrides) -> Settings:
     for k in ("batch_size", "exact_search_limit"):
         if k in values:
             values[k] = int(values[k])
+    if "file_timeout_s" in values:
+        values["file_timeout_s"] = float(values["file_timeout_s"])
     return Settings(**{**s.__dict__, **values})

@@ -120,7 +120,7 @@ def test_ask_in_a_real_browser(server):
             page.get_by_text("5 passages from 1 report").wait_for(timeout=10_000)
 
             # Select a passage for export, then ask a follow-up (model warm by now).
-            page.get_by_text("Add to export").first.click()
+            page.get_by_text("Add to export", exact=True).first.click()
             page.get_by_text("1 passage to export").wait_for(timeout=20_000)
             t0 = time.monotonic()
             box.fill("and what about victims?")

@@ -89,6 +89,20 @@ def _facets_and_status(index_dir: str, build: str) -> tuple[dict, dict]:
     return facets(store), store.status().__dict__
 
 
+def prewarm(index_dir: str | Path | None = None) -> None:
+    """Open the index and load the model in this process ahead of the first page
+    view. For a launcher that starts Streamlit's server in-process (e.g. `reportqa
+    serve` through streamlit.web.bootstrap.run) to call in a background thread: the
+    app's searcher comes from the same process-wide cache, so even a question asked
+    the moment the page appears is answered without waiting for the model."""
+    from retrieval.search import get_searcher
+
+    index_dir = Path(index_dir) if index_dir else load_settings().index_dir
+    if current_build(index_dir) is None:
+        return
+    get_searcher(index_dir).embedder.encode(["warm up"])
+
+
 # -- state ------------------------------------------------------------------------------
 
 def _state() -> None:
@@ -372,19 +386,16 @@ def main() -> None:
         return
     try:
         searcher = _searcher(index_dir, build)
+        warm = _warm_up(index_dir, build)
         fac, status = _facets_and_status(index_dir, build)
     except ReportQAError as e:
         _no_index_page(settings, problem=e.line())
         return
-    warm = _warm_up(index_dir, build)
 
     st.html(CSS)
     with st.sidebar:
-        st.button("Clear conversation", on_click=_clear, key="clear",
-                  disabled=not st.session_state["turns"])
+        st.button("Clear conversation", on_click=_clear, key="clear")
         filters, top_k = _sidebar_filters(fac)
-        _sidebar_export(build)
-        _sidebar_status(status, settings)
 
     st.title("Ask the inspection reports")
     if not st.session_state["turns"]:
@@ -403,10 +414,13 @@ def main() -> None:
                 st.text(question)
             with st.chat_message("assistant"):
                 turn = _ask(searcher, question, filters, top_k, warm)
-            if turn is not None:
-                # Draw the page again so the new answer sits in the conversation and
-                # the export panel (drawn above, before it existed) includes it.
-                st.rerun()
+                if turn is not None:
+                    _render_answer(turn)
+
+    # Drawn last, so the export panel includes an answer given in this run.
+    with st.sidebar:
+        _sidebar_export(build)
+        _sidebar_status(status, settings)
 
 
 if __name__ == "__main__":
