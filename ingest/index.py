@@ -8,6 +8,7 @@ Layout of an index directory (default ./index, or REPORTQA_INDEX):
         passages.sqlite     reports, passages, an FTS5 keyword index, passage sentences
         vectors.faiss       one normalised vector per passage (row i = passage rowid i+1)
         sentences.npy       one float16 vector per sentence (for reranking), no pickle
+        vocab.txt/.npy      the corpus's words and their float16 vectors (query bridging)
     cache/vectors.sqlite    embeddings keyed by (model, text hash): never embed twice
     build.lock              held (flock) by the one build that may run
 
@@ -441,8 +442,11 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                     sentences.append((i + 1, j, s))
             svecs = _embed_cached([s for _, _, s in sentences], emb, cache, model_key, dim,
                                   settings.batch_size, "sentences", summary)
+            vocab = corpus_vocabulary(passages)
+            vvecs = _embed_cached(vocab, emb, cache, model_key, dim, 256, "words", summary)
             cache.prune(model_key, {text_hash(p.embed_text) for p in passages}
-                        | {text_hash(s) for _, _, s in sentences})
+                        | {text_hash(s) for _, _, s in sentences}
+                        | {text_hash(w) for w in vocab})
         finally:
             cache.close()
         _hooks_after_embed()
@@ -460,6 +464,8 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             index, faiss_kind = _faiss_index(vectors, settings)
             faiss.write_index(index, str(tmp / "vectors.faiss"))
             np.save(tmp / "sentences.npy", svecs.astype(np.float16), allow_pickle=False)
+            np.save(tmp / "vocab.npy", vvecs.astype(np.float16), allow_pickle=False)
+            (tmp / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
             summary.build_id = build_id
             summary.seconds = round(time.monotonic() - t0, 2)
             manifest = {
@@ -474,7 +480,8 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                 "counts": {"reports": len(reports), "passages": len(passages),
                            "sentences": len(sentences)},
                 "files": {n: (tmp / n).stat().st_size for n in
-                          ("passages.sqlite", "vectors.faiss", "sentences.npy")},
+                          ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy",
+                           "vocab.txt")},
                 "seconds": summary.seconds,
                 "failures": summary.failed,
                 "duplicates": summary.duplicates,
@@ -483,7 +490,8 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                              "reused_vectors")},
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            for n in ("passages.sqlite", "vectors.faiss", "sentences.npy", "manifest.json"):
+            for n in ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy",
+                      "vocab.txt", "manifest.json"):
                 with open(tmp / n, "rb") as fh:
                     os.fsync(fh.fileno())
             final = builds / build_id
@@ -496,6 +504,19 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             raise
         _cleanup_debris(index_dir, keep={build_id})
     return summary
+
+
+def corpus_vocabulary(passages: list[Passage], limit: int = 200_000) -> list[str]:
+    """The corpus's words (lower case, 3+ letters), most frequent first up to limit:
+    retrieval maps a question word the reports never use to its nearest corpus words
+    ("happy" → "satisfied") with these vectors."""
+    import re
+    from collections import Counter
+
+    c: Counter[str] = Counter()
+    for p in passages:
+        c.update(re.findall(r"[a-z]{3,}", p.text.lower()))
+    return sorted(w for w, _ in c.most_common(limit))
 
 
 def _passage_sentences(text: str) -> list[str]:

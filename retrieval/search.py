@@ -52,6 +52,8 @@ class _Context:
     groups: list
     #: Stemmed question terms that no indexed passage contains (nor any equivalent).
     absent: frozenset = frozenset()
+    #: Corpus words standing in for question words the corpus never uses.
+    bridged: tuple = ()
 
 
 @dataclass
@@ -157,10 +159,12 @@ class Searcher:
             parts.append('"' + " ".join(toks) + '"')
         return " OR ".join(parts)
 
-    def keyword(self, question: str, k: int, allowed: list[int] | None = None
-                ) -> list[tuple[int, float]]:
+    def keyword(self, question: str, k: int, allowed: list[int] | None = None,
+                extra: tuple[str, ...] = ()) -> list[tuple[int, float]]:
         """(rowid, BM25 score, higher is better) of the best keyword matches."""
         q = self.keyword_query(question)
+        if extra:
+            q = " OR ".join([q] * bool(q) + [f'"{w}"' for w in extra])
         if not q:
             return []
         sql = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
@@ -213,6 +217,25 @@ class Searcher:
             df = self._df(t)
             weights[st] = math.log(1 + self._idf_n / (1 + df))
         return weights
+
+    def _bridge(self, question: str, absent: frozenset) -> list[tuple[str, ...]]:
+        """For question words the corpus never uses, the nearest corpus words by the
+        embedding model (cosine >= 0.6, at most two each): ("happy", "satisfied").
+        Each becomes an equivalence group for keyword search and term coverage."""
+        vv = self.store.vocab_vectors
+        words = [t for t in content_terms(question) if t.isalpha() and stem(t) in absent]
+        if vv is None or not words or not len(self.store.vocab):
+            return []
+        tv = self.embedder.encode(words)
+        sims = np.asarray(vv @ tv.T, dtype=np.float32)  # (vocab, words)
+        out = []
+        for i, w in enumerate(words):
+            col = sims[:, i]
+            top = np.argpartition(-col, min(2, len(col) - 1))[:2]
+            near = [self.store.vocab[j] for j in top[np.argsort(-col[top])] if col[j] >= 0.6]
+            if near:
+                out.append((w, *near))
+        return out
 
     def _absent_terms(self, question: str, groups) -> frozenset:
         out = set()
@@ -270,16 +293,19 @@ class Searcher:
         searched = contextualise(question, history)
         qvec = self.embedder.encode([expand_abbreviations(searched)])[0]
         allowed = self._filtered_rowids(filters)
+        groups = [g for _, g in glossary().matches(searched)]
+        absent = self._absent_terms(searched, groups)
+        bridges = self._bridge(searched, absent)
+        groups += bridges
+        ctx = _Context(searched, profile(question), self._term_weights(searched), groups,
+                       absent, tuple(w for g in bridges for w in g[1:]))
         dense = self.dense(qvec, cfg.candidates, allowed)
-        kw = self.keyword(searched, cfg.candidates, allowed)
+        kw = self.keyword(searched, cfg.candidates, allowed, extra=ctx.bridged)
         dr = {r: i for i, (r, _) in enumerate(dense)}
         kr = {r: i for i, (r, _) in enumerate(kw)}
         ds = dict(dense)
         ks = dict(kw)
         cand = list(dict.fromkeys([r for r, _ in dense] + [r for r, _ in kw]))
-        groups = [g for _, g in glossary().matches(searched)]
-        ctx = _Context(searched, profile(question), self._term_weights(searched), groups,
-                       self._absent_terms(searched, groups))
         if not cand:
             return ctx, []
         passages = self.store.passages(cand)

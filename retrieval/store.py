@@ -87,6 +87,19 @@ class Store:
         except (ValueError, OSError) as e:
             raise IndexError_(f"index file {build / 'sentences.npy'} is damaged ({e})",
                               fix=REBUILD) from None
+        self.vocab: list[str] = []
+        self.vocab_vectors = None
+        if (build / "vocab.npy").exists():
+            try:
+                self.vocab = (build / "vocab.txt").read_text(encoding="utf-8").split("\n")
+                self.vocab_vectors = np.load(build / "vocab.npy", mmap_mode="r",
+                                             allow_pickle=False)
+            except (ValueError, OSError) as e:
+                raise IndexError_(f"index file {build / 'vocab.npy'} is damaged ({e})",
+                                  fix=REBUILD) from None
+            if len(self.vocab) != self.vocab_vectors.shape[0]:
+                raise IndexError_(f"index at {self.index_dir} is inconsistent (vocabulary)",
+                                  fix=REBUILD)
         try:
             n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
         except sqlite3.DatabaseError as e:

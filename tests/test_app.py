@@ -313,6 +313,19 @@ def test_injection_is_neutralised_on_page_and_in_exports(app, downloads):
     assert "/" not in at.download_button(key="dl_json").proto.label and name
 
 
+def test_abstention_says_so_and_marks_nearest_passages(app):
+    near = _hostile_answer().hits[0].passage
+    abstained = Answer("What were the stop and search figures for 2015?",
+                       (Hit(near, 0.41, "", 1),), True, 0.1, build_id="b")
+    app.session_state["turns"] = [{"id": 7, "question": abstained.question,
+                                   "answer": abstained, "filters": Filters(), "top_k": 5,
+                                   "seconds": 0.0}]
+    at = app.run()
+    assert any(plain(m.value) == "No passage in the indexed reports answers this. "
+               "Nearest passages:" for m in at.markdown)
+    assert "nearest passage — does not answer the question" in cards(at)[0]
+
+
 def test_no_index_page_builds_the_index(tmp_path, monkeypatch):
     """With no index: a friendly page naming the command, and a button that builds
     one (a short corpus keeps this quick)."""

@@ -4,9 +4,11 @@ cited passage card, and save a screenshot (tests/artifacts/, docs/screenshot.png
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +28,11 @@ QUESTION = "How does the force tackle anti-social behaviour?"
 HOSTILE_Q = ('<img src=x onerror=alert(1)> <script>alert(2)</script> [x](http://evil) '
              "![i](http://evil/i.png) and what about victims?")
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} is not installed (apt-get install -y chromium)"),
+]
 
 
 def _free_port() -> int:
@@ -59,8 +65,10 @@ def server(ui_index, tmp_path):
            "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     log = (tmp_path / "server.log").open("w")
     started = time.monotonic()
+    # Its own process group: `reportqa serve` runs streamlit as a child, and both
+    # must go when the test ends.
     proc = subprocess.Popen(_serve_command(port), cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -79,18 +87,30 @@ def server(ui_index, tmp_path):
             time.sleep(0.2)
         yield {"url": url, "started": started, "log": tmp_path / "server.log"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop_group(proc)
         log.close()
 
 
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left after 15 s."""
+    pgid = proc.pid  # start_new_session: the group id is the leader's pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        proc.poll()
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    proc.wait()
+
+
 def test_ask_in_a_real_browser(server):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

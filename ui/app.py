@@ -69,7 +69,7 @@ def _searcher(index_dir: str, build: str):
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _warm_up(index_dir: str, build: str) -> threading.Thread:
     """Load the embedding model in the background as soon as the page is first
-    shown, so the first question does not wait for it (~8 s of imports)."""
+    shown, so the first question does not wait for it (~6 s of imports)."""
     searcher = _searcher(index_dir, build)
 
     def run() -> None:
@@ -87,20 +87,6 @@ def _warm_up(index_dir: str, build: str) -> threading.Thread:
 def _facets_and_status(index_dir: str, build: str) -> tuple[dict, dict]:
     store = _searcher(index_dir, build).store
     return facets(store), store.status().__dict__
-
-
-def prewarm(index_dir: str | Path | None = None) -> None:
-    """Open the index and load the model in this process ahead of the first page
-    view. For a launcher that starts Streamlit's server in-process (e.g. `reportqa
-    serve` through streamlit.web.bootstrap.run) to call in a background thread: the
-    app's searcher comes from the same process-wide cache, so even a question asked
-    the moment the page appears is answered without waiting for the model."""
-    from retrieval.search import get_searcher
-
-    index_dir = Path(index_dir) if index_dir else load_settings().index_dir
-    if current_build(index_dir) is None:
-        return
-    get_searcher(index_dir).embedder.encode(["warm up"])
 
 
 # -- state ------------------------------------------------------------------------------
@@ -151,7 +137,8 @@ def _md(text: object) -> str:
 
 
 def _relevance(score: float) -> str:
-    level = max(0, min(5, round((float(score) - 0.4) / 0.1)))
+    # Ranking scores of useful passages fall roughly between 0.5 and 1.0.
+    level = max(0, min(5, round((float(score) - 0.5) / 0.1)))
     return "●" * level + "○" * (5 - level)
 
 
