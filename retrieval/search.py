@@ -197,6 +197,11 @@ class Searcher:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
         vecs = np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
         sims = vecs @ qvec
+        # A sentence that is itself a question (a report restating its inspection
+        # questions) echoes the user's question without answering it.
+        for i, r in enumerate(rows):
+            if r[2].rstrip().endswith("?"):
+                sims[i] *= 0.7
         # cos(q, a+b) = (q·a + q·b) / |a+b|, with |a+b| = sqrt(2 + 2 a·b) for unit a, b.
         pair = np.einsum("ij,ij->i", vecs[:-1], vecs[1:]) if len(vecs) > 1 else np.zeros(0)
         out: dict[int, list[tuple[float, str]]] = {}
