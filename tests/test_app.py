@@ -321,8 +321,8 @@ def test_abstention_says_so_and_marks_nearest_passages(app):
                                    "answer": abstained, "filters": Filters(), "top_k": 5,
                                    "seconds": 0.0}]
     at = app.run()
-    assert any(plain(m.value) == "No passage in the indexed reports answers this. "
-               "Nearest passages:" for m in at.markdown)
+    assert any(plain(m.value) == "**No passage in the indexed reports answers this. "
+               "Nearest passages:**" for m in at.markdown)
     assert "nearest passage — does not answer the question" in cards(at)[0]
 
 

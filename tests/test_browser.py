@@ -30,7 +30,9 @@ HOSTILE_Q = ('<img src=x onerror=alert(1)> <script>alert(2)</script> [x](http://
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+    # CI sets REPORTQA_REQUIRE_BROWSER so a missing browser fails instead of skipping.
+    pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get(
+        "REPORTQA_REQUIRE_BROWSER"),
                        reason=f"{CHROMIUM} is not installed (apt-get install -y chromium)"),
 ]
 
@@ -135,9 +137,11 @@ def test_ask_in_a_real_browser(server):
             timings["first_answer_s"] = time.monotonic() - t0
             timings["server_start_to_first_answer_s"] = time.monotonic() - server["started"]
             assert "West Midlands Police — Crime inspection 2014 ›" in card.inner_text()
+            page.get_by_text("5 passages from 1 report").wait_for(timeout=10_000)
+            page.locator(".rq-card").nth(4).wait_for(timeout=10_000)
+            page.wait_for_timeout(300)
             assert page.locator(".rq-card").count() == 5
             assert page.locator(".rq-card mark").count() >= 1
-            page.get_by_text("5 passages from 1 report").wait_for(timeout=10_000)
 
             # Select a passage for export, then ask a follow-up (model warm by now).
             page.get_by_text("Add to export", exact=True).first.click()
@@ -149,6 +153,7 @@ def test_ask_in_a_real_browser(server):
             page.locator(".rq-card").nth(9).wait_for(timeout=60_000)
             timings["follow_up_answer_s"] = time.monotonic() - t0
 
+            page.get_by_text("Ask the inspection reports").scroll_into_view_if_needed()
             page.wait_for_timeout(500)
             page.screenshot(path=str(ARTIFACTS / "browser-answer.png"))
             page.screenshot(path=str(ARTIFACTS / "browser-full.png"), full_page=True)
@@ -156,7 +161,8 @@ def test_ask_in_a_real_browser(server):
             # Hostile question: shown as text, nothing runs, no link or image appears.
             box.fill(HOSTILE_Q)
             box.press("Enter")
-            page.locator(".rq-card").nth(14).wait_for(timeout=60_000)
+            page.wait_for_function("document.querySelectorAll('.rq-card').length > 10",
+                                   timeout=60_000)
             page.wait_for_timeout(500)
             assert page.get_by_text(HOSTILE_Q).count() >= 1
             assert page.locator('img[src="x"], img[src*="evil"], a[href*="evil"]').count() == 0

@@ -161,7 +161,7 @@ def card_html(hit, abstained: bool) -> str:
         f'<div class="rq-text">{body}</div></div>')
 
 
-def _filters_caption(f: Filters, top_k: int) -> str:
+def _filters_caption(f: Filters) -> str:
     parts = []
     if f.report_ids:
         parts.append("reports: " + ", ".join(f.report_ids))
@@ -182,7 +182,7 @@ def _render_answer(turn: dict) -> None:
     notes = []
     if answer.searched_as and answer.searched_as != answer.question:
         notes.append("Follow-up, searched as: " + answer.searched_as)
-    cap = _filters_caption(turn["filters"], turn["top_k"])
+    cap = _filters_caption(turn["filters"])
     if cap:
         notes.append(cap)
     if notes:

@@ -309,14 +309,17 @@ def export(question, fmt, output, top_k, index_dir, force, section, kind, year, 
 @click.option("--port", default=8501, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Start the web app (Streamlit) on http://HOST:PORT."""
-    import subprocess
+    import os
 
     app = Path(__file__).resolve().parent / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
            "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--client.toolbarMode", "minimal"]
     click.echo(f"reportqa: serving on http://{host}:{port} (Ctrl-C to stop)")
-    sys.exit(subprocess.call(cmd))
+    sys.stdout.flush()
+    # Become the server process, so signals (Ctrl-C, SIGTERM) reach Streamlit itself.
+    os.execv(sys.executable, cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
