@@ -7,6 +7,7 @@ when something is actually embedded."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from functools import lru_cache
@@ -40,13 +41,41 @@ def resolve_model(name_or_path: str) -> Path:
     )
 
 
+def _plain_mean_pooling_model(path: Path) -> int | None:
+    """The max sequence length if the model is a plain Transformer → mean pooling
+    (→ normalise) sentence-transformers model, which we can run with transformers
+    alone; None for anything else."""
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+            return None
+        pool_dir = path / next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pool = json.loads((pool_dir / "config.json").read_text())
+        if not pool.get("pooling_mode_mean_tokens") or any(
+            pool.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
+                                  "pooling_mode_mean_sqrt_len_tokens")):
+            return None
+        cfg = path / "sentence_bert_config.json"
+        return int(json.loads(cfg.read_text()).get("max_seq_length", 256)) if cfg.exists() else 256
+    except (OSError, ValueError, KeyError, StopIteration):
+        return None
+
+
 class Embedder:
-    """Encodes texts into L2-normalised float32 vectors. Thread-safe, lazy."""
+    """Encodes texts into L2-normalised float32 vectors. Thread-safe, lazy.
+
+    A plain mean-pooling model (the default MiniLM) runs on transformers directly: the
+    same vectors as sentence-transformers (cosine 1.000 on the report's passages) but
+    about half the start-up time, since importing sentence-transformers costs several
+    seconds on two cores. Other models load through sentence-transformers."""
 
     def __init__(self, model: str = DEFAULT_MODEL):
         self.name = model
         self.path = resolve_model(model)
         self._model = None
+        self._tokenizer = None
+        self._max_len = _plain_mean_pooling_model(self.path)
         self._lock = threading.Lock()
 
     def _load(self):
@@ -57,24 +86,51 @@ class Embedder:
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                    from sentence_transformers import SentenceTransformer
-
                     try:  # the weight-loading bar is noise in logs and terminals alike
                         from transformers.utils import logging as hf_logging
 
                         hf_logging.disable_progress_bar()
+                        hf_logging.set_verbosity_error()
                     except ImportError:  # pragma: no cover
                         pass
+                    if self._max_len is not None:
+                        from transformers import AutoModel, AutoTokenizer
 
-                    self._model = SentenceTransformer(str(self.path), device="cpu")
+                        self._tokenizer = AutoTokenizer.from_pretrained(
+                            str(self.path), local_files_only=True)
+                        self._model = AutoModel.from_pretrained(
+                            str(self.path), local_files_only=True).eval()
+                    else:
+                        from sentence_transformers import SentenceTransformer
+
+                        self._model = SentenceTransformer(str(self.path), device="cpu")
         return self._model
 
     @property
     def dimension(self) -> int:
         """Vector size (384 for the default model)."""
         m = self._load()
+        if self._tokenizer is not None:
+            return int(m.config.hidden_size)
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
+
+    def _encode_plain(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        with torch.inference_mode():
+            for s in range(0, len(order), batch_size):
+                idx = order[s : s + batch_size]
+                enc = self._tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                                      max_length=self._max_len, return_tensors="pt")
+                hidden = self._model(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                mean = torch.nn.functional.normalize(mean, p=2, dim=1)
+                out[idx] = mean.numpy()
+        return out
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False
                ) -> np.ndarray:
@@ -91,8 +147,11 @@ class Embedder:
             if len(texts) <= 2:
                 torch.set_num_threads(1)
             try:
-                v = m.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                             show_progress_bar=progress, convert_to_numpy=True)
+                if self._tokenizer is not None:
+                    v = self._encode_plain(list(texts), batch_size)
+                else:
+                    v = m.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                 show_progress_bar=progress, convert_to_numpy=True)
             finally:
                 torch.set_num_threads(threads)
         return np.ascontiguousarray(v, dtype=np.float32)
