@@ -214,3 +214,15 @@ def test_status_and_passages_commands(env):
     rows = [json.loads(x) for x in res.output.splitlines()]
     assert rows and {r["report_id"] for r in rows} == {"alpha"}
     assert all(r["citation"].startswith("Alphashire Police — Crime inspection 2016") for r in rows)
+
+
+def test_each_force_question_covers_every_report(env):
+    from ingest.embed import get_embedder
+    from retrieval.search import Searcher
+
+    write_report(env.corpus_dir / "gamma.txt", "Gammashire Police", "knife crime")
+    build_index(env)
+    s = Searcher(Store(env.index_dir), get_embedder(env.model))
+    hits = s.ask("What did HMIC recommend to each force about burglary?", top_k=3).hits
+    assert {h.passage.force for h in hits} == {"Alphashire Police", "Betashire Constabulary",
+                                               "Gammashire Police"}
