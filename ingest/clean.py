@@ -56,17 +56,27 @@ def _squash(line: str) -> str:
     return re.sub(r"\s+", " ", line).strip().lower()
 
 
+def _title_like(squashed: str) -> bool:
+    """Whether a line could be a running header or footer: short, not ending like a
+    sentence or a clause, and with no sentence break inside. Formulaic body lines
+    recur at page edges too ("had completed the new training."), and are text."""
+    return (len(squashed) <= 120 and not squashed.endswith((".", ",", ";"))
+            and not re.search(r"\w[.!?]['’”)]? +\S", squashed))
+
+
 def drop_repeated_pages(pages: list[list[str]]) -> list[list[str]]:
     """Remove text the extractor emitted twice: a page whose opening lines repeat the
     whole of an earlier page loses that copy (what follows it is kept as the page)."""
     out: list[list[str]] = []
+    # Each kept page's squashed non-blank lines, and the kept pages by first line:
+    # squashing every earlier page again for every page took seconds on 500 pages.
+    squashed: list[list[str]] = []
+    by_first: dict[str, list[int]] = {}
     for lines in pages:
-        content = [ln for ln in lines if ln.strip()]
-        for prev in out:
-            pc = [ln for ln in prev if ln.strip()]
-            if len(pc) >= 5 and len(content) >= len(pc) and [
-                _squash(x) for x in content[: len(pc)]
-            ] == [_squash(x) for x in pc]:
+        content = [_squash(ln) for ln in lines if ln.strip()]
+        for k in by_first.get(content[0], []) if content else []:
+            pc = squashed[k]
+            if len(pc) >= 5 and len(content) >= len(pc) and content[: len(pc)] == pc:
                 # Cut after the copied lines, keeping the remainder's blank structure.
                 seen = 0
                 for i, ln in enumerate(lines):
@@ -75,10 +85,12 @@ def drop_repeated_pages(pages: list[list[str]]) -> list[list[str]]:
                     if seen == len(pc):
                         lines = lines[i + 1 :]
                         break
-                content = [ln for ln in lines if ln.strip()]
+                content = content[len(pc) :]
                 break
         if content:
             out.append(lines)
+            squashed.append(content)
+            by_first.setdefault(content[0], []).append(len(out) - 1)
     return out
 
 
@@ -101,7 +113,8 @@ def strip_furniture(pages: list[list[str]]) -> list[tuple[list[str], str | None,
             s = _squash(lines[i])
             if not _is_page_number(s):
                 edge_counts[re.sub(r"\d+", "#", s)] += 1
-    recurring = {s for s, c in edge_counts.items() if c >= 3 and c >= len(pages) * 0.3}
+    recurring = {s for s, c in edge_counts.items()
+                 if c >= 3 and c >= len(pages) * 0.3 and _title_like(s)}
 
     result = []
     for lines in pages:
@@ -146,7 +159,13 @@ def assign_labels(found: list[str | None], given: list[str | None]) -> list[str 
     between anchors count on from the nearest anchor (pages before the first numbered
     page are numbered backwards from it while that stays >= 1)."""
     labels: list[str | None] = list(given)
-    if all(g is not None for g in given):
+    # Declared labels that contradict most of the numbers printed on the pages are
+    # nonsense (a tool's default "1, 2, 3..." from the cover on, or stray letters):
+    # the printed numbers are what a reader of the report sees, so they win then.
+    both = [(f, g) for f, g in zip(found, given) if f is not None and g is not None]
+    if len(both) >= 2 and sum(f.lower() != g.lower() for f, g in both) * 2 > len(both):
+        labels = [None] * len(given)
+    elif all(g is not None for g in given):
         return labels
     anchors = [(i, int(n)) for i, n in enumerate(found) if n is not None and n.isdigit()]
     if not anchors:

@@ -383,8 +383,11 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
 
         # 2. Reuse unchanged reports; ingest new and changed ones (in worker processes,
         # each file under a time limit, so one pathological file cannot stall the build).
-        prev = {} if full or not prev_manifest else load_previous(prev_build)[1]
-        summary.removed = sorted(set(prev) - {f.name for f in files})
+        # Reports are reused only if they were ingested the way this build would.
+        same_rules = prev_manifest.get("settings") == _settings_record(settings)
+        prev = {} if full or not prev_manifest or not same_rules else \
+            load_previous(prev_build)[1]
+        summary.removed = sorted(set(prev_hashes) - {f.name for f in files})
         by_name = {f.name: f for f in files}
         todo = [by_name[rel] for rel, d in digests.items()
                 if not (rel in prev and prev[rel][0].content_hash == d)]
@@ -408,7 +411,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                     summary.failed.append({"file": rel, "reason": res.error})
                     continue
                 rep, ps = res.report, res.passages
-                (summary.changed if rel in prev else summary.added).append(rel)
+                (summary.changed if rel in prev_hashes else summary.added).append(rel)
             else:
                 rep, ps = prev[rel]
                 summary.unchanged.append(rel)
@@ -527,5 +530,8 @@ def _passage_sentences(text: str) -> list[str]:
 
 
 def _settings_record(settings: Settings) -> dict:
-    return {"min_words": settings.min_words, "max_words": settings.max_words,
+    from ingest.passages import INGEST_VERSION
+
+    return {"ingest_version": INGEST_VERSION,
+            "min_words": settings.min_words, "max_words": settings.max_words,
             "exact_search_limit": settings.exact_search_limit, "model": settings.model}

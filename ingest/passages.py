@@ -13,6 +13,10 @@ from ingest.clean import Page
 from ingest.models import Passage, Report, passage_id
 from ingest.sections import Element
 
+#: Bumped whenever ingestion changes what passages a file gives: an index built by
+#: another version re-ingests every report (cached vectors keep that cheap).
+INGEST_VERSION = 2
+
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 
 
@@ -67,7 +71,7 @@ def build_passages(
     *,
     min_words: int = 60,
     max_words: int = 250,
-    target_words: int = 120,
+    target_words: int = 160,
 ) -> list[Passage]:
     """Group the text elements of each section into passages."""
     passages: list[Passage] = []

@@ -195,15 +195,70 @@ def _page_labels(reader, n: int, path: Path) -> list[str | None]:
     the entry is missing, and those would be wrong for every report with front matter,
     so without the entry every label is None (a later stage reads the printed numbers)."""
     try:
-        if "/PageLabels" not in reader.trailer["/Root"]:
+        root = reader.trailer["/Root"]
+        if "/PageLabels" not in root:
             return [None] * n
-        labels = list(reader.page_labels)
+        problem = _page_labels_problem(root["/PageLabels"].get_object())
+        labels = [] if problem else list(reader.page_labels)
     except Exception as exc:
-        log.warning("%s: unreadable /PageLabels (%s); ignoring them", path, _one_line(exc))
+        problem = f"unreadable ({_one_line(exc)})"
+    if not problem and len(labels) != n:
+        problem = f"{len(labels)} labels for {n} pages"
+    if not problem:
+        labels = [label or None for label in labels]
+        odd = next((x for x in labels if x and (len(x) > 16 or not x.isprintable())), None)
+        if odd is not None:
+            problem = f"label {odd[:20]!r} is not a page number"
+        elif n > 2 and len(set(labels)) * 2 < n:
+            problem = "the same labels repeat on many pages"
+    if problem:
+        # pypdf quietly falls back to "1", "2", ... for entries it cannot use, which
+        # would cite the wrong page: the printed page numbers are read instead.
+        log.warning("%s: nonsense /PageLabels ignored (%s); using printed page numbers",
+                    path, problem)
         return [None] * n
-    if len(labels) != n:
-        return [None] * n
-    return [label or None for label in labels]
+    return labels
+
+
+_LABEL_STYLES = ("/D", "/R", "/r", "/A", "/a")
+
+
+def _page_labels_problem(tree) -> str | None:
+    """Why a /PageLabels number tree cannot be trusted, or None. Checks what pypdf
+    would silently skip or misread: entries that are not (page index, label dict)
+    pairs in page order from page 0, unknown styles, absurd start numbers, long or
+    non-text prefixes. Trees split into /Kids are left to pypdf."""
+    if not isinstance(tree, dict):
+        return "not a dictionary"
+    nums = tree.get("/Nums")
+    if nums is None:
+        return None if "/Kids" in tree else "no /Nums"
+    nums = nums.get_object()
+    if not isinstance(nums, list) or len(nums) % 2 or not nums:
+        return "/Nums is not a list of (page, label) pairs"
+    keys = []
+    for key, spec in zip(nums[::2], nums[1::2]):
+        key = key.get_object() if hasattr(key, "get_object") else key
+        spec = spec.get_object() if hasattr(spec, "get_object") else spec
+        if not isinstance(key, int) or isinstance(key, bool) or key < 0:
+            return f"page index {key!r}"
+        if not isinstance(spec, dict):
+            return f"entry for page {key} is not a dictionary"
+        style = spec.get("/S")
+        if style is not None and style not in _LABEL_STYLES:
+            return f"unknown numbering style {style!r}"
+        start = spec.get("/St", 1)
+        start = start.get_object() if hasattr(start, "get_object") else start
+        if not isinstance(start, int) or not 1 <= start < 100_000:
+            return f"start number {start!r}"
+        prefix = spec.get("/P", "")
+        prefix = prefix.get_object() if hasattr(prefix, "get_object") else prefix
+        if not isinstance(prefix, str) or len(prefix) > 16:
+            return "prefix is not a short text"
+        keys.append(key)
+    if keys[0] != 0 or keys != sorted(set(keys)):
+        return "entries are not in page order from the first page"
+    return None
 
 
 # --- page text ---------------------------------------------------------------------------

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.clean import clean_pages
 from ingest.errors import UnreadableReport
-from ingest.models import IngestResult
+from ingest.models import IngestResult, Passage, passage_id
 from ingest.passages import build_passages, report_metadata
 from ingest.readers import SUPPORTED, file_hash, read_pages
 from ingest.sections import attach_footnotes, parse_structure
@@ -34,10 +35,15 @@ def ingest_file(path: Path, *, min_words: int = 60, max_words: int = 250,
                 f"{path.name}: no text passages found", path=str(path),
                 fix="check the file opens and has selectable text",
             )
-        return IngestResult(path=str(path), report=report, passages=passages)
+        return IngestResult(path=str(path), report=report,
+                            passages=_unique_ids(passages, report.content_hash))
     except UnreadableReport as e:
-        return IngestResult(path=str(path), error=str(e) if path.name in str(e) else
-                            f"{path.name}: {e}" + (f" — {e.fix}" if e.fix else ""))
+        # One line: the file, why, and what to do (readers.py leaves the fix out of
+        # the message; pdf_reader.py puts it in).
+        msg = str(e) if path.name in str(e) else f"{path.name}: {e}"
+        if e.fix and e.fix not in msg:
+            msg += f" — {e.fix}"
+        return IngestResult(path=str(path), error=msg)
     except FileNotFoundError:
         return IngestResult(path=str(path), error=f"{path.name}: file disappeared while "
                             "reading — check the corpus folder and rebuild")
@@ -45,6 +51,22 @@ def ingest_file(path: Path, *, min_words: int = 60, max_words: int = 250,
         log.exception("unexpected failure reading %s", path)
         return IngestResult(path=str(path), error=f"{path.name}: could not be processed "
                             f"({type(e).__name__}: {e}) — please report this file")
+
+
+def _unique_ids(passages: list[Passage], content_hash: str) -> list[Passage]:
+    """A report that repeats a paragraph word for word within one section gives two
+    passages with the same id (report hash + section + text), and the index needs ids
+    to be unique: each later copy's id also hashes its occurrence number, which is as
+    stable across rebuilds as the first copy's."""
+    seen: dict[str, int] = {}
+    out: list[Passage] = []
+    for p in passages:
+        n = seen.get(p.passage_id, 0) + 1
+        seen[p.passage_id] = n
+        if n > 1:
+            p = replace(p, passage_id=passage_id(content_hash, p.section, f"{p.text}\x1f{n}"))
+        out.append(p)
+    return out
 
 
 def corpus_files(paths: list[Path]) -> list[Path]:
@@ -55,7 +77,10 @@ def corpus_files(paths: list[Path]) -> list[Path]:
         if p.is_dir():
             out.extend(sorted(
                 f for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in SUPPORTED
+                # A dangling link is listed too, so the build names it as failed
+                # instead of leaving the report out without a word.
+                if (f.is_file() or (f.is_symlink() and not f.exists()))
+                and f.suffix.lower() in SUPPORTED
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
                 and f.name.lower() not in ("readme.md", "source.md", "licence.md", "license.md")
             ))
