@@ -99,6 +99,15 @@ def _edge_indices(lines: list[str], n: int = 3) -> tuple[list[int], list[int]]:
     return idx[:n], idx[-n:]
 
 
+def _apart_from_body(lines: list[str], i: int, top: bool) -> bool:
+    """Whether line i stands apart from the body text: a blank line (or the page's
+    edge) on the body side — below it at the top of the page, above it at the foot. A
+    number inside a paragraph ("recorded" / "12" / "burglaries") is text, not a page
+    number."""
+    j = i + 1 if top else i - 1
+    return not 0 <= j < len(lines) or not lines[j].strip()
+
+
 def strip_furniture(pages: list[list[str]]) -> list[tuple[list[str], str | None, str | None]]:
     """Remove running headers/footers and printed page numbers from each page.
 
@@ -126,7 +135,8 @@ def strip_furniture(pages: list[list[str]]) -> list[tuple[list[str], str | None,
         for zone in (top, bottom):
             for pos, i in enumerate(zone):
                 s = lines[i].strip()
-                if _is_page_number(s) and number is None:
+                if _is_page_number(s) and number is None and _apart_from_body(
+                        lines, i, zone is top):
                     number = _PAGE_NO.match(s).group(1)
                     drop.add(i)
                     # The neighbouring short line in the same zone is the running header.

@@ -15,7 +15,7 @@ from ingest.sections import Element
 
 #: Bumped whenever ingestion changes what passages a file gives: an index built by
 #: another version re-ingests every report (cached vectors keep that cheap).
-INGEST_VERSION = 2
+INGEST_VERSION = 3
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 

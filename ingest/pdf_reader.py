@@ -54,7 +54,12 @@ MIN_TEXT_CHARS = 20
 _NUM = r"[-+(]?[£$€]?\d[\d,]*(?:\.\d+)?%?\)?\*?"
 _NUM_RE = re.compile(rf"{_NUM}$")
 #: A layout-mode table row: a label with a letter, then >= 2 numeric cells, wide gaps.
-_ROW_RE = re.compile(rf"^\s*(?P<label>\S.*?)(?P<cells>(?:\s{{2,}}{_NUM})+)\s*$")
+#: The label ends on a non-space and the gaps are possessive, so a layout line padded
+#: with thousands of spaces is matched in linear time (it took seconds).
+_ROW_RE = re.compile(
+    rf"^\s*+(?P<label>\S(?:.*?\S)?)(?P<cells>(?:\s{{2,}}+{_NUM})+)\s*$")
+#: Longer lines are not table rows; the regexes need not look at them.
+_MAX_ROW_CHARS = 2000
 _TWO_NUMS_RE = re.compile(rf"(?:^|\s){_NUM}\s+{_NUM}$")
 
 FIX_REEXPORT = "download the report again or re-export it as PDF from the original"
@@ -407,12 +412,13 @@ def _assemble(lines: list[_Line]) -> list[str]:
 
 
 def _looks_tabular(lines: list[str]) -> bool:
-    hits = sum(1 for line in lines if _NUM_RE.match(line) or _TWO_NUMS_RE.search(line))
+    hits = sum(1 for line in lines if len(line) <= _MAX_ROW_CHARS
+               and (_NUM_RE.match(line) or _TWO_NUMS_RE.search(line)))
     return hits >= 2
 
 
 def _row_cells(line: str) -> list[str] | None:
-    m = _ROW_RE.match(line)
+    m = _ROW_RE.match(line) if len(line) <= _MAX_ROW_CHARS else None
     if not m or not re.search(r"[^\W\d_]", m.group("label")):
         return None
     label = " ".join(m.group("label").split())

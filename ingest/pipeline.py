@@ -16,11 +16,27 @@ from ingest.sections import attach_footnotes, parse_structure
 log = logging.getLogger(__name__)
 
 
+def printable(text: str) -> str:
+    """``text`` with control and bidi characters shown as escapes (ESC as "\\x1b"), for
+    lines that name files: a file name can hold a terminal escape sequence or a
+    right-to-left override, which must not reach a terminal or a log as such."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def ingest_file(path: Path, *, min_words: int = 60, max_words: int = 250,
                 content_hash: str | None = None) -> IngestResult:
     """Ingest one file. Never raises for a bad file: the result carries the error
-    line instead, so one broken report never stops the others."""
-    path = Path(path)
+    line instead (one line, control characters escaped), so one broken report never
+    stops the others."""
+    res = _ingest_file(Path(path), min_words=min_words, max_words=max_words,
+                       content_hash=content_hash)
+    if res.error:
+        res.error = printable(res.error)
+    return res
+
+
+def _ingest_file(path: Path, *, min_words: int, max_words: int,
+                 content_hash: str | None) -> IngestResult:
     try:
         digest = content_hash or file_hash(path)
         raw = read_pages(path)
@@ -126,7 +142,7 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
             handles = [(job, pool.apply_async(_work, (job,))) for job in pending]
             pending = []
             for i, (job, h) in enumerate(handles):
-                name = Path(job[0]).name
+                name = printable(Path(job[0]).name)
                 try:
                     res = h.get(timeout=timeout)
                 except mp.TimeoutError:
@@ -162,7 +178,7 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
 
 
 def _crashed(path: str, e: BaseException) -> IngestResult:
-    name = Path(path).name
+    name = printable(Path(path).name)
     if isinstance(e, MemoryError):
         return IngestResult(path=path, error=f"{name}: needs too much memory to read — "
                             "split the file or check it is not damaged")

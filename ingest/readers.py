@@ -59,19 +59,27 @@ def read_pages(path: Path) -> list[RawPage]:
 
 
 def decode_text(path: Path) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252, which is
-    what Word and older Windows tools write. Binary files are refused."""
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with a BOM (Notepad's
+    "Unicode"), else Windows-1252, which is what Word and older Windows tools write.
+    Binary files are refused; a stray control character (a NUL) in text is not
+    binary, and is removed in cleaning."""
     data = path.read_bytes()
-    sample = data[:8192]
-    if b"\x00" in sample or (sample[:5] == b"%PDF-"):
+    if data[:5] == b"%PDF-":
         raise UnreadableReport(
             f"{path.name}: binary content in a text file", path=str(path),
             fix="give the file its real extension (e.g. .pdf) or export it as plain text",
         )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(8, len(text[:8192]) // 50):
         raise UnreadableReport(

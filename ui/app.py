@@ -1,9 +1,11 @@
 """The reportqa Streamlit app: ask a question, read the answering passages with their
 citations, ask a follow-up, and take the passages you need into a briefing.
 
-Run with `reportqa serve` (or `streamlit run ui/app.py`). The index is the one
-`load_settings().index_dir` names (REPORTQA_INDEX). The app only calls retrieval (and
-ingest's settings and index build): it never opens index files itself.
+Run with `reportqa serve`, which binds to 127.0.0.1 (or `streamlit run ui/app.py
+--server.address 127.0.0.1`: without that option Streamlit listens on every interface,
+and the app has no login). The index is the one `load_settings().index_dir` names
+(REPORTQA_INDEX). The app only calls retrieval (and ingest's settings and index build):
+it never opens index files itself.
 
 Untrusted text — passages from reports, questions from users — reaches the page only
 through st.text, widget options, or st.html after html.escape; Markdown-rendering
