@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import BuildLocked, ReportQAError
+from ingest.errors import BuildLocked, IndexError_, ReportQAError
 from ingest.models import Passage, Report, text_hash
 from ingest.passages import split_sentences
 from ingest.pipeline import corpus_files, ingest_many
@@ -46,6 +46,58 @@ from ingest.settings import Settings
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+
+#: The files of one build, besides its manifest.
+BUILD_FILES = ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy", "vocab.txt")
+#: Files up to this size are checksummed in the manifest and verified on load (bigger
+#: ones, at archive scale, are checked by size only: hashing them would slow start-up).
+VERIFY_LIMIT = 256 << 20
+_REBUILD = "run `reportqa index build --full`"
+
+
+def verify_build(build: Path | None, index_dir: Path) -> dict:
+    """The build's manifest after checking it and every file it lists (present, right
+    size, right checksum); raises IndexError_ with the fix otherwise."""
+    if build is None:
+        raise IndexError_(f"no index at {index_dir}", path=str(index_dir),
+                          fix="run `reportqa index build`")
+    mpath = build / "manifest.json"
+    try:
+        manifest = json.loads(mpath.read_text())
+    except FileNotFoundError:
+        raise IndexError_(f"index at {index_dir} is incomplete: {mpath} is missing",
+                          fix=_REBUILD) from None
+    except (ValueError, OSError, UnicodeDecodeError) as e:
+        raise IndexError_(f"index manifest {mpath} is damaged ({e.__class__.__name__})",
+                          fix=_REBUILD) from None
+    if not isinstance(manifest, dict):
+        raise IndexError_(f"index manifest {mpath} is damaged", fix=_REBUILD)
+    v = manifest.get("schema_version")
+    if v != SCHEMA_VERSION:
+        raise IndexError_(f"index at {index_dir} has schema version {v}; this reportqa "
+                          f"reads version {SCHEMA_VERSION}", fix=_REBUILD)
+    try:
+        model = manifest["model"]
+        ok = (isinstance(model["name"], str) and int(model["dimension"]) > 0
+              and isinstance(manifest["build_id"], str)
+              and int(manifest["counts"]["passages"]) >= 0
+              and isinstance(manifest["files"], dict) and isinstance(manifest["faiss"], dict))
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise IndexError_(f"index manifest {mpath} is damaged (entries missing)", fix=_REBUILD)
+    sums = manifest.get("checksums") or {}
+    for name, size in manifest["files"].items():
+        p = build / name
+        if not p.exists():
+            raise IndexError_(f"index file {p} is missing", fix=_REBUILD)
+        if p.stat().st_size != size:
+            raise IndexError_(
+                f"index file {p} is damaged (size {p.stat().st_size}, expected {size})",
+                fix=_REBUILD)
+        if name in sums and file_hash(p) != sums[name]:
+            raise IndexError_(f"index file {p} is damaged (checksum mismatch)", fix=_REBUILD)
+    return manifest
 
 #: Exit statuses of `reportqa index build`.
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING, EXIT_LOCKED = 0, 3, 4, 5
@@ -141,6 +193,19 @@ class VectorCache:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open(path)
+            self.db.execute("SELECT count(*) FROM vec").fetchone()
+        except sqlite3.DatabaseError as e:
+            # The cache is disposable: a damaged one is replaced, never fatal.
+            log.warning("embedding cache %s is damaged (%s); starting a new one", path, e)
+            with contextlib.suppress(Exception):
+                self.db.close()
+            for f in path.parent.glob(path.name + "*"):
+                f.unlink()
+            self._open(path)
+
+    def _open(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
@@ -278,14 +343,6 @@ def _faiss_index(vectors: np.ndarray, settings: Settings):
     return index, kind
 
 
-def _read_manifest(build: Path | None) -> dict:
-    try:
-        m = json.loads((build / "manifest.json").read_text()) if build else {}
-        return m if isinstance(m, dict) and m.get("schema_version") == SCHEMA_VERSION else {}
-    except (OSError, ValueError):
-        return {}
-
-
 def load_previous(build: Path | None) -> tuple[dict, dict[str, tuple[Report, list[Passage]]]]:
     """The previous build's manifest and, by source file, its reports and passages, for
     reuse. A damaged previous build is ignored (the new build starts from scratch)."""
@@ -343,7 +400,12 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
     with build_lock(index_dir, wait_s):
         prev_build = current_build_dir(index_dir)
         _cleanup_debris(index_dir, keep={prev_build.name} if prev_build else set())
-        prev_manifest = _read_manifest(prev_build)
+        try:
+            prev_manifest = verify_build(prev_build, index_dir) if prev_build else {}
+        except IndexError_ as e:
+            # A damaged live build is neither kept nor reused: this build replaces it.
+            log.warning("the live index is damaged (%s); rebuilding it", e)
+            prev_manifest = {}
         if prev_manifest.get("model", {}).get("name") != settings.model:
             prev_manifest = {}
 
@@ -482,9 +544,9 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                 "corpus": {"dir": str(corpus), "files": manifest_files},
                 "counts": {"reports": len(reports), "passages": len(passages),
                            "sentences": len(sentences)},
-                "files": {n: (tmp / n).stat().st_size for n in
-                          ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy",
-                           "vocab.txt")},
+                "files": {n: (tmp / n).stat().st_size for n in BUILD_FILES},
+                "checksums": {n: file_hash(tmp / n) for n in BUILD_FILES
+                              if (tmp / n).stat().st_size <= VERIFY_LIMIT},
                 "seconds": summary.seconds,
                 "failures": summary.failed,
                 "duplicates": summary.duplicates,

@@ -15,7 +15,7 @@ from ingest.sections import Element
 
 #: Bumped whenever ingestion changes what passages a file gives: an index built by
 #: another version re-ingests every report (cached vectors keep that cheap).
-INGEST_VERSION = 3
+INGEST_VERSION = 4
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 
@@ -50,7 +50,12 @@ def _units(text: str, max_words: int) -> list[str]:
     out: list[str] = []
     cur: list[str] = []
     n = 0
-    sentences = split_sentences(text)
+    sentences = []
+    for sent in split_sentences(text):
+        # Text without sentence ends (lists run together, tables flattened) is cut
+        # at word boundaries so no passage outgrows what the model reads.
+        words = sent.split()
+        sentences += [" ".join(words[i:i + max_words]) for i in range(0, len(words), max_words)]
     target = _words(text) / -(-_words(text) // max_words)  # balanced pieces
     for s in sentences:
         w = _words(s)

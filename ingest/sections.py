@@ -124,7 +124,8 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
     for bi, b in enumerate(blocks):
         lines = [ln for ln in b.lines if ln.strip()]
         tabbed = sum(1 for ln in lines if ln.startswith("\t"))
-        has_head = any(_key(ln) == "contents" for ln in lines)
+        # "Contents" as a title: a line of its own, no sentence punctuation.
+        has_head = any(re.fullmatch(r"\s*(?:table of )?contents\s*", ln, re.I) for ln in lines)
         if not (has_head or (len(lines) >= 3 and tabbed >= 0.8 * len(lines))):
             continue
         if has_head and len(lines) == 1:
@@ -171,8 +172,11 @@ def _is_heading(b: Block, nxt: Block | None) -> bool:
         return bool(_QUESTION_HEADING.match(t))
     if _SENTENCE_END.search(t) or t.endswith(","):
         return False
-    # A heading reads like a title, not the start of a sentence that runs on.
-    if nxt is not None and nxt.lines and nxt.lines[0][:1].islower() and not nxt.first_on_page:
+    # A heading reads like a title, not the start of a sentence that runs on (on this
+    # page or over the page break).
+    if nxt is not None and nxt.lines and nxt.lines[0][:1].islower():
+        return False
+    if len(t) > 150:
         return False
     if re.search(r"\b(?:https?://|www\.)", t):
         return False
@@ -188,25 +192,28 @@ def _dehyphenate(lines: list[str], vocab: Counter) -> str:
     """Join a block's lines. A hyphen at a line end is kept when the report writes
     the hyphenated compound elsewhere (or the first part is a prefix that takes a
     hyphen), and removed when it writes the joined word elsewhere."""
-    out = ""
+    parts: list[str] = []
     for ln in lines:
         ln = ln.strip()
-        if not out:
-            out = ln
+        if not ln:
             continue
-        m = re.search(r"(\w+)-$", out)
+        if not parts:
+            parts.append(ln)
+            continue
+        # Only the tail of the previous piece matters (keeps this linear).
+        m = re.search(r"(\w+)-$", parts[-1][-100:])
         n = re.match(r"([a-z]\w*)", ln)
         if m and n:
             a, b = m.group(1), n.group(1)
             if vocab[f"{a}-{b}".lower()] or a.lower() in _HYPHEN_PREFIXES:
-                out = out + ln
+                parts[-1] = parts[-1] + ln
             elif vocab[(a + b).lower()] or len(a) > 3:
-                out = out[:-1] + ln
+                parts[-1] = parts[-1][:-1] + ln
             else:
-                out = out + ln
+                parts[-1] = parts[-1] + ln
         else:
-            out = out + " " + ln
-    return re.sub(r"\s+", " ", out).strip()
+            parts.append(ln)
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
 
 
 _HYPHEN_PREFIXES = {

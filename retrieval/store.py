@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexError_
-from ingest.index import SCHEMA_VERSION, current_build_dir
+from ingest.index import current_build_dir, verify_build
 from ingest.models import Passage, Report
 
 REBUILD = "run `reportqa index build --full`"
@@ -47,30 +47,7 @@ class Store:
             raise IndexError_(f"no index at {self.index_dir}", path=str(self.index_dir),
                               fix="run `reportqa index build`")
         self.build_dir = build
-        mpath = build / "manifest.json"
-        try:
-            self.manifest = json.loads(mpath.read_text())
-        except FileNotFoundError:
-            raise IndexError_(f"index at {self.index_dir} is incomplete: manifest.json missing",
-                              fix=REBUILD) from None
-        except (ValueError, OSError) as e:
-            raise IndexError_(f"index manifest {mpath} is damaged ({e.__class__.__name__})",
-                              fix=REBUILD) from None
-        if not isinstance(self.manifest, dict):
-            raise IndexError_(f"index manifest {mpath} is damaged", fix=REBUILD)
-        v = self.manifest.get("schema_version")
-        if v != SCHEMA_VERSION:
-            raise IndexError_(
-                f"index at {self.index_dir} has schema version {v}; this reportqa reads "
-                f"version {SCHEMA_VERSION}", fix=REBUILD)
-        for name, size in (self.manifest.get("files") or {}).items():
-            p = build / name
-            if not p.exists():
-                raise IndexError_(f"index file {p} is missing", fix=REBUILD)
-            if p.stat().st_size != size:
-                raise IndexError_(
-                    f"index file {p} is damaged (size {p.stat().st_size}, expected {size})",
-                    fix=REBUILD)
+        self.manifest = verify_build(build, self.index_dir)
         self._local = threading.local()
         try:
             import faiss

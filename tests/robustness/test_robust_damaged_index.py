@@ -95,21 +95,8 @@ DAMAGE = {
     "current-names-missing-build": lambda d, b: (d / "CURRENT").write_text("20990101-gone"),
     "newer-schema": lambda d, b: _edit_manifest(b, _set_schema),
 }
-# The live build's manifest is intact, so `index build` sees an unchanged corpus and
-# keeps the damaged build ("index up to date"); only --full replaces it.
-KEPT = pytest.mark.xfail(strict=True, reason="ingest/index.py: a no-change `index build` "
-                         "does not check the live build's files, so it keeps a damaged one")
-# Same size, so the manifest's size check passes.
-UNSEEN = pytest.mark.xfail(strict=True, reason="retrieval/store.py checks file sizes, not "
-                           "checksums: same-size corruption goes unnoticed (garbage vectors) "
-                           "or surfaces as a traceback at query time (SQLite pages)")
-NO_MODEL = pytest.mark.xfail(strict=True, reason="retrieval/store.py: a manifest without "
-                             "its 'model' entry raises KeyError (a traceback), not a clear error")
-DETECT_MARKS = {"vectors-payload-flipped": UNSEEN, "sqlite-pages-flipped": UNSEEN,
-                "manifest-without-model": NO_MODEL}
-REPAIR_MARKS = {name: KEPT for name in (
-    "vectors-truncated", "vectors-zeroed", "vectors-payload-flipped", "sqlite-truncated",
-    "sqlite-header-flipped", "sqlite-pages-flipped", "sentences-corrupt", "vocab-mismatch")}
+DETECT_MARKS: dict = {}
+REPAIR_MARKS: dict = {}
 
 
 def _params(marks: dict) -> list:
@@ -217,9 +204,6 @@ def test_newer_schema_says_so(base, tmp_path):
     assert "schema version 99" in line
 
 
-@pytest.mark.xfail(strict=True, reason="ingest/index.py: a corrupt embedding cache "
-                   "(index/cache/vectors.sqlite) makes every build fail with a traceback; "
-                   "the cache is disposable and should be rebuilt")
 def test_corrupt_vector_cache_does_not_block_a_build(base, tmp_path):
     index = tmp_path / "index"
     shutil.copytree(base["index"], index)

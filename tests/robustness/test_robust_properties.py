@@ -275,8 +275,6 @@ def _texts(tmp_path, text: str) -> str:
     return "\n".join(rf.flat(p.text) for p in res.passages)
 
 
-@pytest.mark.xfail(strict=True, reason="sections.find_contents: any line reading "
-                   "'contents' makes its block a contents list, and the block is dropped")
 def test_contents_word_on_a_wrapped_line_is_text(tmp_path):
     text = (f"{rf.QUESTION}\n\nVictim care\n\nOfficers explained the case to victims and "
             "gave them a leaflet\nwith the investigation's\ncontents.\n\nThe force has a "
@@ -284,9 +282,6 @@ def test_contents_word_on_a_wrapped_line_is_text(tmp_path):
     assert "gave them a leaflet with the investigation's contents." in _texts(tmp_path, text)
 
 
-@pytest.mark.xfail(strict=True, reason="sections._is_heading: the start of a paragraph "
-                   "at the foot of a page (<= 18 words, no full stop) whose rest is on the "
-                   "next page becomes a heading, and is moved to the top of its page")
 def test_short_fragment_before_page_break_is_text(tmp_path):
     text = (f"{rf.QUESTION}\n\nVictim care\n\nVictims told us that officers kept them "
             "informed. The force checks this every month.\n\nThe force has made good "
@@ -308,9 +303,6 @@ def test_heading_at_page_foot_keeps_continuation_together(tmp_path):
             "repeat victims.") in _texts(tmp_path, text)
 
 
-@pytest.mark.xfail(strict=True, reason="sections._dehyphenate searches the whole joined "
-                   "block for a final hyphen at every line: quadratic (30,000 lines in one "
-                   "block took 4 minutes, past the build's per-file time limit)")
 def test_long_block_of_lines_is_linear(tmp_path):
     import time
 
@@ -321,9 +313,6 @@ def test_long_block_of_lines_is_linear(tmp_path):
     assert time.perf_counter() - t0 < 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="passages._units splits long paragraphs only at "
-                   "sentence ends: text without them becomes one passage of any length, "
-                   "of which the embedding model sees the first 256 tokens")
 def test_paragraph_without_sentence_breaks_is_split(tmp_path):
     text = f"{rf.QUESTION}\n\nVictim care\n\n" + " ".join(
         f"item {i} reviewed" for i in range(1500)) + "\n"
