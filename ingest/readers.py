@@ -55,6 +55,14 @@ def read_pages(path: Path) -> list[RawPage]:
             f"{path.name}: no text in the file", path=str(path),
             fix="replace it with the full report",
         )
+    if suffix in (".md", ".markdown"):
+        from ingest.markdown import markdown_to_text
+
+        # Markdown has no pages (unless form feeds mark them) and its indentation
+        # means nothing about page starts.
+        text = markdown_to_text(text)
+        chunks = text.split("\f") if "\f" in text else [text]
+        return [RawPage(index=i, text=c) for i, c in enumerate(chunks) if c.strip()]
     return split_text_pages(text)
 
 

@@ -254,7 +254,8 @@ def _table_element(headers: list[Block], rows: list[re.Match], notes: list[str],
             for k, cell in enumerate(reversed(cells[-(ncols + 1):])):
                 cols[ncols - k] = (cols[ncols - k] + " " + cell).strip()
         heads = [re.sub(r"\(\s+", "(", c) for c in cols[1:]]
-        if cols[0]:
+        # The label column's header matters only when it names the period.
+        if re.search(r"\b(?:19|20)\d{2}\b", cols[0]):
             heads[0] = cols[0] + " " + heads[0]
     period = None
     unit = None
