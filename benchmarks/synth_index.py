@@ -32,16 +32,89 @@ def _sentences(text: str) -> list[str]:
     return _passage_sentences(text)
 
 
-def build(index_dir: Path, n_passages: int, settings, embedder, *, seed: int = 0,
-          sentence_vectors: str = "embed", log=print) -> dict:
-    """Build a synthetic index of n_passages under index_dir (replacing it).
+_EMB = None
 
-    sentence_vectors: "embed" embeds every sentence with ``embedder`` (as build_index
-    does); "derive" makes each sentence vector from its passage's vector plus noise,
-    which is ~8x cheaper and changes no cost the benchmark measures (the rerank reads
-    the same number of sentence vectors either way).
 
-    Returns timings and counts."""
+def _chunk(job):
+    """Worker: reports [start, start+n) as SQLite-ready rows and their vectors."""
+    global _EMB
+    start, n, seed, emb_args, sentence_vectors, limit = job
+    if _EMB is None:
+        from benchmarks.standin import HashEmbedder
+
+        _EMB = HashEmbedder(**emb_args)
+    reports, prow, sents, owner = [], [], [], []
+    for rep in scaler.iter_reports(n, seed, start):
+        report, ps = scaler.report_passages(rep)
+        reports.append((report.report_id, report.content_hash, report.source_file,
+                        json.dumps(report.to_dict())))
+        for p in ps:
+            i = len(prow)
+            prow.append((p.passage_id, p.report_id, p.kind, p.force, p.year,
+                         " > ".join(p.section), p.text, json.dumps(p.to_dict()), p.embed_text))
+            for j, t in enumerate(_sentences(p.text)):
+                sents.append((i, j, t))
+                owner.append(i)
+    v = _EMB.encode([r[-1] for r in prow]) if prow else np.zeros((0, _EMB.dimension),
+                                                                  np.float32)
+    if sentence_vectors == "embed":
+        sv = _EMB.encode([t for _, _, t in sents])
+    else:
+        rng = np.random.default_rng(start)
+        base = v[np.asarray(owner, dtype=np.int64)]
+        sv = base + rng.standard_normal(base.shape, dtype=np.float32) * 0.045
+        sv /= np.linalg.norm(sv, axis=1, keepdims=True)
+    return reports, [r[:-1] for r in prow], sents, v, sv.astype(np.float16)
+
+
+class _NpyWriter:
+    """Appends rows to a .npy file without holding them all in memory (the header,
+    which records the final row count, is written last into a fixed 128-byte slot)."""
+
+    HEADER = 128
+
+    def __init__(self, path: Path, dim: int, dtype=np.float16):
+        self.path, self.dim, self.dtype, self.rows = path, dim, np.dtype(dtype), 0
+        self.fh = open(path, "wb")
+        self.fh.write(b"\0" * self.HEADER)
+
+    def append(self, a: np.ndarray) -> None:
+        self.fh.write(np.ascontiguousarray(a, dtype=self.dtype).tobytes())
+        self.rows += len(a)
+
+    def close(self) -> None:
+        import io
+
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buf, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": (self.rows, self.dim)})
+        head = buf.getvalue()
+        assert len(head) <= self.HEADER
+        # Pad the header (spaces before its newline) to exactly HEADER bytes.
+        head = head[:-1] + b" " * (self.HEADER - len(head)) + b"\n"
+        head = head[:8] + (len(head) - 10).to_bytes(2, "little") + head[10:]
+        self.fh.seek(0)
+        self.fh.write(head)
+        self.fh.close()
+
+
+def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
+          sentence_vectors: str = "embed", workers: int = 2, emb_args: dict | None = None,
+          faiss_index: bool = True, log=print) -> dict:
+    """Build a synthetic index of n_passages under index_dir (replacing it), with
+    stand-in vectors (benchmarks.standin.HashEmbedder(**emb_args)).
+
+    sentence_vectors: "embed" embeds every sentence (as build_index does); "derive"
+    makes each sentence vector from its passage's vector plus noise, ~8x cheaper, and
+    changes no cost the benchmark measures (the rerank reads the same number of
+    sentence vectors either way). With faiss_index=False only vectors.npy is written
+    and vectors.faiss must come from :func:`variant`.
+
+    Reports are generated and embedded in worker processes while this one writes
+    SQLite. Returns timings and counts."""
+    from multiprocessing import get_context
+
     import faiss
 
     from ingest.index import (
@@ -64,113 +137,96 @@ def build(index_dir: Path, n_passages: int, settings, embedder, *, seed: int = 0
     db = sqlite3.connect(db_path)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
-    dim = embedder.dimension
+    emb_args = emb_args or {}
+    from benchmarks.standin import HashEmbedder
+
+    probe = HashEmbedder(**emb_args)
+    dim = probe.dimension
     vectors = np.zeros((n_passages, dim), dtype=np.float32)
-    sent_chunks: list[np.ndarray] = []
-    sent_count = 0
-    rowid = 0
-    n_reports = 0
-    t_gen = t_embed = t_sql = 0.0
-    rng = np.random.default_rng(seed + 1)
-    batch_reports: list = []
-    batch_passages: list = []
-
-    def flush_batch():
-        nonlocal rowid, sent_count, t_embed, t_sql
-        if not batch_passages:
-            return
-        t = time.perf_counter()
-        texts = [p.embed_text for p in batch_passages]
-        v = embedder.encode(texts, batch_size=256)
-        sents: list[tuple[int, int, str]] = []
-        owner: list[int] = []
-        for i, p in enumerate(batch_passages):
-            for j, s in enumerate(_sentences(p.text)):
-                sents.append((rowid + i + 1, j, s))
-                owner.append(i)
-        if sentence_vectors == "embed":
-            sv = embedder.encode([s for _, _, s in sents], batch_size=256)
-        else:
-            base = v[np.asarray(owner)]
-            noise = rng.standard_normal(base.shape, dtype=np.float32) * 0.045
-            sv = base + noise
-            sv /= np.linalg.norm(sv, axis=1, keepdims=True)
-        vectors[rowid: rowid + len(batch_passages)] = v
-        sent_chunks.append(sv.astype(np.float16))
-        t_embed += time.perf_counter() - t
-        t = time.perf_counter()
-        db.executemany(
-            "INSERT INTO reports VALUES (?,?,?,?)",
-            [(r.report_id, r.content_hash, r.source_file, json.dumps(r.to_dict()))
-             for r in batch_reports])
-        db.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
-            [(rowid + i + 1, p.passage_id, p.report_id, p.kind, p.force, p.year,
-              " > ".join(p.section), p.text, json.dumps(p.to_dict()))
-             for i, p in enumerate(batch_passages)])
-        db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
-                       [(sent_count + k, pr, idx, s) for k, (pr, idx, s) in enumerate(sents)])
-        t_sql += time.perf_counter() - t
-        rowid += len(batch_passages)
-        sent_count += len(sents)
-        batch_reports.clear()
-        batch_passages.clear()
-
-    t = time.perf_counter()
+    sw = _NpyWriter(bdir / "sentences.npy", dim)
+    rowid = sent_count = n_reports = 0
+    t_sql = 0.0
+    per = 20
+    # ~92 passages a report; ask for enough reports and stop at n_passages.
+    n_jobs = int(n_passages / 60 / per) + 2
+    jobs = [(i * per, per, seed, emb_args, sentence_vectors, n_passages)
+            for i in range(n_jobs)]
     last_log = time.perf_counter()
-    for report, ps in scaler.iter_passages(n_passages, seed):
-        batch_reports.append(report)
-        batch_passages.extend(ps)
-        n_reports += 1
-        if len(batch_passages) >= 5000:
-            t_gen += time.perf_counter() - t
-            flush_batch()
+    ctx = get_context("fork")
+    with ctx.Pool(workers) as pool:
+        for reports, prow, sents, v, sv in pool.imap(_chunk, jobs):
+            take = min(len(prow), n_passages - rowid)
+            if take <= 0:
+                break
+            if take < len(prow):
+                # The last report is cut: keep its first passages (and their sentences).
+                prow = prow[:take]
+                keep = [k for k, (i, _, _) in enumerate(sents) if i < take]
+                sents = [sents[k] for k in keep]
+                sv = sv[keep]
+                v = v[:take]
+                used = {r[1] for r in prow}
+                reports = [r for r in reports if r[0] in used]
             t = time.perf_counter()
+            db.executemany("INSERT INTO reports VALUES (?,?,?,?)", reports)
+            db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                           [(rowid + i + 1, *r) for i, r in enumerate(prow)])
+            db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
+                           [(sent_count + k, rowid + i + 1, j, txt)
+                            for k, (i, j, txt) in enumerate(sents)])
+            t_sql += time.perf_counter() - t
+            vectors[rowid: rowid + take] = v
+            sw.append(sv)
+            rowid += take
+            sent_count += len(sents)
+            n_reports += len(reports)
             if time.perf_counter() - last_log > 30:
                 log(f"  synthetic index: {rowid:,}/{n_passages:,} passages "
                     f"({time.perf_counter() - t0:.0f} s)")
                 last_log = time.perf_counter()
-    t_gen += time.perf_counter() - t
-    flush_batch()
+            if rowid >= n_passages:
+                break
+        pool.terminate()
+    sw.close()
+    t_gen = time.perf_counter() - t0
     t = time.perf_counter()
     db.execute("INSERT INTO passages_fts(rowid, text, section) SELECT rowid, text, section "
                "FROM passages")
     db.commit()
     db.close()
     t_fts = time.perf_counter() - t
-
+    vectors = vectors[:rowid]
+    np.save(index_dir / "vectors.npy", vectors, allow_pickle=False)  # for variants/ann.py
     t = time.perf_counter()
-    index, kind = _faiss_index(vectors, settings)
-    faiss.write_index(index, str(bdir / "vectors.faiss"))
+    kind = None
+    if faiss_index:
+        index, kind = _faiss_index(vectors, settings)
+        faiss.write_index(index, str(bdir / "vectors.faiss"))
+        del index
     t_faiss = time.perf_counter() - t
-    del index
-    svecs = np.concatenate(sent_chunks) if sent_chunks else np.zeros((0, dim), np.float16)
-    sent_chunks.clear()
-    np.save(bdir / "sentences.npy", svecs, allow_pickle=False)
-    n_sent = len(svecs)
-    del svecs
     files = {n: (bdir / n).stat().st_size for n in
-             ("passages.sqlite", "vectors.faiss", "sentences.npy")}
+             ("passages.sqlite", "vectors.faiss", "sentences.npy") if (bdir / n).exists()}
     manifest = {
         "schema_version": SCHEMA_VERSION, "build_id": build_id,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "model": {"name": embedder.name, "dimension": dim},
+        "model": {"name": probe.name, "dimension": dim},
         "faiss": kind, "versions": _versions(), "settings": _settings_record(settings),
         "corpus": {"dir": "(synthetic)", "files": []},
-        "counts": {"reports": n_reports, "passages": rowid, "sentences": n_sent},
+        "counts": {"reports": n_reports, "passages": rowid, "sentences": sent_count},
         "files": files, "seconds": round(time.perf_counter() - t0, 2),
         "failures": [], "duplicates": [],
-        "synthetic": {"seed": seed, "vectors": type(embedder).__name__,
+        "synthetic": {"seed": seed, "vectors": "benchmarks.standin.HashEmbedder",
                       "sentence_vectors": sentence_vectors},
     }
     (bdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    (index_dir / "CURRENT").write_text(build_id)
-    np.save(index_dir / "vectors.npy", vectors, allow_pickle=False)  # for ann.py variants
-    return {"passages": rowid, "reports": n_reports, "sentences": n_sent,
+    if faiss_index:
+        (index_dir / "CURRENT").write_text(build_id)
+    else:
+        (index_dir / "PENDING").write_text(build_id)
+    return {"passages": rowid, "reports": n_reports, "sentences": sent_count,
             "faiss": kind, "files": files,
-            "seconds": {"generate": round(t_gen, 1), "embed": round(t_embed, 1),
-                        "sqlite": round(t_sql, 1), "fts": round(t_fts, 1),
-                        "faiss": round(t_faiss, 1),
+            "seconds": {"generate_embed_insert": round(t_gen, 1), "sqlite": round(t_sql, 1),
+                        "fts": round(t_fts, 1), "faiss": round(t_faiss, 1),
                         "total": round(time.perf_counter() - t0, 1)}}
 
 
@@ -183,6 +239,8 @@ def variant(base_dir: Path, out_dir: Path, index, kind: dict) -> Path:
     from ingest.index import current_build_dir
 
     src = current_build_dir(base_dir)
+    if src is None and (base_dir / "PENDING").exists():
+        src = base_dir / "builds" / (base_dir / "PENDING").read_text().strip()
     manifest = json.loads((src / "manifest.json").read_text())
     shutil.rmtree(out_dir, ignore_errors=True)
     bdir = out_dir / "builds" / src.name
