@@ -129,6 +129,15 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
 
     if not paths:
         return
+    if not _workers_can_start():
+        # Worker processes re-import the main module; when it has no file (python -
+        # or an interactive session) they cannot, so read here, without the limits.
+        for p in paths:
+            yield ingest_file(p, min_words=settings.min_words, max_words=settings.max_words,
+                              content_hash=digests.get(p.name) or None)
+            if progress is not None:
+                progress.update(1)
+        return
     timeout = settings.file_timeout_s
     jobs = [(str(p), digests.get(p.name, ""), settings.min_words, settings.max_words)
             for p in paths]
@@ -175,6 +184,16 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
             pool.join()
     if progress is not None:
         progress.close()
+
+
+def _workers_can_start() -> bool:
+    import os
+    import sys
+
+    f = getattr(sys.modules.get("__main__"), "__file__", None)
+    # No file (python -c, a notebook): multiprocessing skips re-importing the main
+    # module. A file that does not exist ("<stdin>"): the workers would fail to start.
+    return f is None or os.path.exists(f)
 
 
 def _crashed(path: str, e: BaseException) -> IngestResult:

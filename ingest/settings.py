@@ -29,8 +29,8 @@ class Settings:
     #: Passage length bounds, in words.
     min_words: int = 60
     max_words: int = 250
-    #: Past this many vectors the index switches from exact to HNSW search
-    #: (measured in benchmarks/: exact search stays under ~15 ms to here).
+    #: Past this many vectors the index stores float16 instead of float32 vectors
+    #: (still an exact scan; measured in benchmarks/).
     exact_search_limit: int = 200_000
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
