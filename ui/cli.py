@@ -33,6 +33,14 @@ def _friendly(fn):
     return wrapper
 
 
+def _say(line: str, err: bool = False) -> None:
+    """Echo a line built from file names or report text: control characters and bidi
+    overrides (a file name can hold a terminal escape) are shown escaped."""
+    from ingest.pipeline import printable
+
+    click.echo("\n".join(printable(part) for part in line.split("\n")), err=err)
+
+
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose or not sys.stderr.isatty() else
                         logging.WARNING, format="%(asctime)s %(levelname)s %(message)s",
@@ -116,9 +124,9 @@ def index_build(corpus, index_dir, full, model, wait, as_json) -> None:
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
         for f in summary.failed:
-            click.echo(f"failed: {f['reason']}", err=True)
+            _say(f"failed: {f['reason']}", err=True)
         for d in summary.duplicates:
-            click.echo(f"duplicate: {d['file']} has the same content as {d['same_as']} "
+            _say(f"duplicate: {d['file']} has the same content as {d['same_as']} "
                        "— indexed once; remove one copy", err=True)
         if summary.up_to_date:
             click.echo(f"index up to date ({len(summary.unchanged)} reports unchanged, "
@@ -158,12 +166,12 @@ def index_status(index_dir, as_json) -> None:
                f"FAISS {st.faiss.get('type')}\npassages: {st.passages} in "
                f"{len(st.reports)} reports")
     for r in st.reports:
-        click.echo(f"  {r['report_id']}: {r['force']} — {r['title']} ({r['year']}), "
+        _say(f"  {r['report_id']}: {r['force']} — {r['title']} ({r['year']}), "
                    f"{r['pages']} pages, {r['passages']} passages [{r['source_file']}]")
     for f in st.failures:
-        click.echo(f"  last build failed: {f['reason']}")
+        _say(f"  last build failed: {f['reason']}")
     for d in st.duplicates:
-        click.echo(f"  duplicate skipped: {d['file']} (same as {d['same_as']})")
+        _say(f"  duplicate skipped: {d['file']} (same as {d['same_as']})")
 
 
 @index.command("passages")

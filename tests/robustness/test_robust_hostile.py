@@ -279,9 +279,6 @@ def test_readme_explains_sharing_behind_an_authenticating_proxy():
     assert re.search(r"[Dd]o not\s+run `reportqa serve --host 0\.0\.0\.0`", section)
 
 
-@pytest.mark.xfail(strict=True, reason="ui/cli.py and ingest/index.py print file names "
-                   "raw (`index status` report list, `duplicate:` and unreadable-file lines): "
-                   "a name holding a terminal escape reaches the terminal")
 def test_file_names_with_escapes_never_reach_the_terminal(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
