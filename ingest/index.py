@@ -492,6 +492,13 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             passages.extend(ps)
             manifest_files.append({"file": rel, "sha256": digest, "report_id": rep.report_id,
                                    "passages": len(ps)})
+        # A copy of a file that failed is not "indexed once": it fails the same way.
+        failed_names = {f["file"]: f["reason"] for f in summary.failed}
+        for d in list(summary.duplicates):
+            if d["same_as"] in failed_names:
+                summary.duplicates.remove(d)
+                reason = failed_names[d["same_as"]].replace(d["same_as"], d["file"])
+                summary.failed.append({"file": d["file"], "reason": reason})
         summary.passages = len(passages)
 
         if not passages:

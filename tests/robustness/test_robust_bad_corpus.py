@@ -183,9 +183,6 @@ def test_utf16_text_report_is_read(tmp_path):
     assert all(rf.flat(s) in joined for s in expected)
 
 
-@pytest.mark.xfail(strict=True, reason="ingest/index.py settles duplicates by hash before "
-                   "reading: a second empty or broken file is reported as a duplicate "
-                   "'indexed once' instead of failing with its own reason")
 def test_copies_of_unreadable_files_each_fail(tmp_path):
     import pdf_factory as pf
 
