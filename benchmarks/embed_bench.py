@@ -246,6 +246,13 @@ def run(work: Path, n_sample: int = 200, quick: bool = False, log=print) -> dict
         rate, v = _rate(lambda t: st.encode(t, batch_size=32), texts)
         add("torch-int8 (dynamic)", rate, v, ref, batch=32, order="length-sorted")
         del st
+    import importlib.util
+
+    if not (importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx")):
+        res["note"] = ("onnxruntime/onnx not installed: ONNX variants skipped "
+                       "(pip install onnxruntime onnx)")
+        log(f"  embed: {res['note']}")
+        return res
     onnx = export_onnx(work / "onnx" / "minilm-fp32.onnx")
     q8 = quantize_int8(onnx, work / "onnx" / "minilm-int8-matmul.onnx")
     cands = [("ort-int8", q8)] if quick else [("ort-fp32", onnx), ("ort-int8", q8)]
@@ -326,9 +333,13 @@ def sentence_rate(n: int = 400) -> float:
 
 def dev_quality_all(work: Path, log=print) -> dict:
     """Dev-question quality with torch fp32 (today) and ONNX Runtime int8."""
+    import importlib.util
+
     from ingest.embed import get_embedder
 
     out = {"torch-fp32": dev_quality(work, get_embedder(), "torch-fp32", log)}
+    if not importlib.util.find_spec("onnxruntime"):
+        return out
     q8 = quantize_int8(export_onnx(work / "onnx" / "minilm-fp32.onnx"),
                        work / "onnx" / "minilm-int8-matmul.onnx")
     out["ort-int8"] = dev_quality(work, OrtEmbedder(q8), "ort-int8", log)

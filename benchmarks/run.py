@@ -304,8 +304,9 @@ def details(res: dict) -> str:
                        f"{v.get('cos_mean', '')} |")
         if emb.get("sentences_per_s"):
             out.append(f"\nSentences (~20 words): {emb['sentences_per_s']}/s torch fp32. "
-                       f"One query: {emb['query_embed_ms_torch']} ms torch, "
-                       f"{emb['query_embed_ms_ort_int8_1thread']} ms ONNX int8 (1 thread).")
+                       f"One query: {emb.get('query_embed_ms_torch', '—')} ms torch, "
+                       f"{emb.get('query_embed_ms_ort_int8_1thread', '—')} ms ONNX int8 "
+                       "(1 thread).")
         if emb.get("dev_quality"):
             out.append("\nDev questions with each embedder (index of corpus/ rebuilt with it):")
             for k, v in emb["dev_quality"].items():
