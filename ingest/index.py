@@ -337,10 +337,6 @@ def _faiss_index(vectors: np.ndarray, settings: Settings):
         index = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16,
                                            faiss.METRIC_INNER_PRODUCT)
         kind = {"type": "flat-fp16"}
-    elif settings.exact_search_limit < 0:  # pragma: no cover - kept for experiments
-        index = faiss.IndexHNSWFlat(d, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = settings.hnsw_ef_search
-        kind = {"type": "hnsw", "M": settings.hnsw_m, "efSearch": settings.hnsw_ef_search}
     else:
         index = faiss.IndexFlatIP(d)
         kind = {"type": "flat-ip"}

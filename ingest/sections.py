@@ -445,22 +445,15 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
 
 
 def attach_footnotes(elements: list[Element], pages: list[Page]) -> list[Element]:
-    """Insert each page's footnotes as note elements after the first paragraph on
-    that page (the marker itself was removed during cleaning)."""
-    notes_by_page = {i: p.footnotes for i, p in enumerate(pages) if p.footnotes}
-    out: list[Element] = []
-    placed: set[int] = set()
-    for e in elements:
-        out.append(e)
-    for pi, notes in notes_by_page.items():
-        pos = next((k for k, e in enumerate(out) if pi in e.pages and e.kind in (
-            "paragraph", "bullet", "table")), None)
-        pos = len(out) - 1 if pos is None else pos
-        # Place after the last text element of that page so reading order is kept.
+    """Insert each page's footnotes as note elements after the last text element of
+    that page, so reading order is kept (the markers were removed during cleaning)."""
+    out = list(elements)
+    for pi, page in enumerate(pages):
+        if not page.footnotes:
+            continue
         last = max((k for k, e in enumerate(out) if pi in e.pages and e.kind in (
-            "paragraph", "bullet", "table")), default=pos)
-        for n, text in sorted(notes.items()):
-            out.insert(last + 1, Element("note", f"Note {n}: {text}", [pi]))
+            "paragraph", "bullet", "table")), default=len(out) - 1)
+        for n, text in sorted(page.footnotes.items()):
             last += 1
-        placed.add(pi)
+            out.insert(last, Element("note", f"Note {n}: {text}", [pi]))
     return out

@@ -32,8 +32,6 @@ class Settings:
     #: Past this many vectors the index stores float16 instead of float32 vectors
     #: (still an exact scan; measured in benchmarks/).
     exact_search_limit: int = 200_000
-    hnsw_m: int = 32
-    hnsw_ef_search: int = 128
     #: Seconds one file may take to read before it is given up on.
     file_timeout_s: float = 120.0
     #: Worker processes that read files in parallel, and each one's memory cap.

@@ -24,20 +24,25 @@ class Filters:
 
     def accepts(self, p: Passage) -> bool:
         """Whether a passage passes the filters."""
-        if self.report_ids and p.report_id not in self.report_ids:
+        return self.accepts_fields(p.report_id, p.force, p.year, p.section, p.kind)
+
+    def accepts_fields(self, report_id: str, force: str, year: int | None,
+                       section: tuple[str, ...], kind: str) -> bool:
+        """The same test on a passage's fields (the index stores them as columns)."""
+        if self.report_ids and report_id not in self.report_ids:
             return False
-        if self.forces and not any(f.lower() in p.force.lower() for f in self.forces):
+        if self.forces and not any(f.lower() in (force or "").lower() for f in self.forces):
             return False
-        if self.years and p.year not in self.years:
+        if self.years and year not in self.years:
             return False
         if self.section:
-            s = self.section.lower()
-            if not any(s in part.lower() for part in p.section):
-                from ingest.models import short_heading
+            from ingest.models import short_heading
 
-                if not any(s in short_heading(part).lower() for part in p.section):
-                    return False
-        if self.kinds and p.kind not in self.kinds:
+            s = self.section.lower()
+            if not any(s in part.lower() or s in short_heading(part).lower()
+                       for part in section):
+                return False
+        if self.kinds and kind not in self.kinds:
             return False
         return True
 

