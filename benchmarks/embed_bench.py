@@ -320,10 +320,10 @@ def sentence_rate(n: int = 400) -> float:
     """Sentences (~20 words) per second, torch fp32, as build_index embeds them."""
     from benchmarks import scaler
     from ingest.embed import get_embedder
-    from ingest.index import _passage_sentences
+    from ingest.passages import passage_sentences
 
     sents = [s for _, ps in scaler.iter_passages(max(10, n // 6), seed=4) for p in ps
-             for s in _passage_sentences(p.text)][:n]
+             for s in passage_sentences(p.text)][:n]
     emb = get_embedder()
     emb.encode(sents[:4])
     t = time.perf_counter()

@@ -114,12 +114,12 @@ def run(work: Path, n_reports: int = 1000, seed: int = 0, log=print,
            "embedder": "stand-in (benchmarks.standin.HashEmbedder)"}
     if embed_rates:
         # The changed report's passages and sentences with the real model (estimate).
-        from ingest.index import _passage_sentences
+        from ingest.passages import passage_sentences
         from ingest.pipeline import ingest_file
 
         r = ingest_file(target)
         n_p = len(r.passages)
-        n_s = sum(len(_passage_sentences(p.text)) for p in r.passages)
+        n_s = sum(len(passage_sentences(p.text)) for p in r.passages)
         est = n_p / embed_rates["passages_per_s"] + n_s / embed_rates["sentences_per_s"]
         out["one_changed"]["estimated_real_model_embed_s"] = round(est, 1)
         out["one_changed"]["changed_report"] = {"passages": n_p, "sentences": n_s}

@@ -27,9 +27,9 @@ from benchmarks import scaler
 
 
 def _sentences(text: str) -> list[str]:
-    from ingest.index import _passage_sentences
+    from ingest.passages import passage_sentences
 
-    return _passage_sentences(text)
+    return passage_sentences(text)
 
 
 _EMB = None

@@ -9,6 +9,7 @@ Layout of an index directory (default ./index, or REPORTQA_INDEX):
         vectors.faiss       one normalised vector per passage (row i = passage rowid i+1)
         sentences.npy       one float16 vector per sentence (for reranking), no pickle
         vocab.txt/.npy      the corpus's words and their float16 vectors (query bridging)
+        lexicon.json        word document counts and learned short forms of names
     cache/vectors.sqlite    embeddings keyed by (model, text hash): never embed twice
     build.lock              held (flock) by the one build that may run
 
@@ -37,8 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import BuildLocked, IndexError_, ReportQAError
+from ingest.lexicon import learn_aliases, word_counts
 from ingest.models import Passage, Report, text_hash
-from ingest.passages import split_sentences
+from ingest.passages import passage_sentences
 from ingest.pipeline import corpus_files, ingest_many
 from ingest.readers import file_hash
 from ingest.settings import Settings
@@ -48,7 +50,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 
 #: The files of one build, besides its manifest.
-BUILD_FILES = ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy", "vocab.txt")
+BUILD_FILES = ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy", "vocab.txt",
+               "lexicon.json")
 #: Files up to this size are checksummed in the manifest and verified on load (bigger
 #: ones, at archive scale, are checked by size only: hashing them would slow start-up).
 VERIFY_LIMIT = 256 << 20
@@ -512,7 +515,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                                     dim, settings.batch_size, "passages", summary)
             sentences: list[tuple[int, int, str]] = []
             for i, p in enumerate(passages):
-                for j, s in enumerate(_passage_sentences(p.text)):
+                for j, s in enumerate(passage_sentences(p.text)):
                     sentences.append((i + 1, j, s))
             svecs = _embed_cached([s for _, _, s in sentences], emb, cache, model_key, dim,
                                   settings.batch_size, "sentences", summary)
@@ -540,6 +543,10 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             np.save(tmp / "sentences.npy", svecs.astype(np.float16), allow_pickle=False)
             np.save(tmp / "vocab.npy", vvecs.astype(np.float16), allow_pickle=False)
             (tmp / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
+            counts = word_counts(passages)
+            (tmp / "lexicon.json").write_text(json.dumps(
+                {"words": counts, "aliases": learn_aliases(reports, passages, counts)},
+                sort_keys=True), encoding="utf-8")
             summary.build_id = build_id
             summary.seconds = round(time.monotonic() - t0, 2)
             manifest = {
@@ -564,8 +571,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                              "reused_vectors")},
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            for n in ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy",
-                      "vocab.txt", "manifest.json"):
+            for n in (*BUILD_FILES, "manifest.json"):
                 with open(tmp / n, "rb") as fh:
                     os.fsync(fh.fileno())
             final = builds / build_id
@@ -591,13 +597,6 @@ def corpus_vocabulary(passages: list[Passage], limit: int = 200_000) -> list[str
     for p in passages:
         c.update(re.findall(r"[a-z]{3,}", p.text.lower()))
     return sorted(w for w, _ in c.most_common(limit))
-
-
-def _passage_sentences(text: str) -> list[str]:
-    out = []
-    for line in text.split("\n"):
-        out.extend(split_sentences(line))
-    return out or [text]
 
 
 def _settings_record(settings: Settings) -> dict:

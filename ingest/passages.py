@@ -26,6 +26,16 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def passage_sentences(text: str) -> list[str]:
+    """The sentences of a passage, with table rows and list items (one per line) kept
+    whole. The one splitter: the index embeds these, and search scores and highlights
+    the same units, so build and query always agree."""
+    out = []
+    for line in text.split("\n"):
+        out.extend(split_sentences(line))
+    return out or [text]
+
+
 def _words(text: str) -> int:
     return len(text.split())
 

@@ -1,95 +1,98 @@
-"""Deciding that no passage answers. One similarity score is not enough (a question
-about another year or force can be very similar to a passage that answers it for
-this one), so the decision combines signals about the best passages: how close their
-best sentence is, how much of the question's (IDF-weighted) vocabulary they hold,
-whether the names and years the question mentions occur in them at all, and whether
-a question that asks for a figure finds passages with figures. A logistic model over
-these signals is fitted by `python -m retrieval.calibrate` on the dev and calibration
-questions and stored in retrieval/data/abstain.json."""
+"""Deciding that no passage answers, and saying why.
+
+One similarity score is not enough: a question about a topic the reports never cover
+can match well on its other words ("What does HMIC say about body-worn video?"). So the
+decision reads the parsed question as well as the best hits:
+
+- Rules that hold whatever the wording: a question naming only forces that no indexed
+  report covers, or a year no passage mentions, is not answered from other reports.
+- A logistic model over signals — how close the best sentences are, how much of the
+  question's (IDF-weighted) vocabulary the best passages hold, the share of its words
+  the index holds in no form (split into everyday wording, which may just differ, and
+  rarer words, which usually carry the subject), word pairs typed together that no
+  passage holds together ("county lines"), and, for a question that wants a figure, a
+  name or a date, whether a sentence holds that kind of thing next to its terms. It is
+  fitted by `python -m retrieval.calibrate` (scikit-learn, cross-validated) and stored
+  in retrieval/data/abstain.json.
+
+Every abstention carries a one-line reason built from the signal that caused it."""
 
 from __future__ import annotations
 
 import math
 import re
 
-from retrieval.text import has_figure, has_number, stem, tokens
+from ingest.passages import passage_sentences
+from retrieval.query import Query
+from retrieval.text import english_frequency, has_figure, has_number, stem, tokens
 
-FEATURES = ("bias", "sentence", "dense", "coverage", "missing_name", "missing_year",
-            "missing_figure", "missing_rare", "absent_terms", "figure_unfocused")
+FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare",
+            "absent_pair", "figure_unfocused", "name_unfocused", "date_unfocused",
+            "grade_unfocused")
+#: Words at least this common in English (symspellpy's counts; "happy" 6e7, "video"
+#: 2e8) are everyday wording that a report may just phrase differently; rarer absent
+#: words ("cybercrime", "taser") usually name the subject.
+EVERYDAY_WORD = 5_000_000
+#: Hits whose sentences are read for the kind of thing a question wants.
+_FOCUS_HITS = 5
 
-def _text_of(hits, n: int = 3) -> str:
-    return " ".join(h.passage.text + " " + " ".join(h.passage.section) for h in hits[:n])
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+\b|\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|"
+                   r"Chief Constable|Commissioner|Superintendent|Inspector)\b")
+_DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|"
+                   r"October|November|December)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")
+_GRADE = re.compile(r"\b(?:outstanding|good|requires improvement|inadequate)\b", re.I)
 
 
-def _figure_focus(hits, weights: dict[str, float]) -> float:
-    """For a question that asks for a figure: the largest share of the question's
-    (IDF-weighted) terms found together with a number in one sentence or table row
-    of the best passages. A report that mentions the topic but gives no figure for
-    it scores low."""
+def _focus(query: Query, hits, pattern) -> float:
+    """The largest IDF-weighted share of the question's terms found in one sentence
+    (or table row) of the best hits that also holds the wanted kind of thing."""
+    weights = query.weights
     total = sum(weights.values()) or 1.0
     best = 0.0
-    from retrieval.text import split_units
-
-    for h in hits[:5]:
-        for unit in split_units(h.passage.text):
-            if not has_number(unit):
+    for h in hits[:_FOCUS_HITS]:
+        for unit in passage_sentences(h.passage.text):
+            if not pattern(unit):
                 continue
             st = {stem(t) for t in tokens(unit)}
             best = max(best, sum(w for k, w in weights.items() if k in st) / total)
     return best
 
 
-def abstain_features(question, prof, hits, weights: dict[str, float], groups, store,
-                     absent=frozenset()) -> dict[str, float]:
-    """Signals from the question and its best hits (see module docstring)."""
-    total_w = sum(weights.values()) or 1.0
-    absent_share = sum(w for k, w in weights.items() if k in absent) / total_w
-    if not hits:
-        return {f: 0.0 for f in FEATURES} | {"bias": 1.0, "missing_rare": 1.0,
-                                             "absent_terms": absent_share,
-                                             "figure_unfocused": float(prof.wants_figure)}
-    top = _text_of(hits)
-    low = top.lower()
-    top_stems = {stem(t) for t in tokens(top)}
-    known = " ".join(f"{r.force} {r.title}" for r in store.reports).lower()
-    missing_name = 0.0
-    for name in prof.names:
-        n = name.lower()
-        if n not in low and n not in known:
-            missing_name = 1.0
-    missing_year = 0.0
-    years = {str(r.year) for r in store.reports if r.year}
-    for y in prof.years:
-        if y not in top and y not in years:
-            missing_year = 1.0
-        elif y not in top:
-            missing_year = max(missing_year, 0.5)
-    missing_figure = 1.0 if prof.wants_figure and not any(
-        h.passage.kind == "table" or has_figure(h.passage.text) for h in hits[:3]) else 0.0
-    # The rarest question term (highest IDF) that no top passage (nor a glossary
-    # equivalent) contains: its weight relative to the question's total.
-    missing_rare = 0.0
-    total = sum(weights.values()) or 1.0
-    for st, w in weights.items():
-        if st in top_stems:
-            continue
-        if any(any(stem(x) == st for t in g for x in tokens(t)) and any(
-                re.search(r"\b" + re.escape(t.lower()) + r"\b", low) for t in g) for g in groups):
-            continue
-        missing_rare = max(missing_rare, w / total)
-    h0 = hits[0].features
-    return {
-        "bias": 1.0,
-        "sentence": max(h.features.get("sentence", 0.0) for h in hits[:3]),
-        "dense": h0.get("dense", 0.0),
-        "coverage": max(h.features.get("coverage", 0.0) for h in hits[:3]),
-        "missing_name": missing_name,
-        "missing_year": missing_year,
-        "missing_figure": missing_figure,
-        "missing_rare": missing_rare,
-        "absent_terms": absent_share,
-        "figure_unfocused": (1.0 - _figure_focus(hits, weights)) if prof.wants_figure else 0.0,
+def _is_rare(word: str) -> bool:
+    return english_frequency(word) < EVERYDAY_WORD
+
+
+def abstain_features(query: Query, hits) -> dict[str, float]:
+    """Signals from the parsed question and its best hits (see module docstring)."""
+    total = sum(query.weights.values()) or 1.0
+    absent = query.absent
+    feats = {
+        "sentence": max((h.features.get("sentence", 0.0) for h in hits[:3]), default=0.0),
+        "dense": hits[0].features.get("dense", 0.0) if hits else 0.0,
+        "coverage": max((h.features.get("coverage", 0.0) for h in hits[:3]), default=0.0),
+        "absent_share": sum(t.idf for t in absent) / total,
+        "absent_rare": sum(t.idf for t in absent if _is_rare(t.word)) / total,
+        "absent_pair": float(bool(query.absent_pairs)),
+        "figure_unfocused": 0.0, "name_unfocused": 0.0, "date_unfocused": 0.0,
+        "grade_unfocused": 0.0,
     }
+    if "figure" in query.wants:
+        feats["figure_unfocused"] = 1.0 - _focus(
+            query, hits, lambda u: has_number(u) or has_figure(u))
+    if "name" in query.wants:
+        feats["name_unfocused"] = 1.0 - _focus(query, hits, lambda u: bool(_NAME.search(u)))
+    if "date" in query.wants:
+        feats["date_unfocused"] = 1.0 - _focus(query, hits, lambda u: bool(_DATE.search(u)))
+    if "grade" in query.wants:
+        feats["grade_unfocused"] = 1.0 - _focus(query, hits, lambda u: bool(_GRADE.search(u)))
+    return feats
+
+
+def ruled_out(query: Query) -> bool:
+    """The questions no wording can save: only unindexed forces, or a year no passage
+    mentions."""
+    only_missing_forces = bool(query.forces) and set(query.forces) <= set(query.missing_forces)
+    return only_missing_forces or bool(query.missing_years)
 
 
 def probability(feats: dict[str, float], model: dict) -> float:
@@ -97,13 +100,56 @@ def probability(feats: dict[str, float], model: dict) -> float:
     when no model has been fitted."""
     w = model.get("weights")
     if not w:
-        return 1 / (1 + math.exp(-(12 * (feats["sentence"] - 0.45))))
-    z = sum(w.get(f, 0.0) * feats.get(f, 0.0) for f in FEATURES)
+        return 1 / (1 + math.exp(-(12 * (feats.get("sentence", 0.0) - 0.45))))
+    z = float(model.get("bias", 0.0)) + sum(w.get(f, 0.0) * feats.get(f, 0.0) for f in w)
     z = max(-30.0, min(30.0, z))
     return 1 / (1 + math.exp(-z))
 
 
-def decide(feats: dict[str, float], model: dict) -> tuple[bool, float]:
+def decide(feats: dict[str, float], model: dict, query: Query | None = None
+           ) -> tuple[bool, float]:
     """(abstain?, confidence that an answer was found)."""
     p = probability(feats, model)
+    if query is not None and ruled_out(query):
+        return True, min(p, 0.05)
     return p < float(model.get("threshold", 0.5)), p
+
+
+def _phrase(query: Query, words: list[str]) -> str:
+    """Absent words as the user wrote them: runs of adjacent words kept together."""
+    toks = tokens(query.text)
+    want = set(words)
+    runs, cur = [], []
+    for t in toks:
+        if t in want:
+            cur.append(t)
+        elif cur:
+            runs.append(" ".join(cur))
+            cur = []
+    if cur:
+        runs.append(" ".join(cur))
+    runs = list(dict.fromkeys(runs)) or words
+    return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " or " + runs[-1]
+
+
+def reason_for(query: Query, feats: dict[str, float], hits) -> str:
+    """One line saying why nothing answers, from the strongest cause."""
+    missing_forces = [f for f in query.missing_forces]
+    if missing_forces and set(query.forces) <= set(missing_forces):
+        return "no indexed report covers " + " or ".join(missing_forces)
+    if query.missing_years:
+        return "the indexed reports say nothing about " + " or ".join(query.missing_years)
+    rare = [t.word for t in query.absent if _is_rare(t.word)]
+    if rare:
+        return "the reports do not mention " + _phrase(query, rare)
+    if query.absent_pairs:
+        return "the reports do not mention " + " or ".join(
+            f"{a} {b}" for a, b in query.absent_pairs)
+    for kind, what in (("figure", "give no figure"), ("name", "name no one"),
+                       ("date", "give no date"), ("grade", "give no grade")):
+        if feats.get(f"{kind}_unfocused", 0.0) >= 0.5:
+            return f"the reports {what} for this"
+    absent = [t.word for t in query.absent]
+    if absent:
+        return "the reports do not mention " + _phrase(query, absent)
+    return "no passage is close enough to the question"

@@ -83,17 +83,24 @@ class Answer:
     abstained: bool
     confidence: float
     id: str | None = None
-    #: The question as searched (with follow-up context added), when it differs.
+    #: The question as searched (normalised, spell-corrected, with the previous
+    #: question when read as a follow-up).
     searched_as: str | None = None
     build_id: str = ""
     #: The abstention signals behind `confidence` (see retrieval/abstain.py).
     signals: dict = field(default_factory=dict, compare=False)
+    #: Why no passage answers (one line), when abstained.
+    reason: str | None = None
+    #: The previous question this one was read as a follow-up of, if it was.
+    follow_up_of: str | None = None
 
     @property
     def summary_line(self) -> str:
         """One line that opens the answer in the UI and CLI."""
         if self.abstained:
-            return NO_ANSWER + " Nearest passages:" if self.hits else NO_ANSWER
+            why = f" ({self.reason})" if self.reason else ""
+            head = NO_ANSWER.rstrip(".") + why + "."
+            return head + " Nearest passages:" if self.hits else head
         reports = {h.passage.report_id for h in self.hits}
         n = len(self.hits)
         return (f"{n} passage{'s' if n != 1 else ''} from {len(reports)} "
@@ -102,7 +109,8 @@ class Answer:
     def to_dict(self) -> dict:
         """DESIGN.md's machine-readable answer."""
         d = {"id": self.id, "question": self.question, "abstained": self.abstained,
-             "confidence": round(float(self.confidence), 4),
+             "confidence": round(float(self.confidence), 4), "reason": self.reason,
+             "follow_up_of": self.follow_up_of,
              "passages": [h.to_dict() for h in self.hits]}
         if self.searched_as and self.searched_as != self.question:
             d["searched_as"] = self.searched_as

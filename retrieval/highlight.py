@@ -3,16 +3,17 @@ sees the answer without reading the whole card."""
 
 from __future__ import annotations
 
-from retrieval.text import content_terms, stem, tokens
+from retrieval.query import Query
+from retrieval.text import stem, tokens
 
 
-def best_sentences(scored: list[tuple[float, str]], question: str, k: int = 2) -> str:
+def best_sentences(scored: list[tuple[float, str]], query: Query, k: int = 2) -> str:
     """Pick the best sentence by embedding similarity plus shared question terms;
     add the next best when it is nearly as good and adjacent. `scored` holds
     (similarity to the question, sentence) in passage order."""
     if not scored:
         return ""
-    q = {stem(t) for t in content_terms(question)}
+    q = {t.stem for t in query.terms}
 
     def score(i: int) -> float:
         s, text = scored[i]

@@ -1,14 +1,17 @@
-"""Answering a question: dense (FAISS) and keyword (SQLite FTS5 BM25) candidates,
-reciprocal-rank fusion, a rerank on best-sentence similarity and question-type cues,
-near-duplicate removal, abstention and highlights.
+"""Answering a question: the question is read once into a :class:`~retrieval.query.Query`;
+dense (FAISS) and keyword (SQLite FTS5 BM25) candidates are pooled and scored by a
+linear ranker over a few features; near-duplicates are removed; the abstention model
+decides whether any passage answers and, when none does, says why.
 
-The model and index load once (see :func:`get_searcher`); one query costs one
-embedding (~20 ms) plus cheap arithmetic over at most a few hundred candidates."""
+A follow-up is read both ways — alone and with the previous question — and the
+reading the reports answer with more confidence wins; the answer says which was used.
+
+The model and index load once (see :func:`get_searcher`); one query costs one or two
+embeddings (~20 ms each) plus cheap arithmetic over at most a few hundred candidates."""
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -19,41 +22,53 @@ from pathlib import Path
 import numpy as np
 
 from ingest.models import Passage
+from retrieval.abstain import abstain_features, decide, reason_for
 from retrieval.answer import Answer, Filters, Hit
 from retrieval.highlight import best_sentences
+from retrieval.query import Query, parse
 from retrieval.store import Store
-from retrieval.text import (
-    content_terms,
-    expand_abbreviations,
-    glossary,
-    has_figure,
-    has_number,
-    profile,
-    stem,
-    tokens,
-)
+from retrieval.text import has_figure, has_number, stem, tokens
 
+#: Hand-set ranking weights, the fallback when data/ranker.json is absent. The
+#: similarity of the best sentence and of the passage carry most of the weight;
+#: keyword evidence and what-the-question-wants cues adjust.
 DEFAULT_WEIGHTS = {
-    # Similarity of the best sentence and of the passage to the question carry most of
-    # the weight; keyword evidence and question-type cues adjust. Chosen by hand from a
-    # few principled variants measured on dev and calibration questions alike (a
-    # fitted weight vector did worse under cross-validation: too few questions).
-    "sentence": 0.45, "sentence2": 0.0, "window": 0.0, "dense": 0.35, "bm25": 0.15,
-    "kw_rr": 0.0, "dense_rr": 0.0, "coverage": 0.20, "sent_cov": 0.0,
-    "figure": 0.05, "fig_focus": 0.15, "kind_match": 0.08, "summary": -0.08, "note": -0.06,
+    "sentence": 0.45, "dense": 0.35, "bm25": 0.15, "coverage": 0.20, "figure": 0.05,
+    "fig_focus": 0.15, "kind_match": 0.08, "summary": -0.08, "note": -0.06,
+    "boilerplate": -0.10,
 }
+#: A sentence that is itself a question (a report restating its inspection questions)
+#: echoes the user's question without answering it: its similarity is scaled by this.
+QUESTION_SENTENCE_DISCOUNT = 0.7
+#: Nearest corpus words for a question word the corpus never uses: at most this many,
+#: each at least this similar ("happy" → "satisfied").
+BRIDGE_K, BRIDGE_MIN = 2, 0.6
+#: Words in more than this share of passages ("police", "force") add little to BM25
+#: but dominate its cost on a large index (measured: keyword p95 halves at 100k);
+#: their weight still counts in term coverage. Applied from this many passages up.
+COMMON_TERM_SHARE, COMMON_TERM_MIN_INDEX = 0.3, 1000
+#: Sections that describe the inspection itself rather than what it found.
+_BOILERPLATE = re.compile(
+    r"^\W*(introduction|methodology|method|about (?:this|the) (?:inspection|report)|"
+    r"what each judg(?:e)?ment means|judg(?:e)?ments? explained|terms of reference|"
+    r"scope(?: of the inspection)?|glossary|annex\b.*|appendix\b.*|contents|"
+    r"background|definitions)\W*$", re.I)
+_EACH_REPORT = re.compile(r"\b(each|every|all|different|across|compare\w*)\s+(forces?|"
+                          r"reports?|areas?|constabular\w+)\b", re.I)
 
 
-@dataclass
-class _Context:
-    searched: str
-    profile: object
-    weights: dict
-    groups: list
-    #: Stemmed question terms that no indexed passage contains (nor any equivalent).
-    absent: frozenset = frozenset()
-    #: Corpus words standing in for question words the corpus never uses.
-    bridged: tuple = ()
+def is_boilerplate(p: Passage) -> bool:
+    """Whether a passage describes the inspection (introduction, methodology, what the
+    grades mean) rather than the inspected body."""
+    return any(_BOILERPLATE.match(s) for s in p.section)
+
+
+def _load_json(name: str) -> dict:
+    try:
+        return json.loads(resources.files("retrieval").joinpath(f"data/{name}").read_text(
+            "utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 @dataclass
@@ -66,41 +81,20 @@ class _Candidate:
 
 @dataclass
 class SearchConfig:
-    """Knobs of the ranker (defaults tuned on the dev + calibration questions; see
-    README "How answers are ranked")."""
+    """Knobs of the ranker (fitted by `python -m retrieval.calibrate`; see README
+    "How answers are ranked")."""
 
     candidates: int = 60
     #: Linear weights over the candidate features computed in Searcher.candidates.
-    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    weights: dict = field(default_factory=lambda: dict(
+        _load_json("ranker.json").get("weights") or DEFAULT_WEIGHTS))
     dup_threshold: float = 0.93
     #: Abstention model (logistic) parameters, loaded from data/abstain.json.
-    abstain: dict = field(default_factory=dict)
-
-
-def _load_abstain() -> dict:
-    try:
-        text = resources.files("retrieval").joinpath("data/abstain.json").read_text("utf-8")
-        return json.loads(text)
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
-_FOLLOW_UP = re.compile(
-    r"^(?:and|also|what about|how about|but|so|then|same|why|is that|are they|is it|"
-    r"does it|do they|has it|have they)\b|\b(?:it|its|they|their|them|that|this|those|these)\b",
-    re.I)
-
-
-def contextualise(question: str, history: list[str] | None) -> str:
-    """A follow-up ("and what about anti-social behaviour?") is searched together with
-    the previous question when it is short and leans on it (opens with a connective or
-    refers back with a pronoun) — the previous turn's topic words fill what it omits."""
-    if not history:
-        return question
-    q = question.strip()
-    if len(content_terms(q)) > 8 or not _FOLLOW_UP.search(q):
-        return question
-    return f"{history[-1].strip()} {q}"
+    abstain: dict = field(default_factory=lambda: _load_json("abstain.json"))
+    #: A follow-up is read with the previous question only when that reading's
+    #: confidence beats the question alone by this much.
+    follow_up_margin: float = field(default_factory=lambda: float(
+        _load_json("abstain.json").get("follow_up_margin", 0.0)))
 
 
 class Searcher:
@@ -115,8 +109,35 @@ class Searcher:
         faiss.omp_set_num_threads(1)
         self.store = store
         self.embedder = embedder
-        self.config = config or SearchConfig(abstain=_load_abstain())
-        self._idf_n = max(1, store.faiss.ntotal)
+        self.config = config or SearchConfig()
+
+    # -- understanding --------------------------------------------------------------
+    def understand(self, question: str, context: str | None = None) -> Query:
+        """The question read against this index (see retrieval/query.py)."""
+        reports = self.store.reports
+        return parse(question, self.store.lexicon, context=context,
+                     indexed_forces=tuple(r.force for r in reports if r.force),
+                     report_years=tuple(r.year for r in reports if r.year),
+                     bridge=self._bridge)
+
+    def _bridge(self, words: list[str]) -> dict[str, tuple[str, ...]]:
+        """For question words the corpus never uses, the nearest corpus words by the
+        embedding model."""
+        vv = self.store.vocab_vectors
+        if vv is None or not words or not len(self.store.vocab):
+            return {}
+        tv = self.embedder.encode(words)
+        sims = np.asarray(vv @ tv.T, dtype=np.float32)  # (vocab, words)
+        out = {}
+        k = min(BRIDGE_K, len(self.store.vocab) - 1)
+        for i, w in enumerate(words):
+            col = sims[:, i]
+            top = np.argpartition(-col, k)[:BRIDGE_K]
+            near = tuple(self.store.vocab[j] for j in top[np.argsort(-col[top])]
+                         if col[j] >= BRIDGE_MIN)
+            if near:
+                out[w] = near
+        return out
 
     # -- candidate generation -------------------------------------------------
     def _filtered_rowids(self, filters: Filters) -> list[int] | None:
@@ -143,35 +164,27 @@ class Searcher:
         d, i = index.search(qvec[None, :], min(k, index.ntotal))
         return [(int(r) + 1, float(s)) for s, r in zip(d[0], i[0]) if r >= 0]
 
-    def keyword_query(self, question: str) -> str:
-        """The FTS5 MATCH expression: question words and glossary equivalents, ORed."""
-        terms = content_terms(question)
+    def keyword_query(self, query: Query) -> str:
+        """The FTS5 MATCH expression: the question's words and their equivalents, ORed."""
         phrases = set()
         n = max(1, self.store.faiss.ntotal)
-        for t in terms:
-            # Words in over 30% of passages ("police", "force") add little to BM25 but
-            # dominate its cost on a large index (measured: keyword p95 halves at 100k
-            # passages, dev-question quality unchanged). Their weight still counts in
-            # the term coverage feature.
-            if n >= 1000 and self._df(t) > 0.3 * n:
+        for t in query.terms:
+            if n >= COMMON_TERM_MIN_INDEX and t.df > COMMON_TERM_SHARE * n:
                 continue
-            phrases.add(t)
-        for e in glossary().expansions(question):
-            phrases.add(e.lower())
+            phrases.add(t.word)
+        for g in query.groups:
+            phrases.update(x.lower() for x in g)
         parts = []
         for ph in sorted(phrases):
-            toks = [t for t in re.findall(r"[a-z0-9]+", ph.lower())]
-            if not toks:
-                continue
-            parts.append('"' + " ".join(toks) + '"')
+            toks = re.findall(r"[a-z0-9]+", ph.lower())
+            if toks:
+                parts.append('"' + " ".join(toks) + '"')
         return " OR ".join(parts)
 
-    def keyword(self, question: str, k: int, allowed: list[int] | None = None,
-                extra: tuple[str, ...] = ()) -> list[tuple[int, float]]:
+    def keyword(self, query: Query, k: int, allowed: list[int] | None = None
+                ) -> list[tuple[int, float]]:
         """(rowid, BM25 score, higher is better) of the best keyword matches."""
-        q = self.keyword_query(question)
-        if extra:
-            q = " OR ".join([q] * bool(q) + [f'"{w}"' for w in extra])
+        q = self.keyword_query(query)
         if not q:
             return []
         sql = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
@@ -190,212 +203,146 @@ class Searcher:
 
     # -- scoring ----------------------------------------------------------------
     def _sentence_scores(self, rowids: list[int], qvec: np.ndarray
-                         ) -> tuple[dict[int, list[tuple[float, str]]], dict[int, float]]:
-        """Per passage: (similarity, sentence) for each sentence, and the best
-        similarity of a two-sentence window (answers often span a sentence break)."""
+                         ) -> dict[int, list[tuple[float, str]]]:
+        """Per passage: (similarity to the question, sentence) for each sentence."""
         if not rowids:
-            return {}, {}
+            return {}
         q = ",".join(str(int(r)) for r in rowids)
         rows = self.store.db.execute(
             f"SELECT id, passage_rowid, text FROM sentences WHERE passage_rowid IN ({q}) "
             "ORDER BY id").fetchall()
         if not rows:
-            return {}, {}
+            return {}
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
-        vecs = np.asarray(self.store.sentence_vectors[ids], dtype=np.float32)
-        sims = vecs @ qvec
-        # A sentence that is itself a question (a report restating its inspection
-        # questions) echoes the user's question without answering it.
-        for i, r in enumerate(rows):
-            if r[2].rstrip().endswith("?"):
-                sims[i] *= 0.7
-        # cos(q, a+b) = (q·a + q·b) / |a+b|, with |a+b| = sqrt(2 + 2 a·b) for unit a, b.
-        pair = np.einsum("ij,ij->i", vecs[:-1], vecs[1:]) if len(vecs) > 1 else np.zeros(0)
+        sims = np.asarray(self.store.sentence_vectors[ids], dtype=np.float32) @ qvec
         out: dict[int, list[tuple[float, str]]] = {}
-        window: dict[int, float] = {}
-        for i, ((_, pr, text), sim) in enumerate(zip(rows, sims)):
+        for (_, pr, text), sim in zip(rows, sims):
+            if text.rstrip().endswith("?"):
+                sim *= QUESTION_SENTENCE_DISCOUNT
             out.setdefault(pr, []).append((float(sim), text))
-            w = float(sim)
-            if i + 1 < len(rows) and rows[i + 1][1] == pr:
-                w = max(w, float((sim + sims[i + 1]) / np.sqrt(max(2 + 2 * pair[i], 1e-6))))
-            window[pr] = max(window.get(pr, -1.0), w)
-        return out, window
-
-    def _term_weights(self, question: str) -> dict[str, float]:
-        """Topical terms of the question (stemmed) with IDF weights from the index."""
-        weights: dict[str, float] = {}
-        for t in content_terms(question):
-            st = stem(t)
-            df = self._df(t)
-            weights[st] = math.log(1 + self._idf_n / (1 + df))
-        return weights
-
-    def _bridge(self, question: str, absent: frozenset) -> list[tuple[str, ...]]:
-        """For question words the corpus never uses, the nearest corpus words by the
-        embedding model (cosine >= 0.6, at most two each): ("happy", "satisfied").
-        Each becomes an equivalence group for keyword search and term coverage."""
-        vv = self.store.vocab_vectors
-        words = [t for t in content_terms(question) if t.isalpha() and stem(t) in absent]
-        if vv is None or not words or not len(self.store.vocab):
-            return []
-        tv = self.embedder.encode(words)
-        sims = np.asarray(vv @ tv.T, dtype=np.float32)  # (vocab, words)
-        out = []
-        for i, w in enumerate(words):
-            col = sims[:, i]
-            top = np.argpartition(-col, min(2, len(col) - 1))[:2]
-            near = [self.store.vocab[j] for j in top[np.argsort(-col[top])] if col[j] >= 0.6]
-            if near:
-                out.append((w, *near))
         return out
 
-    def _absent_terms(self, question: str, groups) -> frozenset:
-        out = set()
-        for t in content_terms(question):
-            if self._df(t) > 0:
-                continue
-            st = stem(t)
-            if any(any(stem(x) == st for term in g for x in tokens(term))
-                   and any(self._df(term) > 0 for term in g) for g in groups):
-                continue
-            out.add(st)
-        return frozenset(out)
-
-    @lru_cache(maxsize=4096)  # noqa: B019 — one Searcher lives for the process
-    def _df(self, term: str) -> int:
-        try:
-            row = self.store.db.execute(
-                "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
-                ['"' + " ".join(re.findall(r"[a-z0-9]+", term.lower())) + '"']).fetchone()
-            return int(row[0])
-        except Exception:  # noqa: BLE001
-            return 0
-
-    def _coverage(self, weights: dict[str, float], groups: list[tuple[str, ...]],
-                  p: Passage) -> float:
+    def _coverage(self, query: Query, p: Passage) -> float:
         """IDF-weighted share of the question's terms the passage contains; a term
-        also counts as present when a glossary equivalent is."""
+        also counts as present when an equivalent or related word is."""
+        weights = query.weights
         if not weights:
             return 0.0
         pst, low = self._passage_terms(p)
         got = 0.0
-        for st, w in weights.items():
-            ok = st in pst
-            if not ok:
-                for g in groups:
-                    if any(stem(x) == st for t in g for x in tokens(t)):
-                        if any(_phrase_in(t, low) for t in g):
-                            ok = True
-                            break
-            if ok:
-                got += w
-        return got / sum(weights.values())
+        for t in query.terms:
+            if t.stem in pst or any(_phrase_in(x, low) for x in t.equivalents + t.related):
+                got += weights[t.stem]
+                weights = {**weights, t.stem: 0.0}  # a stem counts once
+        return got / sum(query.weights.values())
 
     @lru_cache(maxsize=100_000)  # noqa: B019 — one Searcher lives for the process
     def _passage_terms(self, p: Passage) -> tuple[frozenset[str], str]:
         text = p.text + " " + " ".join(p.section)
         return frozenset(stem(t) for t in tokens(text)), text.lower()
 
-    # -- the answer ---------------------------------------------------------------
-    def candidates(self, question: str, *, filters: Filters | None = None,
-                   history: list[str] | None = None):
+    def candidates(self, query: Query, *, filters: Filters | None = None) -> list[_Candidate]:
         """Candidate passages with their ranking features (before scoring)."""
         filters = filters or Filters()
         cfg = self.config
-        searched = contextualise(question, history)
-        qvec = self.embedder.encode([expand_abbreviations(searched)])[0]
+        qvec = self.embedder.encode([query.embed_text])[0]
         allowed = self._filtered_rowids(filters)
-        groups = [g for _, g in glossary().matches(searched)]
-        absent = self._absent_terms(searched, groups)
-        bridges = self._bridge(searched, absent)
-        groups += bridges
-        ctx = _Context(searched, profile(question), self._term_weights(searched), groups,
-                       absent, tuple(w for g in bridges for w in g[1:]))
         dense = self.dense(qvec, cfg.candidates, allowed)
-        kw = self.keyword(searched, cfg.candidates, allowed, extra=ctx.bridged)
-        dr = {r: i for i, (r, _) in enumerate(dense)}
-        kr = {r: i for i, (r, _) in enumerate(kw)}
-        ds = dict(dense)
-        ks = dict(kw)
+        kw = self.keyword(query, cfg.candidates, allowed)
+        ds, ks = dict(dense), dict(kw)
         cand = list(dict.fromkeys([r for r, _ in dense] + [r for r, _ in kw]))
         if not cand:
-            return ctx, []
+            return []
         passages = self.store.passages(cand)
-        # Dense scores for keyword-only candidates.
         missing = [r for r in cand if r not in ds]
-        if missing:
+        if missing:  # dense scores for keyword-only candidates
             vecs = np.vstack([self.store.faiss.reconstruct(int(r) - 1) for r in missing])
             for r, sim in zip(missing, vecs @ qvec):
                 ds[r] = float(sim)
-        sents, windows = self._sentence_scores(cand, qvec)
+        sents = self._sentence_scores(cand, qvec)
         kmax = max(ks.values()) if ks else 1.0
-        prof, weights = ctx.profile, ctx.weights
+        weights = query.weights
         total_w = sum(weights.values()) or 1.0
+        wants_figure = "figure" in query.wants
         out = []
         for r in cand:
             p = passages.get(r)
             if p is None:
                 continue
-            ss = sents.get(r, [(ds[r], p.text)])
-            sims = sorted((x for x, _ in ss), reverse=True)
-            # Question terms inside the single best-matching sentence: evidence is
-            # usually one sentence, so terms spread over a long passage count less.
-            sent_cov = 0.0
+            ss = sents.get(r) or [(ds[r], p.text)]
             fig_focus = 0.0
-            for _, text in ss:
-                st = {stem(t) for t in tokens(text)}
-                cov = sum(w for k, w in weights.items() if k in st) / total_w
-                sent_cov = max(sent_cov, cov)
-                # For a figure question: the question's terms beside a number in one
-                # sentence or table row — where the figure asked for would be.
-                if prof.wants_figure and has_number(text):
-                    fig_focus = max(fig_focus, cov)
+            if wants_figure:
+                # The question's terms beside a number in one sentence or table row —
+                # where the figure asked for would be.
+                for _, text in ss:
+                    if has_number(text):
+                        st = {stem(t) for t in tokens(text)}
+                        fig_focus = max(fig_focus, sum(w for k, w in weights.items()
+                                                       if k in st) / total_w)
             feats = {
-                "sentence": sims[0],
-                "sentence2": sum(sims[:2]) / min(2, len(sims)),
-                "window": windows.get(r, sims[0]),
+                "sentence": max(x for x, _ in ss),
                 "dense": ds[r],
                 "bm25": ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
-                "kw_rr": 1 / (1 + kr[r]) if r in kr else 0.0,
-                "dense_rr": 1 / (1 + dr[r]) if r in dr else 0.0,
-                "coverage": self._coverage(weights, ctx.groups, p),
-                "sent_cov": sent_cov,
-                "figure": float(prof.wants_figure and (p.kind == "table" or has_figure(p.text))),
+                "coverage": self._coverage(query, p),
+                "figure": float(wants_figure and (p.kind == "table" or has_figure(p.text))),
                 "fig_focus": fig_focus,
-                "kind_match": float((prof.wants_recommendation and p.kind == "recommendation")
-                                    or (prof.wants_judgment and p.kind == "judgment")),
-                "summary": float(p.kind == "summary" and not prof.wants_judgment),
+                "kind_match": float((query.wants_recommendation and p.kind == "recommendation")
+                                    or ("grade" in query.wants and p.kind == "judgment")),
+                "summary": float(p.kind == "summary" and "grade" not in query.wants),
                 "note": float(p.kind == "note"),
+                "boilerplate": float(is_boilerplate(p) and not query.about_inspection),
             }
             out.append(_Candidate(r, p, ss, feats))
-        return ctx, out
+        return out
 
     def score(self, feats: dict[str, float]) -> float:
         """Linear ranking score of one candidate's features."""
         w = self.config.weights
         return sum(w.get(k, 0.0) * v for k, v in feats.items())
 
+    # -- the answer ---------------------------------------------------------------
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
-            history: list[str] | None = None, qid: str | None = None) -> Answer:
-        """Answer one question: ranked cited passages, or an abstention with the
-        nearest passages."""
-        ctx, cands = self.candidates(question, filters=filters, history=history)
+            history: list[str] | None = None, qid: str | None = None,
+            follow_up: bool | None = None) -> Answer:
+        """Answer one question: ranked cited passages, or an abstention (with the
+        nearest passages and a reason). With `history`, the question is also read as a
+        follow-up of the last turn and the better-answered reading is kept;
+        `follow_up=False` reads it alone, `True` always with the previous turn."""
+        previous = history[-1].strip() if history else None
+        if not previous or follow_up is False:
+            return self._answer(question, None, top_k, filters, qid)
+        joined = self._answer(question, previous, top_k, filters, qid)
+        if follow_up:
+            return joined
+        alone = self._answer(question, None, top_k, filters, qid)
+        margin = self.config.follow_up_margin
+        if joined.confidence > alone.confidence + margin and not (
+                joined.abstained and not alone.abstained):
+            return joined
+        return alone
+
+    def _answer(self, question: str, context: str | None, top_k: int,
+                filters: Filters | None, qid: str | None) -> Answer:
+        query = self.understand(question, context)
+        filters = filters or Filters()
+        cands = self.candidates(query, filters=filters)
+        base = dict(question=question, id=qid, searched_as=query.text,
+                    build_id=self.store.build_id, follow_up_of=context)
         if not cands:
-            return Answer(question, (), True, 0.0, qid, ctx.searched, self.store.build_id)
+            why = ("the filters leave no passage" if filters.active
+                   else reason_for(query, {}, ()))
+            return Answer(hits=(), abstained=True, confidence=0.0, reason=why, **base)
         scored = sorted(((self.score(c.feats), c.rowid, c.passage, c.sentences, c.feats)
                          for c in cands), key=lambda x: -x[0])
         picked = self._diversify(scored, top_k, question)
         hits = []
         for rank, (score, _r, p, ss, feats) in enumerate(picked, 1):
-            hl = best_sentences(ss, question, k=2)
-            hits.append(Hit(p, float(score), hl, rank, feats))
-        from retrieval.abstain import abstain_features, decide
-
-        signals = abstain_features(question, ctx.profile, hits, ctx.weights, ctx.groups,
-                                   self.store, ctx.absent)
-        abstained, conf = decide(signals, self.config.abstain)
-        return Answer(question, tuple(hits), abstained, conf, qid, ctx.searched,
-                      self.store.build_id, signals)
+            hits.append(Hit(p, float(score), best_sentences(ss, query), rank, feats))
+        signals = abstain_features(query, hits)
+        abstained, conf = decide(signals, self.config.abstain, query)
+        return Answer(hits=tuple(hits), abstained=abstained, confidence=conf,
+                      reason=reason_for(query, signals, hits) if abstained else None,
+                      signals=signals, **base)
 
     def _diversify(self, scored, top_k: int, question: str):
         """Skip near-duplicates of passages already picked (summary bullets restate
@@ -404,8 +351,7 @@ class Searcher:
         picked = []
         vecs = []
         for item in scored:
-            r = item[1]
-            v = self.store.faiss.reconstruct(int(r) - 1)
+            v = self.store.faiss.reconstruct(int(item[1]) - 1)
             if any(float(v @ u) > self.config.dup_threshold for u in vecs):
                 continue
             if any(_overlap(item[2].text, x[2].text) > 0.6 for x in picked):
@@ -414,8 +360,7 @@ class Searcher:
             vecs.append(v)
             if len(picked) >= top_k * 3:
                 break
-        if re.search(r"\b(each|every|all|different|across|compare\w*)\s+(forces?|reports?|"
-                     r"areas?|constabular\w+)\b", question, re.I):
+        if _EACH_REPORT.search(question):
             seen, first, rest = set(), [], []
             for it in picked:
                 (first if it[2].report_id not in seen else rest).append(it)
@@ -461,3 +406,4 @@ def get_searcher(index_dir: Path, model: str | None = None) -> Searcher:
             _SEARCHERS.clear()
             _SEARCHERS[key] = s
         return s
+

@@ -4,10 +4,11 @@ FAISS's own format, SQLite, JSON and a .npy opened with allow_pickle=False."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,47 @@ class Store:
                 f"index at {self.index_dir} was built with model '{self.model}', "
                 f"but '{model}' is configured",
                 fix=f"set REPORTQA_MODEL={self.model} or {REBUILD} --model {model}")
+
+    @lru_cache(maxsize=8192)  # noqa: B019 — a Store lives as long as its build is live
+    def df(self, phrase: str) -> int:
+        """Passages whose text or section holds a phrase (FTS5's stemmer)."""
+        return self.df_together((phrase,))
+
+    @lru_cache(maxsize=8192)  # noqa: B019
+    def df_together(self, phrases: tuple[str, ...]) -> int:
+        """Passages that hold every one of several phrases."""
+        parts = ['"' + " ".join(re.findall(r"[a-z0-9]+", p.lower())) + '"' for p in phrases]
+        parts = [p for p in parts if p != '""']
+        if not parts:
+            return 0
+        try:
+            row = self.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts "
+                                  "MATCH ?", [" AND ".join(parts)]).fetchone()
+            return int(row[0])
+        except sqlite3.Error:
+            return 0
+
+    @cached_property
+    def lexicon(self):
+        """The index's words, learned short forms and spelling (lexicon.json; learned
+        on load for a build that predates it)."""
+        from retrieval.query import Lexicon
+
+        path = self.build_dir / "lexicon.json"
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                words, aliases = dict(data["words"]), dict(data["aliases"])
+            except (ValueError, KeyError, TypeError, OSError) as e:
+                raise IndexError_(f"index file {path} is damaged ({e.__class__.__name__})",
+                                  fix=REBUILD) from None
+        else:
+            from ingest.lexicon import learn_aliases, word_counts
+
+            ps = list(self.iter_passages())
+            words = word_counts(ps)
+            aliases = learn_aliases(self.reports, ps, words)
+        return Lexicon(words, aliases, self.df, self.df_together, self.faiss.ntotal)
 
     @cached_property
     def reports(self) -> list[Report]:

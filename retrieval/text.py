@@ -1,12 +1,12 @@
 """Query-side language: tokens, stop words, a light stemmer, the policing glossary
-(retrieval/data/glossary.tsv) and what a question asks for (a figure, a
-recommendation, a judgment; years, numbers and names it mentions)."""
+(retrieval/data/glossary.tsv), English word frequencies, and what a text states (a
+figure, a number)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 STOPWORDS = frozenset("""
@@ -89,16 +89,36 @@ class Glossary:
     def _key(phrase: str) -> tuple[str, ...]:
         return tuple(stem(t) for t in tokens(phrase))
 
+    @staticmethod
+    def is_strict(group: tuple[str, ...]) -> bool:
+        """Whether a group's terms are true equivalents (an abbreviation and what it
+        stands for, or spellings of one term) rather than related words. Only true
+        equivalents can stand in for a question's subject."""
+        if any(_is_abbreviation(t) for t in group):
+            return True
+        forms = {re.sub(r"[^a-z0-9]", "", " ".join(stem(w) for w in tokens(t))) for t in group}
+        return len(forms) == 1
+
+    @cached_property
+    def _terms(self) -> frozenset[str]:
+        return frozenset(t.lower() for g in self.groups for t in g)
+
+    def is_term(self, word: str) -> bool:
+        """Whether a word is one of the glossary's terms."""
+        return word.lower() in self._terms
+
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(term found in text, its group) for each glossary term the text contains.
-        Abbreviations (all capitals in the glossary) match case-sensitively."""
+        An abbreviation matches in any case unless, in lower case, it is also an
+        English word ("PACT", "pact"): then only in capitals."""
         toks = tokens(text)
         stems = [stem(t) for t in toks]
         out = []
         for g in self.groups:
             for term in g:
-                if term.isupper() and len(term) <= 6:
-                    if re.search(rf"\b{re.escape(term)}s?\b", text):
+                if _is_abbreviation(term):
+                    flags = re.I if english_frequency(term.lower()) == 0 else 0
+                    if re.search(rf"\b{re.escape(term)}s?\b", text, flags):
                         out.append((term, g))
                         break
                     continue
@@ -115,18 +135,41 @@ class Glossary:
             out.extend(t for t in g if t != term)
         return list(dict.fromkeys(out))
 
+    def expand(self, text: str) -> str:
+        """Spell out abbreviations for the embedding model, which does not know policing
+        shorthand: "ASB" → "ASB (anti-social behaviour)"."""
+        for term, group in self.matches(text):
+            if not _is_abbreviation(term):
+                continue
+            long = next((t for t in group if not _is_abbreviation(t)), None)
+            if long and long.lower() not in text.lower():
+                flags = re.I if english_frequency(term.lower()) == 0 else 0
+                text = re.sub(rf"\b({re.escape(term)}s?)\b", rf"\1 ({long})", text,
+                              count=1, flags=flags)
+        return text
 
-def expand_abbreviations(text: str, g: Glossary | None = None) -> str:
-    """Spell out abbreviations for the embedding model, which does not know policing
-    shorthand: "ASB" → "ASB (anti-social behaviour)"."""
-    g = g or glossary()
-    for term, group in g.matches(text):
-        if not (term.isupper() and len(term) <= 6):
-            continue
-        long = next((t for t in group if not t.isupper()), None)
-        if long and long.lower() not in text.lower():
-            text = re.sub(rf"\b{re.escape(term)}(s?)\b", rf"{term}\1 ({long})", text, count=1)
-    return text
+
+def _is_abbreviation(term: str) -> bool:
+    return term.isupper() and len(term) <= 6
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, int]:
+    import symspellpy
+
+    path = resources.files(symspellpy).joinpath("frequency_dictionary_en_82_765.txt")
+    out = {}
+    for line in path.read_text("utf-8").splitlines():
+        w, _, n = line.partition(" ")
+        out[w] = int(n or 0)
+    return out
+
+
+def english_frequency(word: str) -> int:
+    """How common a word is in English (symspellpy's 82,765-word frequency list; 0 for
+    a word it does not hold). Tells a misspelling from a real word, and everyday
+    wording from a rare subject term."""
+    return _english().get(word.lower(), 0)
 
 
 @lru_cache(maxsize=1)
@@ -136,64 +179,12 @@ def glossary() -> Glossary:
     return Glossary.load(text)
 
 
-_FIGURE_Q = re.compile(
-    r"\b(how many|how much|what (?:percentage|proportion|rate|number|figure|share)|"
-    r"rate|rates|percent|percentage|per cent|proportion|number of|figures?|statistics|"
-    r"per 1,?000|by how much|increase|decrease|fall|rise|compare[sd]?|£|cost|budget)\b|%",
-    re.I)
-_RECOMMEND_Q = re.compile(r"\brecommend", re.I)
-_JUDGMENT_Q = re.compile(r"\b(grade[sd]?|grading|judg(?:e)?ments?|rated|rating|outstanding|"
-                         r"requires improvement|inadequate)\b", re.I)
-
-
-@dataclass(frozen=True)
-class QuestionProfile:
-    """What a question asks for, from its wording."""
-
-    wants_figure: bool
-    wants_recommendation: bool
-    wants_judgment: bool
-    years: tuple[str, ...]
-    numbers: tuple[str, ...]
-    names: tuple[str, ...]
-
-
-def profile(question: str) -> QuestionProfile:
-    """Classify a question (figure / recommendation / judgment) and pull out the
-    years, numbers and proper names it mentions."""
-    years = tuple(re.findall(r"\b((?:19|20)\d{2})\b", question))
-    numbers = tuple(n for n in re.findall(r"\b\d+(?:[.,]\d+)?\b", question) if n not in years)
-    # Proper names: capitalised word runs not at the start of the question.
-    names = []
-    for m in re.finditer(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:\s+(?:and\s+)?[A-Z][a-z]+)*)",
-                         question):
-        w = m.group(1)
-        if w.lower() in STOPWORDS or w.lower() in QUESTION_FRAME:
-            continue
-        names.append(w)
-    return QuestionProfile(
-        wants_figure=bool(_FIGURE_Q.search(question)),
-        wants_recommendation=bool(_RECOMMEND_Q.search(question)),
-        wants_judgment=bool(_JUDGMENT_Q.search(question)),
-        years=years, numbers=numbers, names=tuple(dict.fromkeys(names)),
-    )
-
-
 _HAS_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:percent|per cent|%)|\b\d+\.\d+\b|\bper 1,000\b")
 
 
 def has_figure(text: str) -> bool:
     """Whether a passage states a rate, percentage or decimal figure."""
     return bool(_HAS_FIGURE.search(text))
-
-
-def split_units(text: str) -> list[str]:
-    """Sentences of a passage, table rows and list items kept whole (one per line)."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        parts = re.split(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])", line.strip())
-        out.extend(p for p in parts if p.strip())
-    return out
 
 
 _NUMBER = re.compile(

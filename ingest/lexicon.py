@@ -1,0 +1,92 @@
+"""What the index learns about its own language at build time, stored with the build
+as lexicon.json: how many passages use each word (spelling correction checks a
+question's words against these, never against a fixed list), and the short forms of
+the bodies and places the reports name ("WMP" for West Midlands Police, "west mids"
+for West Midlands). Learned from the reports' text by rules of form, so a new archive
+teaches its own names."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ingest.models import Passage, Report
+
+#: A run of two to six capitalised words, optionally joined by "and"/"of"/"for"/"the":
+#: the form of a proper name in English prose ("West Midlands Police", "Crime Survey
+#: for England and Wales").
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:(?:and|of|for|the)\s+)?[A-Z][a-z]+){1,5}\b")
+#: Words that open sentences or headings in capitals without being part of a name.
+_OPENERS = frozenset("""the a an this that these those there however overall in on at for
+of and but how what when where which who why our its it their we he she they as by with
+from to also some many most all each every both since while although after before""".split())
+#: Name endings that say what kind of body it is; users often drop them ("West
+#: Midlands" for West Midlands Police).
+_KIND_WORDS = frozenset({"police", "constabulary", "service", "council", "councils",
+                         "partnership", "authority", "authorities", "force"})
+#: A clipped name word needs this many letters to be clipped ("Midlands" → "mids").
+_CLIP_MIN = 7
+#: Initialisms of fewer letters ("EW") collide with too many other things.
+_INITIALISM_MIN = 3
+#: A name must be seen this often to earn aliases: one stray capitalised run is noise.
+_MIN_SEEN = 2
+
+_WORD = re.compile(r"[a-z]{3,}")
+
+
+def word_counts(passages: list[Passage]) -> dict[str, int]:
+    """Passages containing each word (lower case, 3+ letters)."""
+    c: Counter[str] = Counter()
+    for p in passages:
+        c.update(set(_WORD.findall((p.text + " " + " ".join(p.section)).lower())))
+    return dict(c)
+
+
+def _names(texts: list[str]) -> Counter[str]:
+    c: Counter[str] = Counter()
+    for t in texts:
+        for m in _NAME.finditer(t):
+            words = m.group(0).split()
+            while words and words[0].lower() in _OPENERS:
+                words = words[1:]
+            while words and words[-1].lower() in ("and", "of", "for", "the"):
+                words = words[:-1]
+            if len(words) >= 2:
+                c[" ".join(words)] += 1
+    return c
+
+
+def learn_aliases(reports: list[Report], passages: list[Passage],
+                  words: dict[str, int] | None = None) -> dict[str, str]:
+    """Short forms (lower case) → the name they stand for: the initialism of every name
+    of three or more capitalised words the reports use at least twice, and for the
+    inspected forces also the clipped forms ("west mids"). A short form that is itself
+    a word of the reports is left out: it would shadow that word."""
+    words = words if words is not None else word_counts(passages)
+    seen = _names([p.text for p in passages])
+    for r in reports:
+        if r.force:
+            seen[r.force] += _MIN_SEEN
+    out: dict[str, str] = {}
+
+    def add(alias: str, name: str) -> None:
+        a = " ".join(alias.lower().split())
+        if a and a != name.lower() and a not in words and a not in out:
+            out[a] = name
+
+    forces = {r.force for r in reports if r.force}
+    for name, n in sorted(seen.items(), key=lambda x: (-x[1], x[0])):
+        if n < _MIN_SEEN:
+            continue
+        parts = name.split()
+        caps = [w for w in parts if w[0].isupper()]
+        if len(caps) >= _INITIALISM_MIN:
+            add("".join(w[0] for w in caps), name)
+        if name not in forces:
+            continue
+        # The inspected bodies' own names are the ones users shorten further.
+        core = parts[:-1] if parts[-1].lower() in _KIND_WORDS and len(parts) > 2 else parts
+        for i, w in enumerate(core):
+            if len(w) >= _CLIP_MIN:
+                add(" ".join(core[:i] + [w[:3] + "s"] + core[i + 1:]), " ".join(core))
+    return out

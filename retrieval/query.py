@@ -1,0 +1,317 @@
+"""Understanding a question once (DESIGN.md, "Understanding a question once").
+
+:func:`parse` turns what the user typed into a typed :class:`Query`: the text as
+searched (case and punctuation never matter; misspelt words corrected against the
+index's own vocabulary), its content terms with their document frequency and IDF,
+their equivalents (policing glossary, short forms of names the index learned, and, for
+wording only, the nearest corpus words by the embedding model), the forces and years
+it names and whether the index covers them, and the kind of answer it wants. Candidate
+search, ranking, abstention, highlighting and the UI's "searched as" line all read
+this one object."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from importlib import resources
+
+from retrieval.text import (
+    content_terms,
+    english_frequency,
+    glossary,
+    stem,
+    tokens,
+)
+
+#: Words shorter than this are never spell-corrected: too many real short words sit
+#: one edit from each other.
+_SPELL_MIN = 4
+#: Edits allowed: one for words of up to five letters, two for longer ones.
+_SPELL_LONG = 6
+
+
+@dataclass(frozen=True)
+class Term:
+    """One content word of the question."""
+
+    word: str
+    stem: str
+    #: Passages holding the word (FTS5's stemmer).
+    df: int
+    idf: float
+    #: True equivalents the index holds (abbreviation ↔ expansion, learned short forms):
+    #: with one of these the subject is present even when the word is not.
+    equivalents: tuple[str, ...] = ()
+    #: Corpus words near it in meaning (glossary relations, embedding neighbours): they
+    #: help find passages but never make an absent subject present.
+    related: tuple[str, ...] = ()
+
+    @property
+    def present(self) -> bool:
+        """Whether the index holds the word or a true equivalent of it."""
+        return self.df > 0 or bool(self.equivalents)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the system understands it."""
+
+    question: str
+    #: Normalised, spell-corrected text: what is searched.
+    text: str
+    corrections: tuple[tuple[str, str], ...] = ()
+    terms: tuple[Term, ...] = ()
+    #: Equivalence groups for keyword search and term coverage.
+    groups: tuple[tuple[str, ...], ...] = ()
+    #: The text given to the embedding model (abbreviations and short forms spelt out).
+    embed_text: str = ""
+    forces: tuple[str, ...] = ()
+    #: Forces the question names that no indexed report covers.
+    missing_forces: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+    #: Years the question names that no passage mentions.
+    missing_years: tuple[str, ...] = ()
+    #: What kind of thing the answer must state: figure, name, date, grade.
+    wants: frozenset[str] = frozenset()
+    wants_recommendation: bool = False
+    #: The question is about the inspection itself (its method, what grades mean).
+    about_inspection: bool = False
+    #: The previous question, when this one was read as its follow-up.
+    context: str | None = None
+    #: Adjacent content-word pairs that no passage holds together ("county lines").
+    absent_pairs: tuple[tuple[str, str], ...] = ()
+    bridged: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def weights(self) -> dict[str, float]:
+        """Stemmed content terms with their IDF weights."""
+        out: dict[str, float] = {}
+        for t in self.terms:
+            out[t.stem] = max(out.get(t.stem, 0.0), t.idf)
+        return out
+
+    @property
+    def absent(self) -> tuple[Term, ...]:
+        """Content terms the index holds neither as written nor as a true equivalent."""
+        return tuple(t for t in self.terms if not t.present)
+
+    @property
+    def searched_as(self) -> str:
+        """The line the UI shows under an answer when the search differs from the
+        question as typed."""
+        return self.text
+
+
+# -- the index's language ---------------------------------------------------------------
+
+class Lexicon:
+    """The index's words (with passage counts) and learned short forms, and spelling
+    correction against them. Built once per loaded index."""
+
+    def __init__(self, words: dict[str, int], aliases: dict[str, str],
+                 df: Callable[[str], int], df_together: Callable[[tuple[str, ...]], int],
+                 n_passages: int):
+        self.words = words
+        self.aliases = aliases
+        #: Passages holding a phrase; passages holding all of several words.
+        self.df = df
+        self.df_together = df_together
+        self.n = max(1, n_passages)
+
+    @cached_property
+    def _spell(self):
+        from symspellpy import SymSpell
+
+        s = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for w, c in self.words.items():
+            s.create_dictionary_entry(w, max(1, int(c)))
+        return s
+
+    def idf(self, df: int) -> float:
+        """IDF of a term in this index."""
+        return math.log(1 + self.n / (1 + df))
+
+    def known(self, word: str) -> bool:
+        """Whether a word is left as typed: the index uses it, it is English, it is a
+        policing abbreviation or a learned short form, or it is not a plain word."""
+        w = word.lower()
+        return (len(w) < _SPELL_MIN or not w.isalpha() or w in self.words
+                or english_frequency(w) > 0 or w in self.aliases
+                or glossary().is_term(w))
+
+    def correct(self, word: str) -> str | None:
+        """The index word a misspelt word stands for, or None (unknown words stay)."""
+        if self.known(word):
+            return None
+        from symspellpy import Verbosity
+
+        w = word.lower()
+        edits = 1 if len(w) < _SPELL_LONG else 2
+        found = self._spell.lookup(w, Verbosity.CLOSEST, max_edit_distance=edits)
+        if not found:
+            return None
+        best = min(found, key=lambda s: (s.distance, -s.count, s.term))
+        return best.term
+
+
+# -- forces ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ForceName:
+    canonical: str
+    pattern: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def forces() -> tuple[ForceName, ...]:
+    """The packaged table of police forces (retrieval/data/forces.tsv)."""
+    text = resources.files("retrieval").joinpath("data/forces.tsv").read_text("utf-8")
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        canonical, _, others = line.partition("\t")
+        forms = [canonical] + [f for f in others.split("|") if f.strip()]
+        alts = []
+        for f in sorted(set(forms), key=len, reverse=True):
+            exact = f.startswith("=")
+            body = r"\s+".join(re.escape(w) for w in f.lstrip("=").split())
+            # A form marked "=" (Met) is also a common word: it must be typed as a name.
+            alts.append(body if exact else f"(?i:{body})")
+        out.append(ForceName(canonical, re.compile(r"\b(?:" + "|".join(alts) + r")\b")))
+    return tuple(out)
+
+
+def named_forces(text: str) -> tuple[str, ...]:
+    """Canonical names of the forces a text names."""
+    return tuple(f.canonical for f in forces() if f.pattern.search(text))
+
+
+# -- what the question asks for ------------------------------------------------------------
+
+_WANTS = {
+    "figure": re.compile(
+        r"\b(how many|how much|what (?:percentage|proportion|rate|number|figure|share)|"
+        r"rates?|percent|percentage|per ?cent|proportion|number of|no\.? of|figures?|"
+        r"stats?|statistics|numbers?|per (?:1,?000|thousand|head)|by how much|"
+        r"increase[sd]?|decrease[sd]?|fall|fell|rise|rose|drop(?:ped)?|£|cost|budget|"
+        r"total)\b|%", re.I),
+    "name": re.compile(r"^\s*who\b|\bwho (?:is|was|leads|led|runs|ran|heads)\b|"
+                       r"\bname of\b|\bnamed?\b", re.I),
+    "date": re.compile(r"^\s*when\b|\bwhat (?:date|day|month)\b|\bwhich (?:date|month)\b|"
+                       r"\bhow long ago\b", re.I),
+    "grade": re.compile(r"\b(grade[sd]?|grading|judg(?:e)?ments?|rated|rating|"
+                        r"outstanding|requires? improvement|inadequate)\b", re.I),
+}
+_RECOMMEND = re.compile(r"\b(recc?om+end\w*|areas? for improvement|improvements? needed|"
+                        r"what should|should (?:the force|they|it|wmp)|afis?)\b", re.I)
+_ABOUT_INSPECTION = re.compile(
+    r"\b(methodolog\w*|fieldwork|how (?:was|were|did) (?:the |this )?(?:inspection|hmic|"
+    r"inspectors?)|what (?:did|does) (?:the |this )?inspection (?:look|cover|examine)|"
+    r"(?:judg(?:e)?ments?|grades?|ratings?) mean|what (?:do|does) (?:good|outstanding|"
+    r"inadequate|requires improvement) mean|scope of (?:the |this )?inspection|"
+    r"about (?:the|this) inspection|why (?:did|does) hmic inspect)\b", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+
+
+def normalise(question: str) -> str:
+    """Case-folded, punctuation-free question text (hyphens inside words and decimal
+    points kept): how it is typed never matters."""
+    t = question.replace("’", "'").replace("‘", "'").replace("&", " and ")
+    t = re.sub(r"[^\w\s'%£.,-]", " ", t)
+    t = re.sub(r"(?<![0-9])[.,](?![0-9])", " ", t)
+    t = re.sub(r"\s+-+\s+|^-+|-+$", " ", t)
+    return " ".join(t.split())
+
+
+def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
+          indexed_forces: tuple[str, ...] = (), report_years: tuple[int, ...] = (),
+          bridge: Callable[[list[str]], dict[str, tuple[str, ...]]] | None = None) -> Query:
+    """Read a question (with the previous turn prepended when `context` is given)."""
+    full = f"{context.strip()} {question.strip()}" if context else question.strip()
+    text = normalise(full)
+    # Spelling: each word the index, English or the glossary does not know.
+    corrections = []
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        fixed = lexicon.correct(w)
+        if fixed and fixed != w.lower():
+            corrections.append((w, fixed))
+            words[i] = fixed
+    text = " ".join(words)
+    low = text.lower()
+
+    # Equivalents: the policing glossary and the index's learned short forms.
+    g = glossary()
+    strict_groups: list[tuple[str, ...]] = []
+    loose_groups: list[tuple[str, ...]] = []
+    for _, grp in g.matches(text):
+        (strict_groups if g.is_strict(grp) else loose_groups).append(grp)
+    alias_hits = []
+    for alias, name in lexicon.aliases.items():
+        if re.search(r"\b" + re.escape(alias) + r"\b", low):
+            strict_groups.append((alias, name.lower()))
+            alias_hits.append((alias, name))
+
+    def equivalents_of(word: str, groups) -> tuple[str, ...]:
+        st = stem(word)
+        out = []
+        for grp in groups:
+            if any(stem(x) == st for t in grp for x in tokens(t)):
+                out.extend(t for t in grp if lexicon.df(t) > 0)
+        return tuple(dict.fromkeys(out))
+
+    terms = []
+    for w in dict.fromkeys(content_terms(text)):
+        df = lexicon.df(w)
+        terms.append(Term(w, stem(w), df, lexicon.idf(df), equivalents_of(w, strict_groups),
+                          equivalents_of(w, loose_groups)))
+    # Wording the corpus never uses gets its nearest corpus words (ranking only).
+    bridged: list[str] = []
+    bridge_groups: list[tuple[str, ...]] = []
+    missing = [t.word for t in terms if not t.present and t.word.isalpha()]
+    if bridge and missing:
+        near = bridge(missing)
+        for i, t in enumerate(terms):
+            if near.get(t.word):
+                terms[i] = Term(t.word, t.stem, t.df, t.idf, t.equivalents,
+                                tuple(dict.fromkeys(t.related + near[t.word])))
+                bridge_groups.append((t.word, *near[t.word]))
+                bridged.extend(near[t.word])
+
+    # Spell out abbreviations and short forms for the embedding model.
+    embed = g.expand(text)
+    for alias, name in alias_hits:
+        if name.lower() not in embed.lower():
+            embed = re.sub(r"\b" + re.escape(alias) + r"\b", f"{alias} ({name})", embed,
+                           count=1, flags=re.I)
+
+    named = named_forces(full)
+    covered = {c for f in indexed_forces for c in named_forces(f)} | set(indexed_forces)
+    years = tuple(dict.fromkeys(_YEAR.findall(text)))
+    report_year_set = {str(y) for y in report_years if y}
+    missing_years = tuple(y for y in years if y not in report_year_set and lexicon.df(y) == 0)
+    wants = frozenset(k for k, rx in _WANTS.items() if rx.search(text))
+
+    pairs = []
+    present = [t for t in terms if t.df > 0]
+    toks = [stem(t) for t in tokens(text)]
+    for a, b in zip(present, present[1:]):
+        # Only words typed next to each other form a phrase ("county lines").
+        ia = toks.index(a.stem) if a.stem in toks else -9
+        if ia + 1 < len(toks) and toks[ia + 1] == b.stem and \
+                lexicon.df(f"{a.word} {b.word}") == 0 and \
+                lexicon.df_together((a.word, b.word)) == 0:
+            pairs.append((a.word, b.word))
+
+    return Query(
+        question=question, text=text, corrections=tuple(corrections), terms=tuple(terms),
+        groups=tuple(strict_groups + loose_groups + bridge_groups), embed_text=embed,
+        forces=named, missing_forces=tuple(f for f in named if f not in covered),
+        years=years, missing_years=missing_years, wants=wants,
+        wants_recommendation=bool(_RECOMMEND.search(text)),
+        about_inspection=bool(_ABOUT_INSPECTION.search(text)), context=context,
+        absent_pairs=tuple(pairs), bridged=tuple(dict.fromkeys(bridged)))
