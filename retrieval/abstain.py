@@ -26,9 +26,12 @@ from ingest.passages import passage_sentences
 from retrieval.query import Query
 from retrieval.text import english_frequency, has_figure, has_number, stem, tokens
 
-FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare",
-            "absent_pair", "figure_unfocused", "name_unfocused", "date_unfocused",
-            "grade_unfocused")
+FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
+            "absent_far_max", "absent_pair", "figure_unfocused", "name_unfocused",
+            "date_unfocused", "grade_unfocused", "absent_gain", "subject_sim")
+#: An absent word whose nearest corpus word is less similar than this has no
+#: stand-in in the reports: the reason names it as the missing subject.
+FAR_WORD = 0.5
 #: Words at least this common in English (symspellpy's counts; "happy" 6e7, "video"
 #: 2e8) are everyday wording that a report may just phrase differently; rarer absent
 #: words ("cybercrime", "taser") usually name the subject.
@@ -72,6 +75,9 @@ def abstain_features(query: Query, hits) -> dict[str, float]:
         "coverage": max((h.features.get("coverage", 0.0) for h in hits[:3]), default=0.0),
         "absent_share": sum(t.idf for t in absent) / total,
         "absent_rare": sum(t.idf for t in absent if _is_rare(t.word)) / total,
+        # Absent words with no near corpus word carry a subject the reports lack.
+        "absent_far": sum(t.idf * (1 - t.nearest) for t in absent) / total,
+        "absent_far_max": max((1 - t.nearest for t in absent), default=0.0),
         "absent_pair": float(bool(query.absent_pairs)),
         "figure_unfocused": 0.0, "name_unfocused": 0.0, "date_unfocused": 0.0,
         "grade_unfocused": 0.0,
@@ -139,9 +145,9 @@ def reason_for(query: Query, feats: dict[str, float], hits) -> str:
         return "no indexed report covers " + " or ".join(missing_forces)
     if query.missing_years:
         return "the indexed reports say nothing about " + " or ".join(query.missing_years)
-    rare = [t.word for t in query.absent if _is_rare(t.word)]
-    if rare:
-        return "the reports do not mention " + _phrase(query, rare)
+    subject = [t.word for t in query.absent if _is_rare(t.word) or t.nearest < FAR_WORD]
+    if subject:
+        return "the reports do not mention " + _phrase(query, subject)
     if query.absent_pairs:
         return "the reports do not mention " + " or ".join(
             f"{a} {b}" for a, b in query.absent_pairs)

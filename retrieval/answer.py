@@ -93,6 +93,8 @@ class Answer:
     reason: str | None = None
     #: The previous question this one was read as a follow-up of, if it was.
     follow_up_of: str | None = None
+    #: Spelling corrections made to the question: (as typed, as searched).
+    corrections: tuple[tuple[str, str], ...] = ()
 
     @property
     def summary_line(self) -> str:
@@ -111,6 +113,7 @@ class Answer:
         d = {"id": self.id, "question": self.question, "abstained": self.abstained,
              "confidence": round(float(self.confidence), 4), "reason": self.reason,
              "follow_up_of": self.follow_up_of,
+             "corrections": [list(c) for c in self.corrections],
              "passages": [h.to_dict() for h in self.hits]}
         if self.searched_as and self.searched_as != self.question:
             d["searched_as"] = self.searched_as

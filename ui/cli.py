@@ -266,16 +266,33 @@ def ask(question, top_k, as_json, batch, index_dir, force, section, kind, year, 
 
 
 @main.command("eval")
-@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("gold", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--top-k", default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--no-baselines", is_flag=True, help="Skip the BM25 and dense baselines.")
+@click.option("--cv", is_flag=True,
+              help="In-sample and cross-validated figures over the training questions "
+                   "(tests/data), per kind and style, then GOLD as a locked test split.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_friendly
-def eval_cmd(gold, top_k, as_json, no_baselines, index_dir) -> None:
-    """Score retrieval on GOLD questions, beside plain BM25 and plain dense baselines."""
+def eval_cmd(gold, top_k, as_json, no_baselines, cv, index_dir) -> None:
+    """Score retrieval on GOLD questions, beside plain BM25 and plain dense baselines;
+    with --cv, judge the ranker and the abstainer out of sample."""
     from retrieval.evaluate import format_table, load_gold, run_eval
 
+    if cv:
+        from retrieval.crossval import report, training_files
+
+        missing = [p for p in training_files() if not p.exists()]
+        if missing or not training_files():
+            raise click.UsageError("--cv needs the training questions under tests/data "
+                                   "(a source checkout)")
+        text, _ = report(_searcher(index_dir), training_files(), gold)
+        click.echo(text)
+        return
+    if gold is None:
+        raise click.UsageError("give GOLD questions (JSONL) or --cv")
     result = run_eval(_searcher(index_dir), load_gold(gold), k=top_k,
                       baselines=not no_baselines)
     if as_json:
