@@ -24,7 +24,7 @@ import re
 
 from ingest.passages import passage_sentences
 from retrieval.query import Query
-from retrieval.text import english_frequency, has_figure, has_number, stem, tokens
+from retrieval.text import content_terms, english_frequency, has_figure, has_number, stem, tokens
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
             "absent_far_max", "absent_pair", "figure_unfocused", "name_unfocused",
@@ -95,10 +95,10 @@ def abstain_features(query: Query, hits) -> dict[str, float]:
 
 
 def ruled_out(query: Query) -> bool:
-    """The questions no wording can save: only unindexed forces, or a year no passage
-    mentions."""
+    """The questions no wording can save: only unindexed forces, a year no passage
+    mentions, or no word to look for at all."""
     only_missing_forces = bool(query.forces) and set(query.forces) <= set(query.missing_forces)
-    return only_missing_forces or bool(query.missing_years)
+    return only_missing_forces or bool(query.missing_years) or not query.terms
 
 
 def probability(feats: dict[str, float], model: dict) -> float:
@@ -122,14 +122,20 @@ def decide(feats: dict[str, float], model: dict, query: Query | None = None
 
 
 def _phrase(query: Query, words: list[str]) -> str:
-    """Absent words as the user wrote them: runs of adjacent words kept together."""
+    """Absent words as the user wrote them: runs of adjacent words kept together, and a
+    lone word with the content word after it ("hate" → "hate crime"), which is how
+    subjects are named."""
     toks = tokens(query.text)
+    content = set(content_terms(query.text))
     want = set(words)
     runs, cur = [], []
     for t in toks:
         if t in want:
             cur.append(t)
-        elif cur:
+            continue
+        if cur:
+            if len(cur) == 1 and t in content and not any(c.isdigit() for c in t):
+                cur.append(t)
             runs.append(" ".join(cur))
             cur = []
     if cur:
@@ -145,9 +151,11 @@ def reason_for(query: Query, feats: dict[str, float], hits) -> str:
         return "no indexed report covers " + " or ".join(missing_forces)
     if query.missing_years:
         return "the indexed reports say nothing about " + " or ".join(query.missing_years)
-    subject = [t.word for t in query.absent if _is_rare(t.word) or t.nearest < FAR_WORD]
-    if subject:
-        return "the reports do not mention " + _phrase(query, subject)
+    if not query.terms:
+        return "the question has no words to look for"
+    absent = [t.word for t in query.absent]
+    if any(_is_rare(w) for w in absent) or any(t.nearest < FAR_WORD for t in query.absent):
+        return "the reports do not mention " + _phrase(query, absent)
     if query.absent_pairs:
         return "the reports do not mention " + " or ".join(
             f"{a} {b}" for a, b in query.absent_pairs)
@@ -155,7 +163,6 @@ def reason_for(query: Query, feats: dict[str, float], hits) -> str:
                        ("date", "give no date"), ("grade", "give no grade")):
         if feats.get(f"{kind}_unfocused", 0.0) >= 0.5:
             return f"the reports {what} for this"
-    absent = [t.word for t in query.absent]
     if absent:
         return "the reports do not mention " + _phrase(query, absent)
     return "no passage is close enough to the question"

@@ -168,7 +168,7 @@ class Lexicon:
         # The index's own words first; then English, so that a misspelt word the
         # reports use only in another form ("reccomend" → "recommend", which matches
         # "recommendations") is still mended.
-        for spell in (self._spell, _english_spell()):
+        for spell in (self._spell, english_speller()):
             found = spell.lookup(w, Verbosity.CLOSEST, max_edit_distance=edits)
             if found:
                 return min(found, key=lambda s: (s.distance, -s.count, s.term)).term
@@ -176,7 +176,8 @@ class Lexicon:
 
 
 @lru_cache(maxsize=1)
-def _english_spell():
+def english_speller():
+    """A speller over symspellpy's English word list (loaded once: ~5 s)."""
     import symspellpy
     from symspellpy import SymSpell
 
@@ -237,12 +238,12 @@ _WANTS = {
 }
 _RECOMMEND = re.compile(r"\b(recc?om+end\w*|areas? for improvement|improvements? needed|"
                         r"what should|should (?:the force|they|it|wmp)|afis?)\b", re.I)
+#: A question about the inspection itself names it (or its method, or what its grades
+#: mean); "what does HMIC say about X" asks about X, not about the inspection.
 _ABOUT_INSPECTION = re.compile(
-    r"\b(methodolog\w*|fieldwork|how (?:was|were|did) (?:the |this )?(?:inspection|hmic|"
-    r"inspectors?)|what (?:did|does) (?:the |this )?inspection (?:look|cover|examine)|"
-    r"(?:judg(?:e)?ments?|grades?|ratings?) mean|what (?:do|does) (?:good|outstanding|"
-    r"inadequate|requires improvement) mean|scope of (?:the |this )?inspection|"
-    r"about (?:the|this) inspection|why (?:did|does) hmic inspect)\b", re.I)
+    r"\b(inspect(?:ion|ions|ors?|ed|ing)|methodolog\w*|fieldwork|case files?|"
+    r"interview(?:ed|s)?|focus groups?|(?:judg(?:e)?ments?|grades?|ratings?) mean\w*|"
+    r"what (?:do|does) (?:good|outstanding|inadequate|requires improvement) mean)\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 
 
@@ -297,10 +298,11 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
 
     words_ = []
     for w in content_terms(text):
-        # A hyphenated compound the reports never write ("at-risk") stands for its
-        # parts ("at risk", "risk").
-        if "-" in w and lexicon.df(w) == 0:
-            words_.extend(p for p in content_terms(w.replace("-", " ")))
+        # A hyphenated compound the reports never write stands for its parts when they
+        # all occur ("at-risk" → risk); otherwise it stays whole ("body-worn").
+        parts = content_terms(w.replace("-", " ")) if "-" in w and lexicon.df(w) == 0 else []
+        if parts and all(lexicon.df(p) > 0 for p in parts):
+            words_.extend(parts)
         else:
             words_.append(w)
     terms = []
@@ -324,7 +326,8 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
                     bridged.extend(words_)
 
     # Spell out abbreviations and short forms for the embedding model.
-    embed = g.expand(text)
+    # A question of punctuation alone keeps its characters: the model still gets a text.
+    embed = g.expand(text) if text.strip() else full
     for alias, name in alias_hits:
         if name.lower() not in embed.lower():
             embed = re.sub(r"\b" + re.escape(alias) + r"\b", f"{alias} ({name})", embed,

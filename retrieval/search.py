@@ -47,6 +47,8 @@ BRIDGE_K, BRIDGE_MIN = 2, 0.6
 #: but dominate its cost on a large index (measured: keyword p95 halves at 100k);
 #: their weight still counts in term coverage. Applied from this many passages up.
 COMMON_TERM_SHARE, COMMON_TERM_MIN_INDEX = 0.3, 1000
+#: Question vectors kept for reuse (a follow-up's two readings, evaluation runs).
+EMBED_CACHE = 4096
 #: A word in at least this share of passages is setting, not subject ("crime" in a
 #: crime inspection, the force's own name).
 SUBJECT_MAX_SHARE = 0.5
@@ -113,6 +115,17 @@ class Searcher:
         self.store = store
         self.embedder = embedder
         self.config = config or SearchConfig()
+        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: the model, the
+        index's speller and the English word list."""
+        from retrieval.query import english_speller
+
+        self.store.lexicon.correct("warmup")
+        english_speller()
+        self.ask("warm up", top_k=1)
 
     # -- understanding --------------------------------------------------------------
     def understand(self, question: str, context: str | None = None) -> Query:
@@ -225,9 +238,38 @@ class Searcher:
             out.setdefault(pr, []).append((float(sim), text))
         return out
 
-    @lru_cache(maxsize=4096)  # noqa: B019 — one Searcher lives for the process
-    def _embed(self, text: str) -> np.ndarray:
-        return self.embedder.encode([text])[0]
+    def _embed_all(self, texts: list[str]) -> list[np.ndarray]:
+        """Vectors of several texts, in one batch for those not embedded before (one
+        question needs up to three: itself, without its absent words, its subject)."""
+        cache = self._vectors
+        with self._vectors_lock:
+            found = {t: cache[t] for t in texts if t in cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            found.update(zip(todo, self.embedder.encode(todo)))
+            with self._vectors_lock:
+                cache.update((t, found[t]) for t in todo)
+                while len(cache) > EMBED_CACHE:
+                    cache.pop(next(iter(cache)))
+        return [found[t] for t in texts]
+
+    def _query_texts(self, query: Query) -> tuple[str, str | None, str | None]:
+        """The question, the question without its absent words, and its subject."""
+        absent = {t.word for t in query.absent}
+        reduced = None
+        if absent:
+            kept = [w for w in query.embed_text.split() if w.lower().strip("()") not in absent]
+            reduced = " ".join(kept) or None
+        n = max(1, self.store.faiss.ntotal)
+        subject = [t.word for t in query.terms if t.df < SUBJECT_MAX_SHARE * n]
+        return query.embed_text, reduced, query.embed_text_of(subject) if subject else None
+
+    def _best_sentence(self, hits: list[Hit], text: str | None, n: int) -> float | None:
+        if text is None or not hits:
+            return None
+        rowids = self.store.rowids_of([h.passage.passage_id for h in hits[:n]])
+        ss = self._sentence_scores(rowids, self._embed_all([text])[0])
+        return max((x for v in ss.values() for x, _ in v), default=0.0)
 
     def _absent_gain(self, query: Query, hits: list[Hit]) -> float:
         """How much the question's absent words add to its match with the best
@@ -235,32 +277,17 @@ class Searcher:
         question without them. Wording the reports phrase differently ("happy" for
         satisfied) adds a lot; a subject they never cover ("hate crime") adds nothing,
         however well the rest of the question matches."""
-        absent = {t.word for t in query.absent}
-        if not absent or not hits:
+        full, reduced, _ = self._query_texts(query)
+        if reduced is None:
             return 0.0
-        kept = [w for w in query.embed_text.split() if w.lower().strip("()") not in absent]
-        if not kept:
-            return 0.0
-        rows = [h.passage for h in hits[:3]]
-        rowids = self.store.rowids_of([p.passage_id for p in rows])
-        full = self._sentence_scores(rowids, self._embed(query.embed_text))
-        less = self._sentence_scores(rowids, self._embed(" ".join(kept)))
-        best = max((x for ss in full.values() for x, _ in ss), default=0.0)
-        best_less = max((x for ss in less.values() for x, _ in ss), default=0.0)
-        return best - best_less
+        return self._best_sentence(hits, full, 3) - self._best_sentence(hits, reduced, 3)
 
     def _subject_sim(self, query: Query, hits: list[Hit]) -> float:
         """Best sentence similarity, over the top passages, of the question's subject
         alone: its words that are not common to most passages (a report's own force
         name, "crime", "police") — what is left once the frame and the setting are
         taken away must still be matched."""
-        n = max(1, self.store.faiss.ntotal)
-        subject = [t.word for t in query.terms if t.df < SUBJECT_MAX_SHARE * n]
-        if not subject or not hits:
-            return 0.0
-        rowids = self.store.rowids_of([h.passage.passage_id for h in hits[:5]])
-        ss = self._sentence_scores(rowids, self._embed(query.embed_text_of(subject)))
-        return max((x for v in ss.values() for x, _ in v), default=0.0)
+        return self._best_sentence(hits, self._query_texts(query)[2], 5) or 0.0
 
     def _coverage(self, query: Query, p: Passage) -> float:
         """IDF-weighted share of the question's terms the passage contains; a term
@@ -285,7 +312,8 @@ class Searcher:
         """Candidate passages with their ranking features (before scoring)."""
         filters = filters or Filters()
         cfg = self.config
-        qvec = self._embed(query.embed_text)
+        full, reduced, subject = self._query_texts(query)
+        qvec = self._embed_all([full] + [t for t in (reduced, subject) if t])[0]
         allowed = self._filtered_rowids(filters)
         dense = self.dense(qvec, cfg.candidates, allowed)
         kw = self.keyword(query, cfg.candidates, allowed)

@@ -108,23 +108,36 @@ class Glossary:
         """Whether a word is one of the glossary's terms."""
         return word.lower() in self._terms
 
+    @cached_property
+    def _patterns(self) -> list[list[tuple[str, object]]]:
+        """Per group, per term: a compiled pattern (abbreviations) or stem key."""
+        out = []
+        for g in self.groups:
+            row = []
+            for term in g:
+                if _is_abbreviation(term):
+                    flags = re.I if english_frequency(term.lower()) == 0 else 0
+                    row.append((term, re.compile(rf"\b{re.escape(term)}s?\b", flags)))
+                elif self._key(term):
+                    row.append((term, self._key(term)))
+            out.append(row)
+        return out
+
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(term found in text, its group) for each glossary term the text contains.
         An abbreviation matches in any case unless, in lower case, it is also an
         English word ("PACT", "pact"): then only in capitals."""
-        toks = tokens(text)
-        stems = [stem(t) for t in toks]
+        stems = [stem(t) for t in tokens(text)]
+        have = set(stems)
         out = []
-        for g in self.groups:
-            for term in g:
-                if _is_abbreviation(term):
-                    flags = re.I if english_frequency(term.lower()) == 0 else 0
-                    if re.search(rf"\b{re.escape(term)}s?\b", text, flags):
+        for g, row in zip(self.groups, self._patterns):
+            for term, pat in row:
+                if isinstance(pat, tuple):
+                    if pat[0] in have and any(tuple(stems[i:i + len(pat)]) == pat
+                                              for i in range(len(stems))):
                         out.append((term, g))
                         break
-                    continue
-                k = self._key(term)
-                if k and any(tuple(stems[i:i + len(k)]) == k for i in range(len(stems))):
+                elif pat.search(text):
                     out.append((term, g))
                     break
         return out

@@ -1,43 +1,75 @@
-"""Regression floor on answer quality: the real model on the real report, scored on
-the dev questions with the gold matching rule. Floors sit a little under the figures
-measured when they were set (README, "Answer quality"), so a regression fails CI."""
+"""Floors on answer quality measured out of sample, with the real model on the real
+report: grouped 5-fold cross-validation over every training question (dev, calibration
+and tests/data/train/), and the locked test split dev2 scored with the shipped models.
+Floors sit a little under the figures in README ("Answer quality"), so a regression
+fails CI; in-sample figures are not tested (they flatter)."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from retrieval.evaluate import load_gold, run_eval
+from retrieval.crossval import capture, cross_validate, load_questions, training_files
+from retrieval.evaluate import aggregate, load_gold, run_eval
 from retrieval.search import get_searcher
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")
-def result(ui_index):
-    return run_eval(get_searcher(ui_index), load_gold(DATA / "dev.jsonl"), k=10)
+def searcher(ui_index):
+    return get_searcher(ui_index)
 
 
-def test_dev_floors(result):
-    s = result["systems"]["reportqa"]
-    assert s["hit@1"] >= 0.80
-    assert s["hit@5"] >= 0.92
-    assert s["mrr@10"] >= 0.85
-    assert s["recall@10"] >= 0.90
+@pytest.fixture(scope="module")
+def cv_rows(searcher):
+    shipped = json.loads(resources.files("retrieval").joinpath("data/ranker.json")
+                         .read_text("utf-8"))["ranker"]
+    caps = capture(searcher, load_questions(training_files()))
+    return cross_validate(searcher, caps, shipped)
+
+
+def test_training_set_is_what_the_issue_asks_for():
+    qs = load_questions(sorted((DATA / "train").glob("*.jsonl")))
+    assert len(qs) >= 300
+    assert sum(not q["answerable"] for q in qs) >= len(qs) / 3
+    assert all(q.get("made") and q.get("style") for q in qs)
+    styles = {q["style"] for q in qs}
+    assert {"terse", "lowercase", "typo", "abbrev", "paraphrase", "followup"} <= styles
+
+
+def test_out_of_sample_floors(cv_rows):
+    s = aggregate(cv_rows)
+    assert s["hit@1"] >= 0.70
+    assert s["hit@5"] >= 0.91
+    assert s["mrr@10"] >= 0.80
+    assert s["recall@10"] >= 0.88
     assert s["abstain_rate"] >= 0.66
-    assert s["false_abstain_rate"] <= 0.07
+    assert s["false_abstain_rate"] <= 0.06
 
 
-def test_beats_baselines(result):
-    sy = result["systems"]
-    for base in ("bm25", "dense"):
-        assert sy["reportqa"]["mrr@10"] > sy[base]["mrr@10"]
-        assert sy["reportqa"]["recall@10"] >= sy[base]["recall@10"]
+def test_out_of_sample_by_style(cv_rows):
+    """Every way of typing keeps a floor: hit@5 for answerable questions, abstention
+    for unanswerable ones."""
+    styles = {r["style"] for r in cv_rows}
+    for style in styles:
+        rs = [r for r in cv_rows if r["style"] == style]
+        s = aggregate(rs)
+        if s["hit@5"] is not None and s["n_single"] >= 8:
+            assert s["hit@5"] >= 0.70, (style, s)
+        if s["abstain_rate"] is not None and s["n_unanswerable"] >= 8:
+            assert s["abstain_rate"] >= 0.35, (style, s)
 
 
-def test_calibration_set_floors(ui_index):
-    r = run_eval(get_searcher(ui_index), load_gold(DATA / "calibration.jsonl"), k=10,
-                 baselines=False)
+def test_locked_test_split(searcher):
+    """dev2 was never read question by question; the shipped models score it."""
+    r = run_eval(searcher, load_gold(DATA / "dev2.jsonl"), k=10)
     s = r["systems"]["reportqa"]
-    assert s["hit@5"] >= 0.85 and s["abstain_rate"] >= 0.6 and s["false_abstain_rate"] <= 0.1
+    assert s["hit@1"] >= 0.65 and s["hit@5"] >= 0.80 and s["mrr@10"] >= 0.72
+    assert s["recall@10"] >= 0.9 and s["abstain_rate"] >= 0.5
+    for base in ("bm25", "dense"):
+        assert s["mrr@10"] > r["systems"][base]["mrr@10"]
+    assert r["latency_ms"]["p50"] < 1000  # sanity only; speed is measured in benchmarks/

@@ -70,13 +70,13 @@ def _searcher(index_dir: str, build: str):
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _warm_up(index_dir: str, build: str) -> threading.Thread:
-    """Load the embedding model in the background as soon as the page is first
-    shown, so the first question does not wait for it (~6 s of imports)."""
+    """Load the embedding model and the speller in the background as soon as the page
+    is first shown, so the first question does not wait for them (~10 s)."""
     searcher = _searcher(index_dir, build)
 
     def run() -> None:
         try:
-            searcher.embedder.encode(["warm up"])
+            searcher.warm_up()
         except Exception:  # noqa: BLE001 — the first question reports the real error
             logging.getLogger(__name__).exception("model warm-up failed")
 
