@@ -9,9 +9,10 @@ decision reads the parsed question as well as the best hits:
 - A logistic model over signals — how close the best sentences are, how much of the
   question's (IDF-weighted) vocabulary the best passages hold, the share of its words
   the index holds in no form (split into everyday wording, which may just differ, and
-  rarer words, which usually carry the subject), word pairs typed together that no
-  passage holds together ("county lines"), and, for a question that wants a figure, a
-  name or a date, whether a sentence holds that kind of thing next to its terms. It is
+  rarer words, which usually carry the subject; how far the nearest corpus word is; how
+  much they add to the best match; how well the question's subject alone matches), and,
+  for a question that wants a figure, a date or a grade, whether a sentence holds that
+  kind of thing next to its terms. It is
   fitted by `python -m retrieval.calibrate` (scikit-learn, cross-validated) and stored
   in retrieval/data/abstain.json.
 
@@ -27,8 +28,8 @@ from retrieval.query import Query
 from retrieval.text import content_terms, english_frequency, has_figure, has_number, stem, tokens
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
-            "absent_far_max", "absent_pair", "figure_unfocused", "name_unfocused",
-            "date_unfocused", "grade_unfocused", "absent_gain", "subject_sim")
+            "absent_far_max", "figure_unfocused", "date_unfocused", "grade_unfocused",
+            "absent_gain", "subject_sim")
 #: An absent word whose nearest corpus word is less similar than this has no
 #: stand-in in the reports: the reason names it as the missing subject.
 FAR_WORD = 0.5
@@ -39,8 +40,6 @@ EVERYDAY_WORD = 5_000_000
 #: Hits whose sentences are read for the kind of thing a question wants.
 _FOCUS_HITS = 5
 
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+\b|\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|"
-                   r"Chief Constable|Commissioner|Superintendent|Inspector)\b")
 _DATE = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|"
                    r"October|November|December)\b|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 _GRADE = re.compile(r"\b(?:outstanding|good|requires improvement|inadequate)\b", re.I)
@@ -78,15 +77,11 @@ def abstain_features(query: Query, hits) -> dict[str, float]:
         # Absent words with no near corpus word carry a subject the reports lack.
         "absent_far": sum(t.idf * (1 - t.nearest) for t in absent) / total,
         "absent_far_max": max((1 - t.nearest for t in absent), default=0.0),
-        "absent_pair": float(bool(query.absent_pairs)),
-        "figure_unfocused": 0.0, "name_unfocused": 0.0, "date_unfocused": 0.0,
-        "grade_unfocused": 0.0,
+        "figure_unfocused": 0.0, "date_unfocused": 0.0, "grade_unfocused": 0.0,
     }
     if "figure" in query.wants:
         feats["figure_unfocused"] = 1.0 - _focus(
             query, hits, lambda u: has_number(u) or has_figure(u))
-    if "name" in query.wants:
-        feats["name_unfocused"] = 1.0 - _focus(query, hits, lambda u: bool(_NAME.search(u)))
     if "date" in query.wants:
         feats["date_unfocused"] = 1.0 - _focus(query, hits, lambda u: bool(_DATE.search(u)))
     if "grade" in query.wants:
@@ -156,11 +151,8 @@ def reason_for(query: Query, feats: dict[str, float], hits) -> str:
     absent = [t.word for t in query.absent]
     if any(_is_rare(w) for w in absent) or any(t.nearest < FAR_WORD for t in query.absent):
         return "the reports do not mention " + _phrase(query, absent)
-    if query.absent_pairs:
-        return "the reports do not mention " + " or ".join(
-            f"{a} {b}" for a, b in query.absent_pairs)
-    for kind, what in (("figure", "give no figure"), ("name", "name no one"),
-                       ("date", "give no date"), ("grade", "give no grade")):
+    for kind, what in (("figure", "give no figure"), ("date", "give no date"),
+                       ("grade", "give no grade")):
         if feats.get(f"{kind}_unfocused", 0.0) >= 0.5:
             return f"the reports {what} for this"
     if absent:

@@ -20,7 +20,6 @@ the models fitted on everything to retrieval/data/."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -354,11 +353,3 @@ def _objective(rows: list[dict]) -> float:
     a = aggregate(rows)
     return (a["mrr@10"] or 0) + (a["recall@10"] or 0) * 0.25 + (a["abstain_rate"] or 0) \
         - 2 * (a["false_abstain_rate"] or 0) if rows else 0.0
-
-
-def by_group(rows: list[dict], key: str) -> dict[str, list[dict]]:
-    """Rows grouped by a field."""
-    out: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        out[str(r.get(key))].append(r)
-    return dict(out)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 
@@ -80,16 +80,13 @@ class Query:
     years: tuple[str, ...] = ()
     #: Years the question names that no passage mentions.
     missing_years: tuple[str, ...] = ()
-    #: What kind of thing the answer must state: figure, name, date, grade.
+    #: What kind of thing the answer must state: figure, date, grade.
     wants: frozenset[str] = frozenset()
     wants_recommendation: bool = False
     #: The question is about the inspection itself (its method, what grades mean).
     about_inspection: bool = False
     #: The previous question, when this one was read as its follow-up.
     context: str | None = None
-    #: Adjacent content-word pairs that no passage holds together ("county lines").
-    absent_pairs: tuple[tuple[str, str], ...] = ()
-    bridged: tuple[str, ...] = field(default=())
 
     @cached_property
     def weights(self) -> dict[str, float]:
@@ -108,12 +105,6 @@ class Query:
     def absent(self) -> tuple[Term, ...]:
         """Content terms the index holds neither as written nor as a true equivalent."""
         return tuple(t for t in self.terms if not t.present)
-
-    @property
-    def searched_as(self) -> str:
-        """The line the UI shows under an answer when the search differs from the
-        question as typed."""
-        return self.text
 
 
 # -- the index's language ---------------------------------------------------------------
@@ -229,8 +220,6 @@ _WANTS = {
         r"stats?|statistics|numbers?|per (?:1,?000|thousand|head)|by how much|"
         r"increase[sd]?|decrease[sd]?|fall|fell|rise|rose|drop(?:ped)?|£|cost|budget|"
         r"total)\b|%", re.I),
-    "name": re.compile(r"^\s*who\b|\bwho (?:is|was|leads|led|runs|ran|heads)\b|"
-                       r"\bname of\b|\bnamed?\b", re.I),
     "date": re.compile(r"^\s*when\b|\bwhat (?:date|day|month)\b|\bwhich (?:date|month)\b|"
                        r"\bhow long ago\b", re.I),
     "grade": re.compile(r"\b(grade[sd]?|grading|judg(?:e)?ments?|rated|rating|"
@@ -311,7 +300,6 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
         terms.append(Term(w, stem(w), df, lexicon.idf(df), equivalents_of(w, strict_groups),
                           equivalents_of(w, loose_groups)))
     # Wording the corpus never uses gets its nearest corpus words (ranking only).
-    bridged: list[str] = []
     bridge_groups: list[tuple[str, ...]] = []
     missing = [t.word for t in terms if not t.present and t.word.isalpha()]
     if bridge and missing:
@@ -323,7 +311,6 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
                                 tuple(dict.fromkeys(t.related + words_)), sim)
                 if words_:
                     bridge_groups.append((t.word, *words_))
-                    bridged.extend(words_)
 
     # Spell out abbreviations and short forms for the embedding model.
     # A question of punctuation alone keeps its characters: the model still gets a text.
@@ -340,22 +327,10 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
     missing_years = tuple(y for y in years if y not in report_year_set and lexicon.df(y) == 0)
     wants = frozenset(k for k, rx in _WANTS.items() if rx.search(text))
 
-    pairs = []
-    present = [t for t in terms if t.df > 0]
-    toks = [stem(t) for t in tokens(text)]
-    for a, b in zip(present, present[1:]):
-        # Only words typed next to each other form a phrase ("county lines").
-        ia = toks.index(a.stem) if a.stem in toks else -9
-        if ia + 1 < len(toks) and toks[ia + 1] == b.stem and \
-                lexicon.df(f"{a.word} {b.word}") == 0 and \
-                lexicon.df_together((a.word, b.word)) == 0:
-            pairs.append((a.word, b.word))
-
     return Query(
         question=question, text=text, corrections=tuple(corrections), terms=tuple(terms),
         groups=tuple(strict_groups + loose_groups + bridge_groups), embed_text=embed,
         forces=named, missing_forces=tuple(f for f in named if f not in covered),
         years=years, missing_years=missing_years, wants=wants,
         wants_recommendation=bool(_RECOMMEND.search(text)),
-        about_inspection=bool(_ABOUT_INSPECTION.search(text)), context=context,
-        absent_pairs=tuple(pairs), bridged=tuple(dict.fromkeys(bridged)))
+        about_inspection=bool(_ABOUT_INSPECTION.search(text)), context=context)
