@@ -94,6 +94,14 @@ def _matrix(cands) -> np.ndarray:
     return np.array([[c.feats.get(f, 0.0) for f in RANK_FEATURES] for c in cands])
 
 
+def _scaled(w: np.ndarray) -> dict:
+    """Weights rescaled to the hand-set weights' L1 norm: the ranking is unchanged,
+    and scores stay on the scale the app's relevance bar reads (useful passages about
+    0.5–1.0)."""
+    norm = sum(abs(v) for v in DEFAULT_WEIGHTS.values()) / (float(np.abs(w).sum()) or 1.0)
+    return {f: round(float(x) * norm, 4) for f, x in zip(RANK_FEATURES, w)}
+
+
 def fit_ranker(caps: list[Captured], c: float = 1.0) -> dict:
     """Pointwise logistic regression: P(passage answers | features), over every
     candidate of the answerable questions (the question alone)."""
@@ -114,7 +122,7 @@ def fit_ranker(caps: list[Captured], c: float = 1.0) -> dict:
         y.append(lab)
     X, y = np.vstack(X), np.concatenate(y)
     m = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(X, y)
-    return {f: round(float(w), 4) for f, w in zip(RANK_FEATURES, m.coef_[0])}
+    return _scaled(m.coef_[0])
 
 
 #: Pairwise ranker: each answering candidate against this many of the best-scored
@@ -151,7 +159,7 @@ def fit_pairwise(caps: list[Captured], c: float = 1.0) -> dict:
                 y.append(0)
     m = LogisticRegression(C=c, max_iter=5000, fit_intercept=False).fit(np.array(X),
                                                                          np.array(y))
-    return {f: round(float(w), 4) for f, w in zip(RANK_FEATURES, m.coef_[0])}
+    return _scaled(m.coef_[0])
 
 
 def _answer(searcher: Searcher, cap: Captured, cfg: SearchConfig):
