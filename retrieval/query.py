@@ -132,6 +132,12 @@ class Lexicon:
             s.create_dictionary_entry(w, max(1, int(c)))
         return s
 
+    def warm_up(self) -> None:
+        """Build both spellers now (the English one takes ~5 s), not on the first
+        misspelt word."""
+        _ = self._spell
+        english_speller()
+
     def idf(self, df: int) -> float:
         """IDF of a term in this index."""
         return math.log(1 + self.n / (1 + df))

@@ -121,20 +121,21 @@ class Searcher:
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model, the
         index's speller and the English word list."""
-        from retrieval.query import english_speller
-
-        self.store.lexicon.correct("warmup")
-        english_speller()
+        self.store.lexicon.warm_up()
         self.ask("warm up", top_k=1)
 
     # -- understanding --------------------------------------------------------------
     def understand(self, question: str, context: str | None = None) -> Query:
-        """The question read against this index (see retrieval/query.py)."""
+        """The question read against this index (see retrieval/query.py). Everything
+        the question needs embedded — itself, its absent words, its subject — goes to
+        the model in one batch: a first reading finds what they are."""
         reports = self.store.reports
-        return parse(question, self.store.lexicon, context=context,
-                     indexed_forces=tuple(r.force for r in reports if r.force),
-                     report_years=tuple(r.year for r in reports if r.year),
-                     bridge=self._bridge)
+        kw = dict(context=context, indexed_forces=tuple(r.force for r in reports if r.force),
+                  report_years=tuple(r.year for r in reports if r.year))
+        first = parse(question, self.store.lexicon, **kw)
+        self._embed_all([t for t in self._query_texts(first) if t]
+                        + [t.word for t in first.absent if t.word.isalpha()])
+        return parse(question, self.store.lexicon, bridge=self._bridge, **kw)
 
     def _bridge(self, words: list[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
         """For question words the corpus never uses: the similarity of the nearest
@@ -143,7 +144,7 @@ class Searcher:
         vv = self.store.vocab_vectors
         if vv is None or not words or not len(self.store.vocab):
             return {}
-        tv = self.embedder.encode(words)
+        tv = np.vstack(self._embed_all(words))
         sims = np.asarray(vv @ tv.T, dtype=np.float32)  # (vocab, words)
         out = {}
         k = min(BRIDGE_K, len(self.store.vocab) - 1)
