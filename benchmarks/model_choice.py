@@ -29,7 +29,7 @@ def measure(model: str, index: Path, questions: list[str]) -> dict:
     """Figures for one model and an index built with it."""
     from ingest.embed import get_embedder, resolve_model
     from ingest.passages import passage_sentences
-    from retrieval.search import SearchConfig, Searcher
+    from retrieval.search import Searcher
     from retrieval.store import Store
 
     store = Store(index)
@@ -43,7 +43,7 @@ def measure(model: str, index: Path, questions: list[str]) -> dict:
     t = time.perf_counter()
     emb.encode(sentences)
     s_rate = len(sentences) / (time.perf_counter() - t)
-    s = Searcher(store, emb, SearchConfig())
+    s = Searcher(store, emb)  # with the ranker and abstainer fitted for this model
     s.warm_up()
     lat = []
     for q in questions:

@@ -1,7 +1,8 @@
 """Fit the ranker and the abstention model on all the training questions, report every
 figure in-sample, out-of-sample (grouped k-fold) and on the locked test split, and
-write the fitted models to retrieval/data/ranker.json and abstain.json (JSON weights:
-nothing is unpickled at query time). Run after changing ranking or signals:
+write the fitted models to retrieval/data/ranker.json and abstain.json — or
+ranker.<model>.json and abstain.<model>.json for an index built with another model
+(JSON weights: nothing is unpickled at query time). Run after changing ranking or signals:
 
     python -m retrieval.calibrate            # or: reportqa eval --cv (report only)
 """
@@ -13,6 +14,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from ingest.settings import DEFAULT_MODEL
 from retrieval.crossval import DATA, report, training_files
 
 
@@ -32,11 +34,14 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     cfg = res["config"]
     out = args.out or Path(str(resources.files("retrieval").joinpath("data")))
-    fitted = {"fitted_on": [p.name for p in training_files()], "ranker": res["winner"]}
-    (out / "ranker.json").write_text(json.dumps({"weights": cfg.weights, **fitted},
-                                                indent=2) + "\n")
-    (out / "abstain.json").write_text(json.dumps({**cfg.abstain, **fitted}, indent=2) + "\n")
-    print(f"wrote {out / 'ranker.json'} and {out / 'abstain.json'}")
+    fitted = {"fitted_on": [p.name for p in training_files()], "ranker": res["winner"],
+              "model": s.store.model}
+    # The default model's files are the fallback; another model gets its own.
+    tag = "" if s.store.model == DEFAULT_MODEL else f".{s.store.model}"
+    for name, data in ((f"ranker{tag}.json", {"weights": cfg.weights, **fitted}),
+                       (f"abstain{tag}.json", {**cfg.abstain, **fitted})):
+        (out / name).write_text(json.dumps(data, indent=2) + "\n")
+        print(f"wrote {out / name}")
 
 
 if __name__ == "__main__":

@@ -68,12 +68,17 @@ def is_boilerplate(p: Passage) -> bool:
     return any(_BOILERPLATE.match(s) for s in p.section)
 
 
-def _load_json(name: str) -> dict:
-    try:
-        return json.loads(resources.files("retrieval").joinpath(f"data/{name}").read_text(
-            "utf-8"))
-    except (FileNotFoundError, ValueError):
-        return {}
+def _load_json(name: str, model: str | None = None) -> dict:
+    """A fitted model file from retrieval/data: the one fitted for this embedding model
+    (`ranker.<model>.json`) when there is one, else the default's."""
+    data = resources.files("retrieval").joinpath("data")
+    stem, _, ext = name.rpartition(".")
+    for candidate in ([f"{stem}.{model}.{ext}"] if model else []) + [name]:
+        try:
+            return json.loads(data.joinpath(candidate).read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            continue
+    return {}
 
 
 @dataclass
@@ -87,19 +92,24 @@ class _Candidate:
 @dataclass
 class SearchConfig:
     """Knobs of the ranker (fitted by `python -m retrieval.calibrate`; see README
-    "How answers are ranked")."""
+    "How answers are found"). :meth:`fitted` loads those fitted for a model."""
 
     candidates: int = 60
     #: Linear weights over the candidate features computed in Searcher.candidates.
-    weights: dict = field(default_factory=lambda: dict(
-        _load_json("ranker.json").get("weights") or DEFAULT_WEIGHTS))
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     dup_threshold: float = 0.93
-    #: Abstention model (logistic) parameters, loaded from data/abstain.json.
-    abstain: dict = field(default_factory=lambda: _load_json("abstain.json"))
+    #: Abstention model (logistic) parameters.
+    abstain: dict = field(default_factory=dict)
     #: A follow-up is read with the previous question only when that reading's
-    #: confidence beats the question alone by this much.
-    follow_up_margin: float = field(default_factory=lambda: float(
-        _load_json("abstain.json").get("follow_up_margin", 0.0)))
+    #: confidence beats the question alone by this much (or it opens as a continuation).
+    follow_up_margin: float = 0.0
+
+    @classmethod
+    def fitted(cls, model: str | None = None) -> SearchConfig:
+        """The ranker and abstainer shipped in retrieval/data for an embedding model."""
+        ranker, abstain = _load_json("ranker.json", model), _load_json("abstain.json", model)
+        return cls(weights=dict(ranker.get("weights") or DEFAULT_WEIGHTS), abstain=abstain,
+                   follow_up_margin=float(abstain.get("follow_up_margin", 0.0)))
 
 
 class Searcher:
@@ -114,7 +124,7 @@ class Searcher:
         faiss.omp_set_num_threads(1)
         self.store = store
         self.embedder = embedder
-        self.config = config or SearchConfig()
+        self.config = config or SearchConfig.fitted(store.model)
         self._vectors: dict[str, np.ndarray] = {}
         self._vectors_lock = threading.Lock()
 

