@@ -29,7 +29,7 @@ from retrieval.text import content_terms, english_frequency, has_figure, has_num
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
             "absent_far_max", "figure_unfocused", "date_unfocused", "grade_unfocused",
-            "absent_gain", "subject_sim")
+            "absent_gain", "subject_sim", "absent_sim")
 #: An absent word whose nearest corpus word is less similar than this has no
 #: stand-in in the reports: the reason names it as the missing subject.
 FAR_WORD = 0.5

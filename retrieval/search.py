@@ -424,9 +424,11 @@ class Searcher:
         hits = []
         for rank, (score, _r, p, ss, feats) in enumerate(picked, 1):
             hits.append(Hit(p, float(score), best_sentences(ss, query), rank, feats))
+        absent = " ".join(t.word for t in query.absent) or None
         signals = abstain_features(query, hits) | {
             "absent_gain": self._absent_gain(query, hits),
-            "subject_sim": self._subject_sim(query, hits)}
+            "subject_sim": self._subject_sim(query, hits),
+            "absent_sim": self._best_sentence(hits, absent, 5) or 0.0}
         abstained, conf = decide(signals, cfg.abstain, query)
         return Answer(hits=tuple(hits), abstained=abstained, confidence=conf,
                       reason=reason_for(query, signals, hits) if abstained else None,
