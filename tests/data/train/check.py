@@ -9,20 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import unicodedata
 from pathlib import Path
 
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"',
-                         "„": '"', "‟": '"', "′": "'", "″": '"'})
-_DASHES = re.compile(r"[\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d-]")
-
-
-def norm(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    t = _DASHES.sub("-", t)
-    return re.sub(r"\s+", "", t).lower()
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from retrieval.matching import norm  # noqa: E402 — the gold matching rule, one copy
 
 
 def main() -> int:
