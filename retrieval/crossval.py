@@ -1,15 +1,17 @@
 """Every ranking and abstention choice judged out of sample.
 
 The questions (tests/data: dev, calibration and the training set under train/) are
-read once: each question's parse and candidate features are kept, so fitting a ranker
-or an abstainer and scoring it costs arithmetic, not model calls. Then:
+read once: each question's parse and candidate features are kept (and the searcher
+caches every vector it embeds), so fitting a ranker or an abstainer and scoring it is
+cheap. Then:
 
 - k-fold cross-validation, folds grouped so that a question and the variants made
-  from it by rule never sit on both sides: in each fold the ranker (a pointwise
-  logistic regression over the candidate features, or the hand-set weights) and the
-  abstainer (a logistic regression over the abstention signals, its threshold chosen
-  from cross-validated probabilities inside the training fold) are fitted on the other
-  folds and scored on this one;
+  from it by rule never sit on both sides: in each fold the ranker (a pairwise or a
+  pointwise logistic regression over the candidate features, or the hand-set weights),
+  the abstainer (a logistic regression over the abstention signals, its regularisation
+  and threshold chosen from out-of-fold probabilities inside the training folds) and
+  the follow-up margin are fitted on the other folds and scored on this one; the
+  ranker kind with the better out-of-sample figures is kept;
 - in-sample figures (fitted on all, scored on all) beside them;
 - a locked test split (dev2), scored only as figures, with models fitted on all the
   rest.
