@@ -29,7 +29,7 @@ from retrieval.text import content_terms, english_frequency, has_figure, has_num
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
             "absent_far_max", "figure_unfocused", "date_unfocused", "grade_unfocused",
-            "absent_gain", "subject_sim", "absent_sim")
+            "absent_gain", "subject_sim", "absent_sim", "year_elsewhere")
 #: An absent word whose nearest corpus word is less similar than this has no
 #: stand-in in the reports: the reason names it as the missing subject.
 FAR_WORD = 0.5
@@ -79,6 +79,13 @@ def abstain_features(query: Query, hits) -> dict[str, float]:
         "absent_far_max": max((1 - t.nearest for t in absent), default=0.0),
         "figure_unfocused": 0.0, "date_unfocused": 0.0, "grade_unfocused": 0.0,
     }
+    # A year the question names that the index holds, but not in the best passages:
+    # often a question about another period than the one the answer covers.
+    if query.years and hits:
+        top = " ".join(h.passage.text for h in hits[:3])
+        feats["year_elsewhere"] = sum(y not in top for y in query.years) / len(query.years)
+    else:
+        feats["year_elsewhere"] = 0.0
     if "figure" in query.wants:
         feats["figure_unfocused"] = 1.0 - _focus(
             query, hits, lambda u: has_number(u) or has_figure(u))

@@ -1,5 +1,5 @@
 """What retrieval returns: an Answer with ranked Hits, each a Passage with its score
-and highlight. The machine-readable form follows DESIGN.md ("Machine-readable
+and highlight. The machine-readable form is README's ("Machine-readable
 answers")."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Hit:
     features: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
-        """DESIGN.md's passage object."""
+        """The passage object of README's machine-readable answers."""
         p = self.passage
         return {
             "rank": self.rank, "score": round(float(self.score), 4),
@@ -109,7 +109,7 @@ class Answer:
                 f"report{'s' if len(reports) != 1 else ''}")
 
     def to_dict(self) -> dict:
-        """DESIGN.md's machine-readable answer."""
+        """README's machine-readable answer."""
         d = {"id": self.id, "question": self.question, "abstained": self.abstained,
              "confidence": round(float(self.confidence), 4), "reason": self.reason,
              "follow_up_of": self.follow_up_of,
