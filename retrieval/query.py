@@ -1,4 +1,4 @@
-"""Understanding a question once (DESIGN.md, "Understanding a question once").
+"""Understanding a question once: one parse that every stage reads.
 
 :func:`parse` turns what the user typed into a typed :class:`Query`: the text as
 searched (case and punctuation never matter; misspelt words corrected against the

@@ -72,7 +72,7 @@ def test_page_labels(result):
     assert "9" in page_of("reduced by 17 percent in West Midlands")
     assert "13" in page_of("West Midlands Police has a strategy which sets out how it will")
     assert page_of("HMIC uses four categories for making judgments") == ("22",)
-    # Citation example from DESIGN.md: partnership working in the ASB chapter starts p. 19.
+    # Partnership working in the ASB chapter starts on printed page 19.
     p = _passages_with(result, "There is strong local partnership working")[0]
     assert p.page_labels[0] == "19"
 

@@ -235,7 +235,8 @@ def _with_filters(fn):
 @main.command()
 @click.argument("question", required=False)
 @click.option("--top-k", default=5, show_default=True, help="Passages to return.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable answer (DESIGN.md).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Machine-readable answer (README, "Machine-readable answers").')
 @click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help='JSONL file of {"id", "question"}: one answer a line.')
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
