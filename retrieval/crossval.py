@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.abstain import FEATURES
+from retrieval.abstain import FEATURES, ruled_out
 from retrieval.evaluate import Ranked, aggregate, load_gold, score_one
 from retrieval.matching import answers
 from retrieval.search import DEFAULT_WEIGHTS, SearchConfig, Searcher, choose_reading
@@ -184,8 +184,6 @@ def abstain_matrix(searcher, caps, weights) -> tuple[np.ndarray, np.ndarray, lis
         X.append([a.signals.get(f, 0.0) for f in FEATURES])
         y.append(1.0 if cap.q.get("answerable", True) else 0.0)
         query = cap.readings[a.follow_up_of][0]
-        from retrieval.abstain import ruled_out
-
         ruled.append(ruled_out(query) or not a.hits)
     return np.asarray(X), np.asarray(y), ruled
 

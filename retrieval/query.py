@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 
@@ -184,6 +184,26 @@ def english_speller():
     return s
 
 
+def bridged(query: Query, near: dict[str, tuple[float, tuple[str, ...]]]) -> Query:
+    """The query with, for each word the corpus never uses, the similarity of its
+    nearest corpus word and the corpus words close enough to stand in for it in search
+    ("happy" → satisfied). For ranking only: they never make an absent subject present."""
+    terms, groups = [], list(query.groups)
+    for t in query.terms:
+        if t.word in near:
+            sim, words = near[t.word]
+            t = replace(t, related=tuple(dict.fromkeys(t.related + words)), nearest=sim)
+            if words:
+                groups.append((t.word, *words))
+        terms.append(t)
+    return replace(query, terms=tuple(terms), groups=tuple(groups))
+
+
+def bridgeable(query: Query) -> list[str]:
+    """The question's words that the corpus never uses and the model may bridge."""
+    return [t.word for t in query.absent if t.word.isalpha()]
+
+
 # -- forces ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -254,10 +274,9 @@ def normalise(question: str) -> str:
 
 
 def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
-          indexed_forces: tuple[str, ...] = (), report_years: tuple[int, ...] = (),
-          bridge: Callable[[list[str]], dict[str, tuple[float, tuple[str, ...]]]] | None = None
-          ) -> Query:
-    """Read a question (with the previous turn prepended when `context` is given)."""
+          indexed_forces: tuple[str, ...] = (), report_years: tuple[int, ...] = ()) -> Query:
+    """Read a question (with the previous turn prepended when `context` is given).
+    Embedding-model neighbours of its absent words are added by :func:`bridged`."""
     full = f"{context.strip()} {question.strip()}" if context else question.strip()
     text = normalise(full)
     # Spelling: each word the index, English or the glossary does not know.
@@ -305,19 +324,6 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
         df = lexicon.df(w)
         terms.append(Term(w, stem(w), df, lexicon.idf(df), equivalents_of(w, strict_groups),
                           equivalents_of(w, loose_groups)))
-    # Wording the corpus never uses gets its nearest corpus words (ranking only).
-    bridge_groups: list[tuple[str, ...]] = []
-    missing = [t.word for t in terms if not t.present and t.word.isalpha()]
-    if bridge and missing:
-        near = bridge(missing)
-        for i, t in enumerate(terms):
-            if t.word in near:
-                sim, words_ = near[t.word]
-                terms[i] = Term(t.word, t.stem, t.df, t.idf, t.equivalents,
-                                tuple(dict.fromkeys(t.related + words_)), sim)
-                if words_:
-                    bridge_groups.append((t.word, *words_))
-
     # Spell out abbreviations and short forms for the embedding model.
     # A question of punctuation alone keeps its characters: the model still gets a text.
     embed = g.expand(text) if text.strip() else full
@@ -335,7 +341,7 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
 
     return Query(
         question=question, text=text, corrections=tuple(corrections), terms=tuple(terms),
-        groups=tuple(strict_groups + loose_groups + bridge_groups), embed_text=embed,
+        groups=tuple(strict_groups + loose_groups), embed_text=embed,
         forces=named, missing_forces=tuple(f for f in named if f not in covered),
         years=years, missing_years=missing_years, wants=wants,
         wants_recommendation=bool(_RECOMMEND.search(text)),

@@ -25,7 +25,7 @@ from ingest.models import Passage
 from retrieval.abstain import abstain_features, decide, reason_for
 from retrieval.answer import Answer, Filters, Hit
 from retrieval.highlight import best_sentences
-from retrieval.query import Query, parse
+from retrieval.query import Query, bridgeable, bridged, parse
 from retrieval.store import Store
 from retrieval.text import has_figure, has_number, stem, tokens
 
@@ -137,15 +137,15 @@ class Searcher:
     # -- understanding --------------------------------------------------------------
     def understand(self, question: str, context: str | None = None) -> Query:
         """The question read against this index (see retrieval/query.py). Everything
-        the question needs embedded — itself, its absent words, its subject — goes to
-        the model in one batch: a first reading finds what they are."""
+        it needs embedded — itself, without its absent words, its subject, the absent
+        words (for their nearest corpus words) — goes to the model in one batch."""
         reports = self.store.reports
-        kw = dict(context=context, indexed_forces=tuple(r.force for r in reports if r.force),
-                  report_years=tuple(r.year for r in reports if r.year))
-        first = parse(question, self.store.lexicon, **kw)
-        self._embed_all([t for t in self._query_texts(first) if t]
-                        + [t.word for t in first.absent if t.word.isalpha()])
-        return parse(question, self.store.lexicon, bridge=self._bridge, **kw)
+        query = parse(question, self.store.lexicon, context=context,
+                      indexed_forces=tuple(r.force for r in reports if r.force),
+                      report_years=tuple(r.year for r in reports if r.year))
+        words = bridgeable(query)
+        self._embed_all([t for t in self._query_texts(query) if t] + words)
+        return bridged(query, self._bridge(words)) if words else query
 
     def _bridge(self, words: list[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
         """For question words the corpus never uses: the similarity of the nearest
