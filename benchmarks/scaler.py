@@ -482,10 +482,22 @@ class SynthReport:
     year: int
     inspection_type: str
     elements: list[Element]
+    #: Family reports (make_family_report) only: the running header as printed (else
+    #: title_line builds it), the cover page's lines, the programme family (as
+    #: ingest.models.PROGRAMMES), publication date (ISO), scope and grades
+    #: ({chapter or pillar: grade}).
+    header: str | None = None
+    cover: list[str] = field(default_factory=list)
+    programme: str = ""
+    published: str | None = None
+    scope: str = "force"
+    grades: dict[str, str] = field(default_factory=dict)
 
     @property
     def title_line(self) -> str:
         """The running header the real reports carry: "Crime inspection 2014 – X"."""
+        if self.header:
+            return self.header
         return f"{self.inspection_type} {self.year} \u2013 {self.force}"
 
     @property
@@ -576,11 +588,283 @@ def _table(c: Ctx) -> Element:
     return Element("table", header=header, rows=rows)
 
 
-def iter_reports(n: int, seed: int = 0, start: int = 0, size: float = 1.0
-                 ) -> Iterator[SynthReport]:
-    """Reports start..start+n-1 of the corpus with this seed."""
+# -- the family's other formats: PEEL pillar reports, PEEL assessments, thematics --------
+
+#: What make_family_report can write (programme keys as ingest.models.PROGRAMMES).
+FAMILIES = ("crime inspection", "PEEL effectiveness", "PEEL efficiency", "PEEL legitimacy",
+            "PEEL assessment", "thematic")
+_FOUR_POINT = ["Outstanding", "Good", "Good", "Requires improvement", "Inadequate"]
+_FIVE_POINT = ["Outstanding", "Good", "Adequate", "Adequate", "Requires improvement",
+               "Inadequate"]
+
+# PEEL pillar reports (2015-2017): the pillar's overall question, then its graded
+# questions, each with (sub-area heading, sentence topic) pairs.
+_PILLAR_Q = {
+    "effectiveness": "How effective is the force at keeping people safe and reducing crime?",
+    "efficiency": "How efficient is the force at keeping people safe and reducing crime?",
+    "legitimacy": "How legitimate is the force at keeping people safe and reducing crime?",
+}
+_PILLAR_QUESTIONS = {
+    "effectiveness": [
+        ("How effective is the force at preventing crime, tackling anti-social behaviour "
+         "and keeping people safe?",
+         [("Preventing crime and tackling anti-social behaviour", "asb"),
+          ("Neighbourhood policing", "community")]),
+        ("How effective is the force at investigating crime and reducing re-offending?",
+         [("Investigating crime", "investigation"), ("Reducing re-offending", "iom")]),
+        ("How effective is the force at protecting those who are vulnerable from harm, "
+         "and supporting victims?",
+         [("Protecting vulnerable people", "vuln"), ("Supporting victims", "victims")]),
+        ("How effective is the force at tackling serious and organised crime?",
+         [("Tackling serious and organised crime", "soc"),
+          ("Working with partners", "partners")]),
+    ],
+    "efficiency": [
+        ("How well does the force understand demand?",
+         [("Understanding demand", "demand"), ("Managing calls for service", "calls")]),
+        ("How well does the force use its resources?",
+         [("Workforce", "workforce"), ("Finances", "finance")]),
+        ("How well is the force planning for demand in the future?",
+         [("Future demand", "demand"), ("Collaboration", "partners")]),
+    ],
+    "legitimacy": [
+        ("To what extent does the force treat all of the people it serves with fairness "
+         "and respect?",
+         [("Stop and search", "stopsearch"), ("Engaging with the public", "community")]),
+        ("How well does the force ensure that its workforce behaves ethically and lawfully?",
+         [("Ethical culture", "workforce"), ("Counter-corruption", "workforce")]),
+        ("To what extent does the force treat its workforce with fairness and respect?",
+         [("Wellbeing", "workforce"), ("Fair treatment of the workforce", "workforce")]),
+    ],
+}
+# The integrated PEEL assessment of 2018/19-2019: graded pillars, graded questions.
+_ASSESSMENT_QUESTIONS = {
+    "Effectiveness": [
+        ("How effectively does the force reduce crime and keep people safe?",
+         [("Preventing crime and tackling anti-social behaviour", "asb"),
+          ("Investigating crime", "investigation"),
+          ("Protecting vulnerable people", "vuln"),
+          ("Tackling serious and organised crime", "soc")]),
+    ],
+    "Efficiency": [
+        ("How efficiently does the force operate and how sustainable are its services?",
+         [("Meeting current demands", "calls"), ("Planning for the future", "finance")]),
+    ],
+    "Legitimacy": [
+        ("How legitimately does the force treat the public and its workforce?",
+         [("Treating the public fairly", "stopsearch"),
+          ("Ethical and lawful workforce behaviour", "workforce")]),
+    ],
+}
+# PEEL 2021/22 onward: graded areas (titles, not questions) on the five-point scale.
+_AREAS = [
+    ("Preventing crime and anti-social behaviour", [("Main findings", "asb")]),
+    ("Responding to the public", [("Main findings", "calls")]),
+    ("Investigating crime", [("Main findings", "investigation")]),
+    ("Protecting vulnerable people", [("Main findings", "vuln")]),
+    ("Disrupting serious organised crime", [("Main findings", "soc")]),
+    ("Treating the public fairly", [("Main findings", "stopsearch")]),
+]
+_THEMES = ["stalking and harassment", "domestic abuse", "child sexual exploitation",
+           "modern slavery", "fraud"]
+_THEMATIC_QUESTIONS = [
+    ("How well do forces identify {theme}?", [("Recording and identification", "records"),
+                                              ("Call handling", "calls")]),
+    ("How effectively do forces investigate {theme}?",
+     [("Quality of investigations", "investigation"), ("Supervision", "investigation")]),
+    ("How well are victims of {theme} supported?",
+     [("Safeguarding victims", "vuln"), ("Working with partners", "partners")]),
+]
+_PUBLISH_LAG = {"crime inspection": 0, "PEEL effectiveness": 1, "PEEL efficiency": 0,
+                "PEEL legitimacy": 1, "PEEL assessment": 1, "thematic": 0}
+
+
+def family_year(programme: str, r: random.Random) -> int:
+    """A year the programme ran in (pillar PEEL 2015-2017, assessments 2018 on)."""
+    lo, hi = {"crime inspection": (2013, 2014), "PEEL assessment": (2018, 2023),
+              "thematic": (2014, 2023)}.get(programme, (2015, 2017))
+    return r.randint(lo, hi)
+
+
+def make_family_report(index: int, seed: int = 0, size: float = 1.0,
+                       programme: str | None = None, force: str | None = None,
+                       year: int | None = None, theme: str | None = None) -> SynthReport:
+    """Report ``index`` as one of FAMILIES (random by (seed, index) when ``programme`` is
+    None): a cover page (type and year, "An inspection of <force>", publication date),
+    the family's running header and chapters. PEEL pillar reports (2015-2017): "Force
+    in context", the pillar's overall judgement, graded questions with "Areas for
+    improvement" and "Causes of concern", "Annex A – About the data", four-point scale.
+    PEEL assessments: graded pillars and questions for 2018/19-2020, graded areas on
+    the five-point scale ("Adequate") from 2021/22. Thematic: a national inspection of
+    a theme across forces, ungraded, with recommendations. Every report says in its
+    introduction that it is fictional."""
+    r = _rng(seed, index, "family")
+    programme = programme or r.choice(FAMILIES)
+    if programme not in FAMILIES:
+        raise ValueError(f"unknown programme {programme!r}; one of {FAMILIES}")
+    name = force.split()[0] if force else _FORCE_NAMES[r.randrange(len(_FORCE_NAMES))]
+    force = force or f"{name} {r.choice(['Police', 'Constabulary'])}"
+    year = year or family_year(programme, r)
+    towns = [r.choice(_SYL_A) + r.choice(_SYL_B) for _ in range(6)]
+    c = Ctx(r, force, force.rsplit(" ", 1)[0] if force.endswith(("Police", "Constabulary"))
+            else name, towns, year)
+    n_para = max(1, round(2 * size))
+    els: list[Element] = []
+    add = els.append
+    grades: dict[str, str] = {}
+    pub_year = year + _PUBLISH_LAG[programme]
+    pub_month = r.randrange(12)
+    published = f"{pub_year}-{pub_month + 1:02d}"
+    date_line = f"Published {_MONTHS[pub_month]} {pub_year}"
+    dash = "\u2013"
+
+    def chapter(head: str, subs, scale, level=1, improve=True) -> None:
+        add(Element("heading", head, level))
+        if scale:
+            g = r.choice(scale)
+            grades[head] = g
+            add(Element("grade", g))
+        add(Element("para", _paragraph(subs[0][1], c, 3, 6)))
+        for sub, topic in subs:
+            add(Element("heading", sub, 2))
+            for _ in range(n_para):
+                add(Element("para", _paragraph(topic, c, 3, 6)))
+        if improve:
+            if scale and grades[head] in ("Inadequate", "Requires improvement"):
+                add(Element("heading", "Causes of concern", 2))
+                add(Element("bullet", f"{force} should {_fill(r.choice(_PARSED_ACTIONS), c)}"
+                            f" as a matter of urgency."))
+            add(Element("heading", "Areas for improvement", 2))
+            for _ in range(r.randint(1, 2)):
+                act = _fill(r.choice(_PARSED_ACTIONS), c)
+                add(Element("bullet", f"The force should {act[0].lower()}{act[1:]}."))
+
+    def intro(what: str) -> None:
+        add(Element("heading", "Introduction", 1))
+        add(Element("para", f"{FICTION_NOTE} {what} " + _paragraph("community", c, 2, 3)))
+
+    def context() -> None:
+        add(Element("heading", "Force in context", 1))
+        add(Element("para", _paragraph("crime", c, 3, 5)))
+        add(Element("para", "The table below shows rates in the force area compared with "
+                    "England and Wales."))
+        add(_table(c))
+
+    def annex() -> None:
+        add(Element("heading", "Annex A \u2013 About the data", 1))
+        add(Element("para", "The figures in this annex come from the force's own returns "
+                    "and from national data collections. " + _paragraph("records", c, 2, 3)))
+
+    scope = "force"
+    if programme == "crime inspection":
+        itype = "Crime inspection"
+        header = f"{itype} {year} {dash} {force}"
+        cover = [f"{itype} {year}", force, date_line]
+        intro(f"This inspection looks at how effective {force} is at cutting crime.")
+        for key in ("reduce", "investigate", "asb"):
+            chapter(_Q[key], _SUBS[key][:2], _FOUR_POINT, improve=False)
+            add(Element("heading", "Recommendations", 2))
+            act = _fill(r.choice(_PARSED_ACTIONS), c)
+            add(Element("bullet", f"Within three months, {force} should {act[0].lower()}"
+                        f"{act[1:]}."))
+    elif programme.startswith("PEEL ") and programme != "PEEL assessment":
+        pillar = programme.split()[1]
+        itype = f"PEEL: Police {pillar} {year}"
+        header = f"{itype} {dash} {force}"
+        cover = [itype, f"An inspection of {force}", date_line]
+        adj = {"effectiveness": "effective", "efficiency": "efficient",
+               "legitimacy": "legitimate"}[pillar]
+        intro(f"This inspection looks at how {adj} {force} is at keeping people safe and "
+              f"reducing crime.")
+        context()
+        add(Element("heading", _PILLAR_Q[pillar], 1))
+        add(Element("heading", "Overall judgement", 2))
+        g = r.choice(_FOUR_POINT)
+        grades[pillar.capitalize()] = g
+        add(Element("grade", g))
+        add(Element("heading", "Overall summary", 2))
+        add(Element("para", _paragraph(_PILLAR_QUESTIONS[pillar][0][1][0][1], c, 3, 6)))
+        for q, subs in _PILLAR_QUESTIONS[pillar]:
+            chapter(q, subs, _FOUR_POINT)
+        add(Element("heading", "Next steps", 1))
+        add(Element("para", "HMIC will work with the force to monitor its progress. "
+                    + _paragraph("learning", c, 2, 3)))
+        annex()
+    elif programme == "PEEL assessment" and year < 2021:
+        itype = "PEEL: Police effectiveness, efficiency and legitimacy"
+        header = f"{itype} {year}/{(year + 1) % 100:02d} {dash} {force}"
+        cover = [f"{itype} {year}/{(year + 1) % 100:02d}", f"An inspection of {force}",
+                 date_line]
+        intro(f"This inspection assesses the effectiveness, efficiency and legitimacy of "
+              f"{force}.")
+        context()
+        for pillar, qs in _ASSESSMENT_QUESTIONS.items():
+            add(Element("heading", pillar, 1))
+            g = r.choice(_FOUR_POINT)
+            grades[pillar] = g
+            add(Element("grade", g))
+            add(Element("para", _paragraph(qs[0][1][0][1], c, 3, 5)))
+            for q, subs in qs:
+                chapter(q, subs, _FOUR_POINT)
+        annex()
+    elif programme == "PEEL assessment":
+        itype = "PEEL"
+        printed = f"{year}/{(year + 1) % 100:02d}"
+        header = (f"PEEL {printed} {dash} An inspection of {force}" if index % 2 == 0
+                  else f"{force} {dash} PEEL assessment {printed}")
+        if index % 2:
+            itype = "PEEL assessment"
+        cover = [f"PEEL {printed}", f"An inspection of {force}",
+                 f"Published {r.randint(1, 28)} {_MONTHS[pub_month]} {pub_year}"]
+        published = None  # set from the cover's day below
+        intro(f"This inspection assesses how good {force} is in the areas of policing we "
+              f"inspect.")
+        add(Element("heading", "Overview", 1))
+        add(Element("para", _paragraph("community", c, 3, 5)))
+        for head, subs in _AREAS:
+            chapter(head, subs, _FIVE_POINT)
+        annex()
+    else:  # thematic
+        scope = "national"
+        theme = theme or r.choice(_THEMES)
+        force = "national"
+        itype = f"{theme[:1].upper()}{theme[1:]} {dash} a national thematic inspection"
+        header = f"{itype} {year}"
+        cover = [theme[:1].upper() + theme[1:], f"A national thematic inspection {year}",
+                 date_line]
+        c.force = "the forces we inspected"
+        c.force_short = "each force"
+        intro(f"We inspected {r.choice(_NUMWORDS)} police forces to find out how well the "
+              f"police respond to {theme}.")
+        add(Element("heading", "Summary of findings", 1))
+        add(Element("para", _paragraph("victims", c, 3, 5)))
+        for q, subs in _THEMATIC_QUESTIONS:
+            chapter(q.format(theme=theme), subs, None, improve=False)
+        add(Element("heading", "Recommendations", 1))
+        for _ in range(3):
+            act = _fill(r.choice(_PARSED_ACTIONS), c)
+            add(Element("bullet", f"Within six months, all forces should {act[0].lower()}"
+                        f"{act[1:]}."))
+    if published is None:
+        m = re.match(r"Published (\d+) (\w+) (\d{4})", cover[-1])
+        published = f"{m.group(3)}-{_MONTHS.index(m.group(2)) + 1:02d}-{int(m.group(1)):02d}"
+    add(Element("heading", "What each judgment means" if scope == "force" else "About this "
+                "inspection", 1))
+    add(Element("para", "Our judgments use the categories outstanding, good, "
+                + ("adequate, " if "Adequate" in grades.values() or (
+                    programme == "PEEL assessment" and year >= 2021) else "")
+                + "requires improvement and inadequate." if scope == "force" else
+                "This thematic inspection makes no graded judgments about individual forces."))
+    return SynthReport(index, force, year, itype, els, header=header, cover=cover,
+                       programme=programme, published=published, scope=scope, grades=grades)
+
+
+def iter_reports(n: int, seed: int = 0, start: int = 0, size: float = 1.0,
+                 families: bool = False) -> Iterator[SynthReport]:
+    """Reports start..start+n-1 of the corpus with this seed; with ``families`` a mix of
+    all FAMILIES (make_family_report) instead of the crime-inspection style ones."""
     for i in range(start, start + n):
-        yield make_report(i, seed, size)
+        yield make_family_report(i, seed, size) if families else make_report(i, seed, size)
 
 
 # -- .txt layout ------------------------------------------------------------------------
@@ -603,43 +887,61 @@ def _wrap(text: str, width: int = _WRAP) -> list[str]:
 
 
 def _blocks(rep: SynthReport) -> list[list[str]]:
-    """The report's text blocks as lines (a blank line goes between blocks)."""
-    out: list[list[str]] = [[rep.title_line], [FICTION_NOTE]]
+    """The report's text blocks as lines (a blank line goes between blocks). A family
+    report's cover is its own page (see paginate); its fiction note is in its text."""
+    return [b for b, _ in _kind_blocks(rep)]
+
+
+def _kind_blocks(rep: SynthReport) -> list[tuple[list[str], str]]:
+    out: list[tuple[list[str], str]] = [] if rep.cover else [([rep.title_line], "para"),
+                                                              ([FICTION_NOTE], "para")]
     for e in rep.elements:
         if e.kind == "heading":
-            out.append(_wrap(e.text, 70))
+            out.append((_wrap(e.text, 70), "heading"))
         elif e.kind == "grade":
-            out.append([e.text])
+            out.append(([e.text], "grade"))
         elif e.kind == "para":
-            out.append(_wrap(e.text))
+            out.append((_wrap(e.text), "para"))
         elif e.kind == "bullet":
             lines = _wrap(e.text, _WRAP - 2)
-            out.append(["\u2022 " + lines[0]] + lines[1:])
+            out.append((["\u2022 " + lines[0]] + lines[1:], "bullet"))
         elif e.kind == "table":
-            out.extend([[h] for h in e.header])
-            out.append([f"{a} {b} {c}" for a, b, c in e.rows])
+            out.extend(([h], "table") for h in e.header)
+            out.append(([f"{a} {b} {c}" for a, b, c in e.rows], "table"))
     return out
 
 
-def paginate(rep: SynthReport) -> list[list[list[str]]]:
-    """Blocks grouped into pages of about 48 lines; a block never straddles pages."""
+def paginate(rep: SynthReport, page_lines: int = _PAGE_LINES) -> list[list[list[str]]]:
+    """Blocks grouped into pages of about 48 lines; a block never straddles pages. A
+    family report's cover lines make page 1 on their own, and its headings keep with
+    the block after them, as typeset reports do."""
     pages: list[list[list[str]]] = [[]]
+    kinds: list[list[str]] = [[]]
     used = 0
-    for b in _blocks(rep):
+    if rep.cover:
+        pages, kinds = [[[ln] for ln in rep.cover], []], [[], []]
+    for b, k in _kind_blocks(rep):
         need = len(b) + 1
-        if used and used + need > _PAGE_LINES:
-            pages.append([])
-            used = 0
+        if used and used + need > page_lines:
+            carry: list[list[str]] = []
+            while rep.cover and kinds[-1] and kinds[-1][-1] == "heading" and len(
+                    kinds[-1]) > 1:
+                carry.insert(0, pages[-1].pop())
+                kinds[-1].pop()
+            pages.append(carry)
+            kinds.append(["heading"] * len(carry))
+            used = sum(len(x) + 1 for x in carry)
         pages[-1].append(b)
+        kinds[-1].append(k)
         used += need
     return pages
 
 
-def report_text(rep: SynthReport) -> str:
+def report_text(rep: SynthReport, page_lines: int = _PAGE_LINES) -> str:
     """The report as text extracted from a PDF: running header, body, printed page
     number, a form feed between pages. Page 1 (the cover) has no number."""
     out = []
-    for n, blocks in enumerate(paginate(rep), 1):
+    for n, blocks in enumerate(paginate(rep, page_lines), 1):
         body = "\n\n".join("\n".join(b) for b in blocks)
         if n == 1:
             out.append(body)
@@ -649,11 +951,11 @@ def report_text(rep: SynthReport) -> str:
 
 
 def write_txt_corpus(folder: Path, n: int, seed: int = 0, size: float = 1.0,
-                     start: int = 0) -> list[Path]:
+                     start: int = 0, families: bool = False) -> list[Path]:
     """Write reports start..start+n-1 as .txt files into folder; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for rep in iter_reports(n, seed, start, size):
+    for rep in iter_reports(n, seed, start, size, families):
         p = folder / f"{rep.file_stem}.txt"
         p.write_text(report_text(rep), encoding="utf-8")
         paths.append(p)
@@ -696,14 +998,22 @@ def write_pdf(rep: SynthReport, path: Path) -> int:
             state["y"] -= leading
         state["y"] -= gap
 
-    # Cover: title, force, fiction note; no running header or number.
-    c.setFont("Helvetica-Bold", 22)
-    c.drawString(margin, h - 250, f"{rep.inspection_type} {rep.year}")
-    c.setFont("Helvetica", 16)
-    c.drawString(margin, h - 285, rep.force)
-    c.setFont("Helvetica", 9)
-    for i, ln in enumerate(simpleSplit(FICTION_NOTE, "Helvetica", 9, text_w)):
-        c.drawString(margin, h - 320 - 12 * i, ln)
+    # Cover: title, force, fiction note; no running header or number. A family
+    # report's cover is its own lines (its fiction note is in the introduction).
+    if rep.cover:
+        c.setFont("Helvetica-Bold", 20)
+        c.drawString(margin, h - 250, rep.cover[0])
+        c.setFont("Helvetica", 14)
+        for i, ln in enumerate(rep.cover[1:]):
+            c.drawString(margin, h - 285 - 24 * i, ln)
+    else:
+        c.setFont("Helvetica-Bold", 22)
+        c.drawString(margin, h - 250, f"{rep.inspection_type} {rep.year}")
+        c.setFont("Helvetica", 16)
+        c.drawString(margin, h - 285, rep.force)
+        c.setFont("Helvetica", 9)
+        for i, ln in enumerate(simpleSplit(FICTION_NOTE, "Helvetica", 9, text_w)):
+            c.drawString(margin, h - 320 - 12 * i, ln)
     new_page()
     for e in rep.elements:
         if e.kind == "heading":
@@ -742,7 +1052,8 @@ def write_pdf(rep: SynthReport, path: Path) -> int:
 
 # -- straight to passages (no parsing), for 100k-1M passages ------------------------------
 
-_KIND_WORDS = (("recommendation", "recommendation"), ("summary", "summary"))
+_KIND_WORDS = (("recommendation", "recommendation"), ("areas for improvement", "recommendation"),
+               ("causes of concern", "recommendation"), ("summary", "summary"))
 
 
 def report_passages(rep: SynthReport, target_words: int = 120, max_words: int = 250):

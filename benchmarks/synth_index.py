@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import scaler
+from ingest.sqlite_store import report_row
 
 
 def _sentences(text: str) -> list[str]:
@@ -46,8 +47,7 @@ def _chunk(job):
     reports, prow, sents, owner = [], [], [], []
     for rep in scaler.iter_reports(n, seed, start):
         report, ps = scaler.report_passages(rep)
-        reports.append((report.report_id, report.content_hash, report.source_file,
-                        json.dumps(report.to_dict())))
+        reports.append(report_row(report))
         for p in ps:
             i = len(prow)
             prow.append((p.passage_id, p.report_id, p.kind, p.force, p.year,
@@ -117,13 +117,9 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
 
     import faiss
 
-    from ingest.index import (
-        SCHEMA_VERSION,
-        _faiss_index,
-        _settings_record,
-        _versions,
-        _write_sqlite,
-    )
+    from ingest.build_dir import SCHEMA_VERSION
+    from ingest.index import _faiss_index, _settings_record, _versions
+    from ingest.sqlite_store import write_sqlite
 
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
@@ -133,7 +129,7 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
     bdir = index_dir / "builds" / build_id
     bdir.mkdir(parents=True)
     db_path = bdir / "passages.sqlite"
-    _write_sqlite(db_path, [], [], [])  # the schema, exactly as build_index makes it
+    write_sqlite(db_path, [], [], [])  # the schema, exactly as build_index makes it
     db = sqlite3.connect(db_path)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
@@ -168,7 +164,7 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
                 used = {r[1] for r in prow}
                 reports = [r for r in reports if r[0] in used]
             t = time.perf_counter()
-            db.executemany("INSERT INTO reports VALUES (?,?,?,?)", reports)
+            db.executemany("INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?)", reports)
             db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
                            [(rowid + i + 1, *r) for i, r in enumerate(prow)])
             db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",

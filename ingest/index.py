@@ -1,28 +1,15 @@
-"""Building the search index: incremental, atomic, locked.
+"""Building the search index: incremental, atomic, locked (the directory layout and
+its checks are in ingest/build_dir.py).
 
-Layout of an index directory (default ./index, or REPORTQA_INDEX):
-
-    CURRENT                 name of the live build (replaced atomically)
-    builds/<build id>/      one complete build:
-        manifest.json       schema, model, dimension, versions, corpus hashes, counts, failures
-        passages.sqlite     reports, passages, an FTS5 keyword index, passage sentences
-        vectors.faiss       one normalised vector per passage (row i = passage rowid i+1)
-        sentences.npy       one float16 vector per sentence (for reranking), no pickle
-        vocab.txt/.npy      the corpus's words and their float16 vectors (query bridging)
-        lexicon.json        word document counts and learned short forms of names
-    cache/vectors.sqlite    embeddings keyed by (model, text hash): never embed twice
-    build.lock              held (flock) by the one build that may run
-
-A build writes a new builds/.tmp-* directory, and only when everything is written
-does it rename it into place and replace CURRENT, so readers see the old index or
-the new one, never a half-built one. A crashed build leaves only a .tmp directory,
-which the next build removes."""
+Reports are keyed by their path relative to the corpus root, so the same file name in
+two folders is two reports; identical content under two paths is indexed once and
+reported as a duplicate; a renamed or moved file reuses its passages and vectors by
+content hash."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -37,70 +24,30 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import BuildLocked, IndexError_, ReportQAError
-from ingest.lexicon import learn_aliases, word_counts
+from ingest.build_dir import (
+    BUILD_FILES,
+    SCHEMA_VERSION,
+    VERIFY_LIMIT,
+    build_lock,
+    cleanup_debris,
+    current_build_dir,
+    verify_build,
+)
+from ingest.errors import IndexError_, ReportQAError
+from ingest.lexicon import learn_aliases, learn_places, word_counts
 from ingest.models import Passage, Report, text_hash
-from ingest.passages import passage_sentences
-from ingest.pipeline import corpus_files, ingest_many
+from ingest.passages import passage_sentences, report_key
+from ingest.pipeline import corpus_files, ingest_many, printable
+from ingest.progress import progress
 from ingest.readers import file_hash
 from ingest.settings import Settings
+from ingest.sqlite_store import write_sqlite
+from ingest.vector_cache import VectorCache, embed_cached
+
+__all__ = ["BuildSummary", "build_index", "build_lock", "current_build_dir", "verify_build",
+           "EXIT_OK", "EXIT_PARTIAL", "EXIT_NOTHING", "EXIT_LOCKED"]
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-#: The files of one build, besides its manifest.
-BUILD_FILES = ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy", "vocab.txt",
-               "lexicon.json")
-#: Files up to this size are checksummed in the manifest and verified on load (bigger
-#: ones, at archive scale, are checked by size only: hashing them would slow start-up).
-VERIFY_LIMIT = 256 << 20
-_REBUILD = "run `reportqa index build --full`"
-
-
-def verify_build(build: Path | None, index_dir: Path) -> dict:
-    """The build's manifest after checking it and every file it lists (present, right
-    size, right checksum); raises IndexError_ with the fix otherwise."""
-    if build is None:
-        raise IndexError_(f"no index at {index_dir}", path=str(index_dir),
-                          fix="run `reportqa index build`")
-    mpath = build / "manifest.json"
-    try:
-        manifest = json.loads(mpath.read_text())
-    except FileNotFoundError:
-        raise IndexError_(f"index at {index_dir} is incomplete: {mpath} is missing",
-                          fix=_REBUILD) from None
-    except (ValueError, OSError, UnicodeDecodeError) as e:
-        raise IndexError_(f"index manifest {mpath} is damaged ({e.__class__.__name__})",
-                          fix=_REBUILD) from None
-    if not isinstance(manifest, dict):
-        raise IndexError_(f"index manifest {mpath} is damaged", fix=_REBUILD)
-    v = manifest.get("schema_version")
-    if v != SCHEMA_VERSION:
-        raise IndexError_(f"index at {index_dir} has schema version {v}; this reportqa "
-                          f"reads version {SCHEMA_VERSION}", fix=_REBUILD)
-    try:
-        model = manifest["model"]
-        ok = (isinstance(model["name"], str) and int(model["dimension"]) > 0
-              and isinstance(manifest["build_id"], str)
-              and int(manifest["counts"]["passages"]) >= 0
-              and isinstance(manifest["files"], dict) and isinstance(manifest["faiss"], dict))
-    except (KeyError, TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise IndexError_(f"index manifest {mpath} is damaged (entries missing)", fix=_REBUILD)
-    sums = manifest.get("checksums") or {}
-    for name, size in manifest["files"].items():
-        p = build / name
-        if not p.exists():
-            raise IndexError_(f"index file {p} is missing", fix=_REBUILD)
-        if p.stat().st_size != size:
-            raise IndexError_(
-                f"index file {p} is damaged (size {p.stat().st_size}, expected {size})",
-                fix=_REBUILD)
-        if name in sums and file_hash(p) != sums[name]:
-            raise IndexError_(f"index file {p} is damaged (checksum mismatch)", fix=_REBUILD)
-    return manifest
 
 #: Exit statuses of `reportqa index build`.
 EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING, EXIT_LOCKED = 0, 3, 4, 5
@@ -147,187 +94,6 @@ def _versions() -> dict:
     return out
 
 
-def current_build_dir(index_dir: Path) -> Path | None:
-    """The live build directory, or None when there is no index yet."""
-    ptr = Path(index_dir) / "CURRENT"
-    if not ptr.exists():
-        return None
-    name = ptr.read_text().strip()
-    return Path(index_dir) / "builds" / name if name else None
-
-
-@contextlib.contextmanager
-def build_lock(index_dir: Path, wait_s: float = 0.0):
-    """Hold the index's build lock; a second build waits up to wait_s, then refuses.
-    flock is released by the kernel if the process dies, so a crash leaves no stale
-    lock behind."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(index_dir / "build.lock", "a+")
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
-                fh.close()
-                raise BuildLocked(
-                    f"another index build is running on {index_dir} ({holder})",
-                    fix="wait for it to finish, or pass --wait SECONDS",
-                ) from None
-            time.sleep(0.2)
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"pid {os.getpid()}, started {dt.datetime.now().isoformat(timespec='seconds')}")
-    fh.flush()
-    try:
-        yield
-    finally:
-        fh.seek(0)
-        fh.truncate()
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
-
-
-class VectorCache:
-    """Embeddings by (model, text hash) in SQLite, as raw float32 bytes (no pickle)."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._open(path)
-            self.db.execute("SELECT count(*) FROM vec").fetchone()
-        except sqlite3.DatabaseError as e:
-            # The cache is disposable: a damaged one is replaced, never fatal.
-            log.warning("embedding cache %s is damaged (%s); starting a new one", path, e)
-            with contextlib.suppress(Exception):
-                self.db.close()
-            for f in path.parent.glob(path.name + "*"):
-                f.unlink()
-            self._open(path)
-
-    def _open(self, path: Path) -> None:
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, "
-            "PRIMARY KEY (model, hash))"
-        )
-
-    def get_many(self, model: str, hashes: list[str], dim: int) -> dict[str, np.ndarray]:
-        """Cached vectors for the given hashes (missing ones are absent)."""
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            q = f"SELECT hash, v FROM vec WHERE model=? AND hash IN ({','.join('?' * len(chunk))})"
-            for h, v in self.db.execute(q, [model, *chunk]):
-                arr = np.frombuffer(v, dtype=np.float32)
-                if arr.shape[0] == dim:
-                    out[h] = arr
-        return out
-
-    def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
-        """Store vectors."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO vec VALUES (?,?,?)",
-            [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
-        )
-        self.db.commit()
-
-    def prune(self, model: str, keep: set[str]) -> None:
-        """Drop this model's vectors that no live passage uses any more."""
-        have = [h for (h,) in self.db.execute("SELECT hash FROM vec WHERE model=?", (model,))]
-        gone = [h for h in have if h not in keep]
-        self.db.executemany("DELETE FROM vec WHERE model=? AND hash=?", [(model, h) for h in gone])
-        self.db.commit()
-
-    def close(self) -> None:
-        self.db.close()
-
-
-def _progress(iterable, *, total: int, desc: str, unit: str):
-    """tqdm bar on a terminal; otherwise the items pass through and the caller logs."""
-    from tqdm import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not sys.stderr.isatty(),
-                dynamic_ncols=True)
-
-
-def _embed_cached(texts: list[str], embedder, cache: VectorCache, model_key: str, dim: int,
-                  batch_size: int, desc: str, summary: BuildSummary) -> np.ndarray:
-    hashes = [text_hash(t) for t in texts]
-    have = cache.get_many(model_key, list(dict.fromkeys(hashes)), dim)
-    todo = [i for i, h in enumerate(hashes) if h not in have]
-    summary.reused_vectors += len(texts) - len(todo)
-    if todo:
-        uniq = list(dict.fromkeys(hashes[i] for i in todo))
-        first = {}
-        for i in todo:
-            first.setdefault(hashes[i], texts[i])
-        started = time.monotonic()
-        log.info("embedding %d %s", len(uniq), desc)
-        bar = _progress(None, total=len(uniq), desc=f"embedding {desc}", unit=desc)
-        step = max(batch_size * 4, 64)
-        for s in range(0, len(uniq), step):
-            chunk = uniq[s : s + step]
-            vecs = embedder.encode([first[h] for h in chunk], batch_size=batch_size)
-            new = dict(zip(chunk, vecs))
-            cache.put_many(model_key, new)
-            have.update(new)
-            bar.update(len(chunk))
-            if bar.disable:
-                done = min(s + step, len(uniq))
-                rate = done / max(time.monotonic() - started, 1e-6)
-                log.info("embedded %d/%d %s (%.1f/s)", done, len(uniq), desc, rate)
-        bar.close()
-        summary.embedded += len(uniq)
-    if not texts:
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.stack([have[h] for h in hashes]).astype(np.float32)
-
-
-def _write_sqlite(path: Path, reports: list[Report], passages: list[Passage],
-                  sentences: list[tuple[int, int, str]]) -> None:
-    db = sqlite3.connect(path)
-    db.executescript(
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-        CREATE TABLE reports (report_id TEXT PRIMARY KEY, content_hash TEXT, source_file TEXT,
-                              data TEXT NOT NULL);
-        CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE,
-                               report_id TEXT, kind TEXT, force TEXT, year INTEGER,
-                               section TEXT, text TEXT, data TEXT NOT NULL);
-        CREATE INDEX passages_report ON passages(report_id);
-        CREATE VIRTUAL TABLE passages_fts USING fts5(
-            text, section, content='passages', content_rowid='rowid',
-            tokenize='porter unicode61 remove_diacritics 2');
-        CREATE TABLE sentences (id INTEGER PRIMARY KEY, passage_rowid INTEGER, idx INTEGER,
-                                text TEXT);
-        CREATE INDEX sentences_passage ON sentences(passage_rowid);
-        """
-    )
-    db.executemany(
-        "INSERT INTO reports VALUES (?,?,?,?)",
-        [(r.report_id, r.content_hash, r.source_file, json.dumps(r.to_dict())) for r in reports],
-    )
-    db.executemany(
-        "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
-        [
-            (i + 1, p.passage_id, p.report_id, p.kind, p.force, p.year,
-             " > ".join(p.section), p.text, json.dumps(p.to_dict()))
-            for i, p in enumerate(passages)
-        ],
-    )
-    db.execute("INSERT INTO passages_fts(rowid, text, section) SELECT rowid, text, section "
-               "FROM passages")
-    db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
-                   [(i, pr, idx, t) for i, (pr, idx, t) in enumerate(sentences)])
-    db.commit()
-    db.close()
-
-
 def _faiss_index(vectors: np.ndarray, settings: Settings):
     import faiss
 
@@ -349,8 +115,9 @@ def _faiss_index(vectors: np.ndarray, settings: Settings):
 
 
 def load_previous(build: Path | None) -> tuple[dict, dict[str, tuple[Report, list[Passage]]]]:
-    """The previous build's manifest and, by source file, its reports and passages, for
-    reuse. A damaged previous build is ignored (the new build starts from scratch)."""
+    """The previous build's manifest and, by content hash, its reports and passages, for
+    reuse (a moved or renamed file is found by its content). A damaged previous build
+    is ignored (the new build starts from scratch)."""
     if build is None or not (build / "manifest.json").exists():
         return {}, {}
     try:
@@ -368,23 +135,26 @@ def load_previous(build: Path | None) -> tuple[dict, dict[str, tuple[Report, lis
     except (OSError, sqlite3.Error, ValueError, KeyError, TypeError) as e:
         log.warning("previous index unreadable (%s); rebuilding everything", e)
         return {}, {}
-    out = {r.source_file: (r, by_report.get(rid, [])) for rid, r in reports.items()}
+    out = {r.content_hash: (r, by_report.get(rid, [])) for rid, r in reports.items()}
     return manifest, out
 
 
-def _cleanup_debris(index_dir: Path, keep: set[str]) -> None:
-    builds = index_dir / "builds"
-    if not builds.exists():
-        return
-    for d in builds.iterdir():
-        if d.name.startswith(".tmp-"):
-            shutil.rmtree(d, ignore_errors=True)
-    finished = sorted((d for d in builds.iterdir() if not d.name.startswith(".")),
-                      key=lambda d: d.name)
-    # Keep the live build and the two before it: readers that opened them keep working.
-    for d in finished[:-3]:
-        if d.name not in keep:
-            shutil.rmtree(d, ignore_errors=True)
+def relocated(rep: Report, ps: list[Passage], rel: str, report_id: str
+              ) -> tuple[Report, list[Passage]]:
+    """A reused report under its (new) path and id; passage ids, which hash content,
+    stay the same."""
+    if rep.source_file == rel and rep.report_id == report_id:
+        return rep, ps
+    rep = Report.from_dict({**rep.to_dict(), "source_file": rel, "report_id": report_id})
+    ps = [Passage.from_dict({**p.to_dict(), "source_file": rel, "report_id": report_id})
+          for p in ps]
+    return rep, ps
+
+
+def _uses_path(rep: Report) -> bool:
+    """Whether some of a report's metadata came from its path (then a moved copy must
+    be read again: its new path may say something else)."""
+    return "path" in (rep.to_dict().get("provenance") or {}).values()
 
 
 def _hooks_after_embed() -> None:
@@ -404,7 +174,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
     summary = BuildSummary(index_dir=str(index_dir))
     with build_lock(index_dir, wait_s):
         prev_build = current_build_dir(index_dir)
-        _cleanup_debris(index_dir, keep={prev_build.name} if prev_build else set())
+        cleanup_debris(index_dir, keep={prev_build.name} if prev_build else set())
         try:
             prev_manifest = verify_build(prev_build, index_dir) if prev_build else {}
         except IndexError_ as e:
@@ -415,21 +185,23 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             prev_manifest = {}
 
         files = corpus_files([corpus])
+        rel_of = {f: _relative(f, corpus) for f in files}
         # 1. Hash every file (cheap) and settle duplicates.
         digests: dict[str, str] = {}
         seen_hash: dict[str, str] = {}
-        for f in _progress(files, total=len(files), desc="hashing", unit="file"):
-            rel = f.name
+        for f in progress(files, total=len(files), desc="hashing", unit="file"):
+            rel = rel_of[f]
             try:
                 digest = file_hash(f)
             except OSError as e:
-                summary.failed.append({"file": rel, "reason": f"{rel}: cannot be read ({e}) — "
-                                       "check the file exists and is readable, then rebuild"})
+                summary.failed.append({"file": rel, "reason": f"{printable(rel)}: cannot be "
+                                       f"read ({e}) — check the file exists and is readable, "
+                                       "then rebuild"})
                 continue
             if digest in seen_hash:
                 summary.duplicates.append({"file": rel, "same_as": seen_hash[digest]})
-                log.warning("%s: same content as %s — indexed once; remove one copy", rel,
-                            seen_hash[digest])
+                log.warning("%s: same content as %s — indexed once; remove one copy",
+                            printable(rel), printable(seen_hash[digest]))
                 continue
             seen_hash[digest] = rel
             digests[rel] = digest
@@ -448,29 +220,33 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             summary.seconds = round(time.monotonic() - t0, 2)
             return summary
 
-        # 2. Reuse unchanged reports; ingest new and changed ones (in worker processes,
-        # each file under a time limit, so one pathological file cannot stall the build).
-        # Reports are reused only if they were ingested the way this build would.
+        # 2. Reuse unchanged reports (found by content, wherever they now are); ingest
+        # new and changed ones (in worker processes, each file under a time limit, so
+        # one pathological file cannot stall the build). Reports are reused only if
+        # they were ingested the way this build would.
         same_rules = prev_manifest.get("settings") == _settings_record(settings)
         prev = {} if full or not prev_manifest or not same_rules else \
             load_previous(prev_build)[1]
-        summary.removed = sorted(set(prev_hashes) - {f.name for f in files})
-        by_name = {f.name: f for f in files}
-        todo = [by_name[rel] for rel, d in digests.items()
-                if not (rel in prev and prev[rel][0].content_hash == d)]
+        by_rel = {rel_of[f]: f for f in files}
+        summary.removed = sorted(set(prev_hashes) - set(by_rel))
+        todo = [by_rel[rel] for rel, d in digests.items()
+                if d not in prev or (prev[d][0].source_file != rel and _uses_path(prev[d][0]))]
         results = {}
         for res in ingest_many(todo, digests, settings,
-                               progress=_progress(None, total=len(todo),
-                                                  desc="reading reports", unit="file")):
-            results[Path(res.path).name] = res
+                               progress=progress(None, total=len(todo),
+                                                 desc="reading reports", unit="file"),
+                               rel_paths={f: rel_of[f] for f in todo}):
+            rel = rel_of[Path(res.path)]
+            results[rel] = res
             if res.error:
                 log.warning("%s", res.error)
             else:
-                log.info("read %s: %d passages", Path(res.path).name, len(res.passages))
+                log.info("read %s: %d passages", printable(rel), len(res.passages))
 
         reports: list[Report] = []
         passages: list[Passage] = []
         manifest_files = []
+        ids: set[str] = set()
         for rel, digest in digests.items():
             if rel in results:
                 res = results[rel]
@@ -480,13 +256,17 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                 rep, ps = res.report, res.passages
                 (summary.changed if rel in prev_hashes else summary.added).append(rel)
             else:
-                rep, ps = prev[rel]
-                summary.unchanged.append(rel)
+                rep, ps = prev[digest]
+                if rel in prev_hashes and prev_hashes[rel] == digest:
+                    summary.unchanged.append(rel)
+                else:  # moved or renamed: its passages and vectors are reused
+                    summary.added.append(rel)
             # Two different files can produce the same report id (e.g. a.pdf, a.txt).
-            if any(r.report_id == rep.report_id for r in reports):
-                rid = f"{rep.report_id}-{digest[:6]}"
-                rep = Report.from_dict({**rep.to_dict(), "report_id": rid})
-                ps = [Passage.from_dict({**p.to_dict(), "report_id": rid}) for p in ps]
+            rid = report_key(rel)
+            if rid in ids:
+                rid = f"{rid}-{digest[:6]}"
+            ids.add(rid)
+            rep, ps = relocated(rep, ps, rel, rid)
             reports.append(rep)
             passages.extend(ps)
             manifest_files.append({"file": rel, "sha256": digest, "report_id": rep.report_id,
@@ -496,7 +276,8 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         for d in list(summary.duplicates):
             if d["same_as"] in failed_names:
                 summary.duplicates.remove(d)
-                reason = failed_names[d["same_as"]].replace(d["same_as"], d["file"])
+                reason = failed_names[d["same_as"]].replace(printable(d["same_as"]),
+                                                            printable(d["file"]))
                 summary.failed.append({"file": d["file"], "reason": reason})
         summary.passages = len(passages)
 
@@ -511,16 +292,16 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         model_key = f"{settings.model}:{dim}"
         cache = VectorCache(index_dir / "cache" / "vectors.sqlite")
         try:
-            vectors = _embed_cached([p.embed_text for p in passages], emb, cache, model_key,
+            vectors = embed_cached([p.embed_text for p in passages], emb, cache, model_key,
                                     dim, settings.batch_size, "passages", summary)
             sentences: list[tuple[int, int, str]] = []
             for i, p in enumerate(passages):
                 for j, s in enumerate(passage_sentences(p.text)):
                     sentences.append((i + 1, j, s))
-            svecs = _embed_cached([s for _, _, s in sentences], emb, cache, model_key, dim,
+            svecs = embed_cached([s for _, _, s in sentences], emb, cache, model_key, dim,
                                   settings.batch_size, "sentences", summary)
             vocab = corpus_vocabulary(passages)
-            vvecs = _embed_cached(vocab, emb, cache, model_key, dim, 256, "words", summary)
+            vvecs = embed_cached(vocab, emb, cache, model_key, dim, 256, "words", summary)
             cache.prune(model_key, {text_hash(p.embed_text) for p in passages}
                         | {text_hash(s) for _, _, s in sentences}
                         | {text_hash(w) for w in vocab})
@@ -537,7 +318,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         try:
             import faiss
 
-            _write_sqlite(tmp / "passages.sqlite", reports, passages, sentences)
+            write_sqlite(tmp / "passages.sqlite", reports, passages, sentences)
             index, faiss_kind = _faiss_index(vectors, settings)
             faiss.write_index(index, str(tmp / "vectors.faiss"))
             np.save(tmp / "sentences.npy", svecs.astype(np.float16), allow_pickle=False)
@@ -545,7 +326,8 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             (tmp / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
             counts = word_counts(passages)
             (tmp / "lexicon.json").write_text(json.dumps(
-                {"words": counts, "aliases": learn_aliases(reports, passages, counts)},
+                {"words": counts, "aliases": learn_aliases(reports, passages, counts),
+                 "places": learn_places(reports, passages)},
                 sort_keys=True), encoding="utf-8")
             summary.build_id = build_id
             summary.seconds = round(time.monotonic() - t0, 2)
@@ -582,8 +364,16 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _cleanup_debris(index_dir, keep={build_id})
+        cleanup_debris(index_dir, keep={build_id})
     return summary
+
+
+def _relative(f: Path, corpus: Path) -> str:
+    """A file's key: its path relative to the corpus root, in POSIX form."""
+    try:
+        return f.relative_to(corpus).as_posix()
+    except ValueError:
+        return f.name
 
 
 def corpus_vocabulary(passages: list[Passage], limit: int = 200_000) -> list[str]:

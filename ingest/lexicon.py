@@ -90,3 +90,38 @@ def learn_aliases(reports: list[Report], passages: list[Passage],
             if len(w) >= _CLIP_MIN:
                 add(" ".join(core[:i] + [w[:3] + "s"] + core[i + 1:]), " ".join(core))
     return out
+
+
+#: A capitalised word not at the start of a sentence.
+_MID_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}\b")
+
+
+def learn_places(reports: list[Report], passages: list[Passage]) -> dict[str, str]:
+    """Proper names (lower case) → the one inspected body whose reports use them: the
+    towns, districts and local schemes of a force's area ("Birmingham" → West Midlands
+    Police), so a question that names a place is read as being about that force.
+    A name is a word the reports only ever write capitalised, seen at least twice
+    inside sentences, in the reports of exactly one body. Learned only when the index
+    holds two or more bodies (with one, every name is that body's and says nothing)."""
+    body = {r.report_id: r.force for r in reports if r.force}
+    if len(set(body.values())) < 2:
+        return {}
+    lower: set[str] = set()
+    seen: dict[str, Counter[str]] = {}
+    for p in passages:
+        text = p.text
+        lower.update(_WORD.findall(text))
+        f = body.get(p.report_id)
+        if not f:
+            continue
+        for m in _MID_CAPITAL.finditer(text):
+            seen.setdefault(m.group(0).lower(), Counter())[f] += 1
+    names = {w for r in reports for w in r.force.lower().split()}
+    out = {}
+    for w, by in seen.items():
+        if w in lower or w in names or w in _KIND_WORDS or len(by) != 1:
+            continue
+        (f, n), = by.items()
+        if n >= _MIN_SEEN:
+            out[w] = f
+    return out

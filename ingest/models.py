@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 #: Passage kinds, in the order the UI lists them.
 KINDS = ("paragraph", "table", "summary", "recommendation", "judgment", "note")
 
-#: The four graded judgments HMIC(FRS) uses, lower-case.
-GRADES = ("outstanding", "good", "requires improvement", "inadequate")
+#: The graded judgments HMIC(FRS) uses, lower-case, best first: the four-point scale
+#: of 2014-2020 plus "adequate", which the five-point scale of PEEL 2021/22 onward adds.
+GRADES = ("outstanding", "good", "adequate", "requires improvement", "inadequate")
+
+#: Report.programme: the family a report belongs to, whatever its printed title says.
+#: "PEEL assessment" is the integrated PEEL of 2018/19 onward (one report grading
+#: effectiveness, efficiency and legitimacy, or the graded areas of 2021/22);
+#: "thematic" is a national report that inspects no single force; "" is unknown.
+PROGRAMMES = ("crime inspection", "PEEL effectiveness", "PEEL efficiency", "PEEL legitimacy",
+              "PEEL leadership", "PEEL assessment", "thematic", "")
+
+#: Report.provenance values: where a metadata field was read.
+PROVENANCES = ("running header", "title page", "text", "path", "none")
 
 
 @dataclass(frozen=True)
@@ -40,18 +51,34 @@ class Report:
     #: "printed" when the report states the overall grade, "derived" when every
     #: question has the same grade and the report prints no separate overall one.
     overall_judgment_source: str | None = None
+    #: The report's family, one of PROGRAMMES ("PEEL effectiveness", "thematic", ...).
+    programme: str = ""
+    #: Publication date as the report prints it: ISO "YYYY-MM-DD" or "YYYY-MM".
+    published: str | None = None
+    #: "force" (one force inspected) or "national" (a thematic report on many).
+    scope: str = "force"
+    #: Where force, year, inspection_type, programme and published came from: one of
+    #: PROVENANCES each. Not part of the hash (a dict is not hashable).
+    provenance: dict[str, str] = field(default_factory=dict, hash=False)
+    #: (PEEL pillar, grade) pairs, e.g. ("Effectiveness", "Good"), grades as printed.
+    pillar_judgments: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict:
         """Plain JSON-able form."""
         d = asdict(self)
         d["judgments"] = [list(j) for j in self.judgments]
+        d["pillar_judgments"] = [list(j) for j in self.pillar_judgments]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Report:
-        """Inverse of :meth:`to_dict`."""
-        d = dict(d)
+        """Inverse of :meth:`to_dict`. A dict written before a field existed (an older
+        index) gets that field's default; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
         d["judgments"] = tuple(tuple(j) for j in d.get("judgments", ()))
+        d["pillar_judgments"] = tuple(tuple(j) for j in d.get("pillar_judgments", ()))
+        d["provenance"] = dict(d.get("provenance") or {})
         return cls(**d)
 
 
@@ -61,9 +88,15 @@ def short_heading(heading: str) -> str:
     "Tackling anti-social behaviour"; other headings are kept as they are."""
     import re
 
+    # Both forms the reports use: "How effective is the force at X?" and "How
+    # effectively / How well does the force X?" (PEEL from 2017 on).
     m = re.match(
-        r"(?i)^how (?:effective|well|efficient|legitimate)\s+is\s+the\s+"
+        r"(?i)^how (?:effective|good|well|efficient|legitimate)\s+is\s+the\s+"
         r"(?:force|constabulary|service|police(?: force)?)\s+(?:at|in)\s+(.+?)\??$",
+        heading.strip(),
+    ) or re.match(
+        r"(?i)^how (?:effectively|efficiently|well|legitimately|fairly)\s+(?:does|do)\s+"
+        r"the\s+(?:force|constabulary|service|police(?: force)?)\s+(.+?)\??$",
         heading.strip(),
     )
     if not m:
@@ -104,7 +137,9 @@ class Passage:
     @property
     def citation(self) -> str:
         """The one citation format used everywhere (UI, CLI, exports)."""
-        head = f"{self.force} — {self.report_title}" if self.force else self.report_title
+        # A national (thematic) report inspects no single body: its title says it all.
+        named = self.force and self.force.lower() != "national"
+        head = f"{self.force} — {self.report_title}" if named else self.report_title
         parts = [head] + [short_heading(s) for s in self.section]
         text = " › ".join(parts)
         page = self.page

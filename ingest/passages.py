@@ -1,21 +1,24 @@
 """Structural elements → citable passages: split inside sections on paragraph and
 sentence boundaries (never across sections), about 60–250 words, each with its
-section path, printed page labels and kind. Also the report's metadata (title,
-force, year, inspection type, graded judgments)."""
+section path, printed page labels and kind. The report's metadata (title, force,
+year, programme, graded judgments) is ingest/metadata.py's; its two functions are
+re-exported here for the callers that import them from this module."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from pathlib import Path
 
 from ingest.clean import Page
+from ingest.metadata import report_key, report_metadata
 from ingest.models import Passage, Report, passage_id
 from ingest.sections import Element
 
+__all__ = ["INGEST_VERSION", "build_passages", "passage_sentences", "report_key",
+           "report_metadata", "split_sentences"]
+
 #: Bumped whenever ingestion changes what passages a file gives: an index built by
 #: another version re-ingests every report (cached vectors keep that cheap).
-INGEST_VERSION = 4
+INGEST_VERSION = 5
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 
@@ -44,7 +47,10 @@ def _kind_for(section: tuple[str, ...], element: Element) -> str:
     if element.kind in ("table", "note"):
         return element.kind
     name = section[-1].lower() if section else ""
-    if "recommendation" in name or re.match(
+    # PEEL reports list what a force must do under "Areas for improvement" and
+    # "Causes of concern"; they are recommendations as much as "Recommendations" are.
+    if re.search(r"recommendation|areas? for improvement|causes? (?:of|for) concern", name
+                 ) or re.match(
         r"^\W*within \w+ (?:months|weeks)\b.{0,80}\bshould\b", element.text, re.I
     ):
         return "recommendation"
@@ -176,80 +182,3 @@ def _judgment_section(elements: list[Element]) -> tuple[str, ...]:
         if e.kind in ("grid", "grades"):
             return section
     return section
-
-
-_TITLE_LINE = re.compile(
-    r"^(?P<type>[A-Z][A-Za-z ]*?(?:inspection|review|assessment|PEEL[^–—-]*))\s+"
-    r"(?P<year>(?:19|20)\d{2})(?:/\d{2,4})?\s*[–—:-]\s*(?P<force>.+)$"
-)
-_FORCE = re.compile(
-    r"\b((?:[A-Z][a-z]+|and|of|the)(?: (?:[A-Z][a-z]+|and|of))* "
-    r"(?:Police|Constabulary|Police Service|Fire and Rescue Service))\b"
-)
-
-
-def report_metadata(path: Path, pages: list[Page], elements: list[Element],
-                    content_hash: str) -> Report:
-    """Title, inspected body, year and type from the running header (e.g. "Crime
-    inspection 2014 – West Midlands Police"), else from the text and the file name;
-    graded judgments from the judgment grid and chapter grade boxes."""
-    title_type, year, force = None, None, None
-    headers = Counter(p.header for p in pages if p.header)
-    candidates = [h for h, _ in headers.most_common()] + [
-        ln.strip() for p in pages[:3] for ln in p.lines[:5] if ln.strip()
-    ]
-    for h in candidates:
-        m = _TITLE_LINE.match(h)
-        if m:
-            title_type, year, force = m.group("type").strip(), int(m.group("year")), m.group(
-                "force").strip()
-            break
-    text = "\n".join(ln for p in pages for ln in p.lines)
-    if force is None:
-        forces = Counter(m.group(1).strip() for m in _FORCE.finditer(text))
-        forces = Counter({k: v for k, v in forces.items() if not k.lower().startswith(
-            ("the ", "and ", "of "))})
-        force = forces.most_common(1)[0][0] if forces else ""
-    stem = path.stem.replace("_", "-")
-    if year is None:
-        m = re.search(r"(?:19|20)\d{2}", stem)
-        if m:
-            year = int(m.group(0))
-        else:
-            years = Counter(int(y) for y in re.findall(r"\b(20[0-4]\d)\b", text))
-            year = max(years) if years else None
-    if title_type is None:
-        m = re.search(r"([a-z]+)-inspection", stem.lower())
-        kind = m.group(1).capitalize() + " inspection" if m else "Inspection"
-        title_type = kind
-    title = f"{title_type} {year}" if year else title_type
-
-    # Judgments: the grid's grades in order; else each chapter's grade box.
-    judgments: list[tuple[str, str]] = []
-    grid = next((e for e in elements if e.kind == "grid" and e.grades), None)
-    if grid and len(grid.grades) == len(grid.questions):
-        judgments = list(zip(grid.questions, grid.grades))
-    else:
-        chapter = None
-        for e in elements:
-            if e.kind == "heading" and e.level <= 1:
-                chapter = e.text
-            if e.kind == "grades" and chapter and len(e.grades) == 1:
-                judgments.append((chapter, e.grades[0]))
-    overall, source = None, None
-    # A grade right after the first chapter heading (before any text) is printed
-    # as the overall judgment.
-    for i, e in enumerate(elements[:4]):
-        if e.kind == "grades" and len(e.grades) == 1 and i > 0 and elements[i - 1].kind == (
-                "heading"):
-            overall, source = e.grades[0], "printed"
-    if overall is None and judgments and len({g for _, g in judgments}) == 1:
-        overall, source = judgments[0][1], "derived"
-
-    return Report(
-        report_id=re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "report",
-        title=title, force=force or "", year=year, inspection_type=title_type,
-        source_file=path.name, content_hash=content_hash, pages=len(pages),
-        judgments=tuple(judgments), overall_judgment=overall,
-        overall_judgment_source=source,
-    )

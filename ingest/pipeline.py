@@ -24,26 +24,32 @@ def printable(text: str) -> str:
 
 
 def ingest_file(path: Path, *, min_words: int = 60, max_words: int = 250,
-                content_hash: str | None = None) -> IngestResult:
+                content_hash: str | None = None, rel_path: str | None = None) -> IngestResult:
     """Ingest one file. Never raises for a bad file: the result carries the error
     line instead (one line, control characters escaped), so one broken report never
-    stops the others."""
+    stops the others. `rel_path` is the file's path relative to the corpus root (POSIX
+    form), the report's key; a lone file is keyed by its name."""
+    rel = rel_path or Path(path).name
     res = _ingest_file(Path(path), min_words=min_words, max_words=max_words,
-                       content_hash=content_hash)
+                       content_hash=content_hash, rel_path=rel)
     if res.error:
+        name = Path(path).name
+        if rel != name and res.error.startswith(name):
+            # Name the file by its corpus path: two folders may hold the same name.
+            res.error = rel + res.error[len(name):]
         res.error = printable(res.error)
     return res
 
 
 def _ingest_file(path: Path, *, min_words: int, max_words: int,
-                 content_hash: str | None) -> IngestResult:
+                 content_hash: str | None, rel_path: str) -> IngestResult:
     try:
         digest = content_hash or file_hash(path)
         raw = read_pages(path)
         pages = clean_pages(raw)
         elements, _ = parse_structure(pages)
         elements = attach_footnotes(elements, pages)
-        report = report_metadata(path, pages, elements, digest)
+        report = report_metadata(path, pages, elements, digest, rel_path=rel_path)
         passages = build_passages(elements, pages, report, min_words=min_words,
                                   max_words=max_words)
         if not passages:
@@ -116,15 +122,20 @@ def _limit_memory(max_bytes: int) -> None:
         pass
 
 
-def _work(args: tuple[str, str, int, int]) -> IngestResult:
-    path, digest, lo, hi = args
-    return ingest_file(Path(path), min_words=lo, max_words=hi, content_hash=digest)
+def _work(args: tuple[str, str, int, int, str]) -> IngestResult:
+    path, digest, lo, hi, rel = args
+    return ingest_file(Path(path), min_words=lo, max_words=hi, content_hash=digest,
+                       rel_path=rel)
 
 
-def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=None):
+def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=None,
+                rel_paths: dict[Path, str] | None = None):
     """Ingest files in worker processes (yielding results as they finish), each under
     settings.file_timeout_s seconds and a memory cap. A file that times out, or kills
-    its worker, yields an error result; the others carry on."""
+    its worker, yields an error result; the others carry on. `digests` and
+    `rel_paths` are keyed by each file's path relative to the corpus root (by the
+    file's name when `rel_paths` is not given)."""
+    rel_paths = rel_paths or {p: p.name for p in paths}
     import multiprocessing as mp
 
     if not paths:
@@ -134,13 +145,14 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
         # or an interactive session) they cannot, so read here, without the limits.
         for p in paths:
             yield ingest_file(p, min_words=settings.min_words, max_words=settings.max_words,
-                              content_hash=digests.get(p.name) or None)
+                              content_hash=digests.get(rel_paths[p]) or None,
+                              rel_path=rel_paths[p])
             if progress is not None:
                 progress.update(1)
         return
     timeout = settings.file_timeout_s
-    jobs = [(str(p), digests.get(p.name, ""), settings.min_words, settings.max_words)
-            for p in paths]
+    jobs = [(str(p), digests.get(rel_paths[p], ""), settings.min_words, settings.max_words,
+             rel_paths[p]) for p in paths]
     workers = max(1, min(len(jobs), settings.ingest_workers))
     ctx = mp.get_context("forkserver")
     pending = list(jobs)
@@ -151,7 +163,7 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
             handles = [(job, pool.apply_async(_work, (job,))) for job in pending]
             pending = []
             for i, (job, h) in enumerate(handles):
-                name = printable(Path(job[0]).name)
+                name = printable(job[4])
                 try:
                     res = h.get(timeout=timeout)
                 except mp.TimeoutError:
@@ -165,7 +177,7 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
                             try:
                                 yield h2.get(0)
                             except Exception as e:  # noqa: BLE001
-                                yield _crashed(job2[0], e)
+                                yield _crashed(job2[0], e, job2[4])
                             if progress is not None:
                                 progress.update(1)
                         else:
@@ -175,7 +187,7 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
                         progress.update(1)
                     break
                 except Exception as e:  # noqa: BLE001 — a worker died (e.g. out of memory)
-                    res = _crashed(job[0], e)
+                    res = _crashed(job[0], e, job[4])
                 yield res
                 if progress is not None:
                     progress.update(1)
@@ -196,8 +208,8 @@ def _workers_can_start() -> bool:
     return f is None or os.path.exists(f)
 
 
-def _crashed(path: str, e: BaseException) -> IngestResult:
-    name = printable(Path(path).name)
+def _crashed(path: str, e: BaseException, rel: str) -> IngestResult:
+    name = printable(rel)
     if isinstance(e, MemoryError):
         return IngestResult(path=path, error=f"{name}: needs too much memory to read — "
                             "split the file or check it is not damaged")

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from ingest.clean import Page
 
-GRADE_WORDS = r"(?:Outstanding|Good|Requires improvement|Inadequate)"
+# The four-point scale, and "Adequate", which the five-point scale of PEEL 2021/22 adds.
+GRADE_WORDS = r"(?:Outstanding|Good|Adequate|Requires improvement|Inadequate)"
 _GRADE_BLOCK = re.compile(rf"^(?:{GRADE_WORDS}\s*)+$")
 _GRADE_ITEM = re.compile(GRADE_WORDS)
 _BULLET = re.compile(r"^\s*(?:[•·▪●◦‣–\-\*]|\d{1,2}[.)])\s+")
@@ -25,9 +26,17 @@ _QUESTION_HEADING = re.compile(
 _GENERIC_CHAPTERS = re.compile(
     r"^(?:introduction|methodology|overview|foreword|executive summary|summary of findings|"
     r"conclusions?|contents|glossary|annex\b.*|appendix\b.*|about (?:this|the) .*|"
-    r"what each judgment means|next steps|background|scope|terms of reference)$",
+    r"what each judgment means|next steps|background|scope|terms of reference|"
+    r"force in (?:context|numbers)|our judgements?|our judgments?)$",
     re.I,
 )
+#: A PEEL pillar as a chapter title ("Effectiveness", "Police legitimacy 2017"): the
+#: integrated PEEL reports put each pillar's questions under such a heading.
+PILLAR_HEADING = re.compile(
+    r"^(?:police\s+)?(effectiveness|efficiency|legitimacy|leadership)"
+    r"(?:\s+(?:19|20)\d{2}(?:/\d{2,4})?)?$", re.I)
+#: A label printed beside the report's overall grade.
+OVERALL_LABEL = re.compile(r"^overall\s+(?:judge?ment|grade|rating)s?\b", re.I)
 _ROW = re.compile(
     r"^(?P<label>[A-Za-z(][^\t]*?[A-Za-z)*†‡])\s*[*†‡]?\s+"
     r"(?P<vals>(?:[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?\s+){1,8}[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?)\s*$"
@@ -89,6 +98,28 @@ def _split_table_lines(lines: list[str]) -> list[list[str]]:
     return out
 
 
+def _split_grade_lines(lines: list[str]) -> list[list[str]]:
+    """Split a grade box off the labels set close around it ("Overall judgement" /
+    "Good" / "Overall summary" with no gap, as some PDFs extract): in a block of short
+    lines, a line that is only grade words is a block of its own."""
+    if len(lines) < 2 or not any(_GRADE_BLOCK.match(ln.strip()) for ln in lines) or any(
+            len(ln.split()) > 10 for ln in lines):
+        return [lines]
+    out: list[list[str]] = []
+    cur: list[str] = []
+    for ln in lines:
+        if _GRADE_BLOCK.match(ln.strip()):
+            if cur:
+                out.append(cur)
+            out.append([ln])
+            cur = []
+        else:
+            cur.append(ln)
+    if cur:
+        out.append(cur)
+    return out
+
+
 def _blocks(pages: list[Page]) -> list[Block]:
     out: list[Block] = []
     for pi, page in enumerate(pages):
@@ -98,7 +129,8 @@ def _blocks(pages: list[Page]) -> list[Block]:
             if ln.strip():
                 cur.append(ln.rstrip())
             elif cur:
-                out.extend(Block(part, pi) for part in _split_table_lines(cur))
+                out.extend(Block(part, pi) for tp in _split_table_lines(cur)
+                           for part in _split_grade_lines(tp))
                 cur = []
         if len(out) > start:
             out[start].first_on_page = True
@@ -323,7 +355,8 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
             if _QUESTION_HEADING.match(text):
                 return 1
             return 2
-        if _QUESTION_HEADING.match(text) or _GENERIC_CHAPTERS.match(text):
+        if (_QUESTION_HEADING.match(text) or _GENERIC_CHAPTERS.match(text)
+                or PILLAR_HEADING.match(text)):
             return 1
         return 2
 
@@ -348,6 +381,10 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
     order = list(range(len(blocks)))
     for i, b in enumerate(blocks):
         if kinds[i] != "heading" or not b.last_on_page or b.first_on_page:
+            continue
+        # A grade box at the top of the next page is this heading's: the heading is
+        # a graded chapter's title left at the page foot, not one drawn out of order.
+        if i + 1 < len(blocks) and kinds[i + 1] == "grades":
             continue
         first = next(j for j in range(i, -1, -1) if blocks[j].first_on_page)
         if kinds[first] == "heading":
@@ -415,6 +452,14 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
             else:
                 elements.append(Element(kind, text, pg, raw=b.lines))
         i += 1
+
+    # A heading whose grade box follows it is a graded chapter (the graded areas of
+    # PEEL 2021/22 are titles such as "Investigating crime", not questions), except a
+    # label of the grade itself ("Overall judgement").
+    for k, e in enumerate(elements[:-1]):
+        if (e.kind == "heading" and e.level > 1 and elements[k + 1].kind == "grades"
+                and not OVERALL_LABEL.match(e.text)):
+            e.level = 1
 
     # 3. Several chapter questions in a row with no text between them are the
     # column heads of a judgment grid (the summary page), not sections.

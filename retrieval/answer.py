@@ -21,34 +21,31 @@ class Filters:
     years: tuple[int, ...] = ()
     section: str | None = None
     kinds: tuple[str, ...] = ()
+    #: Programmes (Report.programme, e.g. "PEEL effectiveness"), matched case-blind.
+    programmes: tuple[str, ...] = ()
+    #: Only each body's latest report of each programme (superseded ones left out).
+    latest_only: bool = False
 
     def accepts(self, p: Passage) -> bool:
-        """Whether a passage passes the filters."""
-        return self.accepts_fields(p.report_id, p.force, p.year, p.section, p.kind)
-
-    def accepts_fields(self, report_id: str, force: str, year: int | None,
-                       section: tuple[str, ...], kind: str) -> bool:
-        """The same test on a passage's fields (the index stores them as columns)."""
-        if self.report_ids and report_id not in self.report_ids:
+        """Whether a passage passes the passage-level filters (report, force, year,
+        section, kind); programme and latest-only are report-level, checked in SQL
+        (:meth:`retrieval.store.Store.filter_clause`)."""
+        if self.report_ids and p.report_id not in self.report_ids:
             return False
-        if self.forces and not any(f.lower() in (force or "").lower() for f in self.forces):
+        if self.forces and not any(f.lower() in (p.force or "").lower() for f in self.forces):
             return False
-        if self.years and year not in self.years:
+        if self.years and p.year not in self.years:
             return False
         if self.section:
-            from ingest.models import short_heading
-
             s = self.section.lower()
-            if not any(s in part.lower() or s in short_heading(part).lower()
-                       for part in section):
+            if not any(s in part.lower() for part in p.section):
                 return False
-        if self.kinds and kind not in self.kinds:
-            return False
-        return True
+        return not (self.kinds and p.kind not in self.kinds)
 
     @property
     def active(self) -> bool:
-        return bool(self.report_ids or self.forces or self.years or self.section or self.kinds)
+        return bool(self.report_ids or self.forces or self.years or self.section or self.kinds
+                    or self.programmes or self.latest_only)
 
 
 @dataclass(frozen=True)
@@ -95,6 +92,9 @@ class Answer:
     follow_up_of: str | None = None
     #: Spelling corrections made to the question: (as typed, as searched).
     corrections: tuple[tuple[str, str], ...] = ()
+    #: What the question was read as being about among the indexed reports (the
+    #: bodies, years, programme and reports it names; whether it asks across reports).
+    scope: dict | None = field(default=None, compare=False)
 
     @property
     def summary_line(self) -> str:
@@ -113,8 +113,96 @@ class Answer:
         d = {"id": self.id, "question": self.question, "abstained": self.abstained,
              "confidence": round(float(self.confidence), 4), "reason": self.reason,
              "follow_up_of": self.follow_up_of,
-             "corrections": [list(c) for c in self.corrections],
+             "corrections": [list(c) for c in self.corrections], "scope": self.scope,
              "passages": [h.to_dict() for h in self.hits]}
         if self.searched_as and self.searched_as != self.question:
             d["searched_as"] = self.searched_as
         return d
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One report's answer to a question asked across reports."""
+
+    report_id: str
+    title: str
+    force: str
+    year: int | None
+    programme: str
+    #: The report's passage that answers the question (its best one when none does).
+    hit: Hit | None
+    #: Whether that passage answers the question (the abstainer's decision).
+    answers: bool
+    confidence: float
+    #: The graded judgment the question is about, when it asks about grades.
+    judgment: str | None = None
+    judgment_of: str | None = None
+    #: The figure the highlighted sentence states, and its unit ("%", "per 1,000").
+    figure: float | None = None
+    unit: str | None = None
+    #: The report is superseded by a later one of the same body and programme.
+    latest: bool = True
+
+    def to_dict(self) -> dict:
+        """README's machine-readable comparison row."""
+        return {"report_id": self.report_id, "title": self.title, "force": self.force,
+                "year": self.year, "programme": self.programme, "latest": self.latest,
+                "answers": self.answers, "confidence": round(float(self.confidence), 4),
+                "judgment": self.judgment, "judgment_of": self.judgment_of,
+                "figure": self.figure, "unit": self.unit,
+                "passage": self.hit.to_dict() if self.hit else None}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A question asked across reports: one row per report in scope."""
+
+    question: str
+    rows: tuple[ComparisonRow, ...]
+    searched_as: str | None = None
+    build_id: str = ""
+    #: Why there is no row (the question names a body or year with no report).
+    reason: str | None = None
+    id: str | None = None
+
+    @property
+    def answering(self) -> tuple[ComparisonRow, ...]:
+        """The rows whose report answers the question."""
+        return tuple(r for r in self.rows if r.answers and r.hit)
+
+    @property
+    def chart_unit(self) -> str | None:
+        """The unit shared by the figures of at least two answering rows (the rows
+        can be charted), else None."""
+        from collections import Counter
+
+        units = Counter(r.unit for r in self.answering if r.figure is not None and r.unit)
+        if not units:
+            return None
+        unit, n = units.most_common(1)[0]
+        return unit if n >= 2 else None
+
+    @property
+    def summary_line(self) -> str:
+        """One line that opens the comparison in the UI and CLI."""
+        if not self.rows:
+            return NO_ANSWER.rstrip(".") + (f" ({self.reason})." if self.reason else ".")
+        n, k = len(self.rows), len(self.answering)
+        return (f"{k} of {n} report{'s' if n != 1 else ''} answer this "
+                f"(one row per report)")
+
+    def as_answer(self) -> Answer:
+        """The answering rows' passages as one Answer (rank = row number), for the
+        exports."""
+        hits = tuple(Hit(r.hit.passage, r.hit.score, r.hit.highlight, i, r.hit.features)
+                     for i, r in enumerate(self.answering, 1))
+        return Answer(question=self.question, hits=hits, abstained=not hits,
+                      confidence=max((r.confidence for r in self.answering), default=0.0),
+                      id=self.id, searched_as=self.searched_as, build_id=self.build_id,
+                      reason=self.reason)
+
+    def to_dict(self) -> dict:
+        """README's machine-readable comparison."""
+        return {"id": self.id, "question": self.question, "comparison": True,
+                "reason": self.reason, "chart_unit": self.chart_unit,
+                "rows": [r.to_dict() for r in self.rows]}

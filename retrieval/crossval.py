@@ -70,6 +70,8 @@ class Captured:
 
     q: dict
     readings: dict = field(default_factory=dict)
+    #: Per reading, its scope among the indexed reports (retrieval/scope.py).
+    scopes: dict = field(default_factory=dict)
 
 
 def capture(searcher: Searcher, questions: list[dict], progress=None) -> list[Captured]:
@@ -80,7 +82,9 @@ def capture(searcher: Searcher, questions: list[dict], progress=None) -> list[Ca
         contexts = [None] + ([q["history"][-1]] if q.get("history") else [])
         for ctx in contexts:
             query = searcher.understand(q["question"], ctx)
-            c.readings[ctx] = (query, searcher.candidates(query))
+            scope, cands = searcher.scoped_candidates(query)
+            c.readings[ctx] = (query, cands)
+            c.scopes[ctx] = scope
         out.append(c)
         if progress:
             progress.update(1)
@@ -167,7 +171,8 @@ def fit_pairwise(caps: list[Captured], c: float = 1.0) -> dict:
 def _answer(searcher: Searcher, cap: Captured, cfg: SearchConfig):
     """The system's answer for a captured question under one configuration, choosing
     between follow-up readings the way Searcher.ask does."""
-    answers_ = {ctx: searcher.answer_from(query, cands, top_k=K, config=cfg)
+    answers_ = {ctx: searcher.answer_from(query, cands, top_k=K, config=cfg,
+                                          scope=cap.scopes.get(ctx))
                 for ctx, (query, cands) in cap.readings.items()}
     if len(answers_) == 1:
         return answers_[None]
@@ -184,7 +189,8 @@ def abstain_matrix(searcher, caps, weights) -> tuple[np.ndarray, np.ndarray, lis
         X.append([a.signals.get(f, 0.0) for f in FEATURES])
         y.append(1.0 if cap.q.get("answerable", True) else 0.0)
         query = cap.readings[a.follow_up_of][0]
-        ruled.append(ruled_out(query) or not a.hits)
+        scope = cap.scopes.get(a.follow_up_of)
+        ruled.append(ruled_out(query) or not a.hits or bool(scope and scope.missing))
     return np.asarray(X), np.asarray(y), ruled
 
 

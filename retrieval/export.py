@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Comparison
 
 #: Export formats, their file extensions and MIME types.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -30,8 +30,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 #: Row fields, in column order.
 COLUMNS = ("question", "rank", "score", "abstained", "citation", "report", "force", "year",
-           "section", "page", "kind", "text", "highlight", "source_file", "passage_id",
-           "report_id", "build_id", "exported_at")
+           "section", "page", "kind", "text", "highlight", "judgment", "source_file",
+           "passage_id", "report_id", "build_id", "exported_at")
 
 # C0/C1 controls (but tab and newline), bidi embeddings/overrides/isolates and marks,
 # zero-width characters used to hide text, BOMs, lone surrogates and non-characters:
@@ -129,6 +129,7 @@ def export_rows(answers: list[Answer], selected: set[str] | None = None,
                 "kind": p.kind,
                 "text": p.text,
                 "highlight": hit.highlight,
+                "judgment": "",
                 "source_file": p.source_file,
                 "passage_id": p.passage_id,
                 "report_id": p.report_id,
@@ -137,6 +138,19 @@ def export_rows(answers: list[Answer], selected: set[str] | None = None,
             }
             rows.append({k: clean_text(v) if isinstance(v, str) else v
                          for k, v in row.items()})
+    return rows
+
+
+def comparison_rows(comparison: Comparison, build_id: str = "",
+                    exported_at: str | None = None) -> list[dict]:
+    """A comparison's answering rows as export rows (rank = row number), each with its
+    report's graded judgment when the question asked about grades."""
+    rows = export_rows([comparison.as_answer()], build_id=build_id or comparison.build_id,
+                       exported_at=exported_at)
+    grades = {r.hit.passage.passage_id: (f"{r.judgment} ({r.judgment_of})" if r.judgment
+                                         else "") for r in comparison.answering}
+    for row in rows:
+        row["judgment"] = clean_text(grades.get(row["passage_id"], ""))
     return rows
 
 
@@ -237,7 +251,8 @@ def _markdown(rows: list[dict]) -> bytes:
                    _quote(r["text"]), ""]
             if r.get("highlight"):
                 md += ["Key sentence: " + _inline(r["highlight"]), ""]
-            meta = [r.get("kind") or "", f"source {r.get('source_file') or '?'}",
+            meta = [r.get("kind") or "", f"graded {r['judgment']}" if r.get("judgment") else "",
+                    f"source {r.get('source_file') or '?'}",
                     f"passage {r.get('passage_id') or '?'}"]
             md += ["*" + _inline(" · ".join(m for m in meta if m)) + "*", ""]
     return ("\n".join(md).rstrip() + "\n").encode("utf-8")
@@ -288,6 +303,7 @@ def _docx(rows: list[dict]) -> bytes:
             details = [("Kind", r.get("kind")), ("Report", r.get("report")),
                        ("Force", r.get("force")), ("Year", r.get("year")),
                        ("Section", r.get("section")), ("Page", r.get("page")),
+                       ("Judgment", r.get("judgment")),
                        ("Highlight", r.get("highlight")), ("Source file", r.get("source_file")),
                        ("Passage id", r.get("passage_id")), ("Index build", r.get("build_id")),
                        ("Exported", r.get("exported_at"))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.index import current_build_dir
+from ingest.build_dir import current_build_dir
 from ingest.models import KINDS, short_heading
 from retrieval.store import Store
 
@@ -19,31 +19,62 @@ def current_build(index_dir: Path | str) -> str | None:
 
 
 def facets(store: Store) -> dict:
-    """Filter options from the indexed passages.
+    """Filter options from the index, as SQL aggregates (no passage is decoded, so
+    this stays fast at archive size).
 
-    Returns ``{"reports": [{"report_id", "title", "force", "year", "passages"}],
-    "forces": [...], "years": [...], "sections": [...], "kinds": [...]}``: forces and
-    years sorted, sections (top-level headings in their citation form) in reading
-    order, kinds in :data:`ingest.models.KINDS` order."""
-    reports: dict[str, dict] = {}
-    for r in store.reports:
-        reports[r.report_id] = {"report_id": r.report_id, "title": r.title,
-                                "force": r.force, "year": r.year, "passages": 0}
-    sections: dict[str, None] = {}
-    kinds: set[str] = set()
-    for p in store.iter_passages():
-        rep = reports.setdefault(p.report_id, {
-            "report_id": p.report_id, "title": p.report_title, "force": p.force,
-            "year": p.year, "passages": 0})
-        rep["passages"] += 1
-        if p.section:
-            sections.setdefault(short_heading(p.section[0]), None)
-        kinds.add(p.kind)
-    reps = sorted(reports.values(), key=lambda r: (r["force"], r["year"] or 0, r["title"]))
+    Returns ``{"reports": [{"report_id", "title", "force", "year", "programme",
+    "latest", "passages"}], "forces": [...], "years": [...], "programmes": [...],
+    "sections": [...], "kinds": [...]}``: forces, years and programmes sorted, sections
+    (top-level headings in their citation form) in reading order, kinds in
+    :data:`ingest.models.KINDS` order."""
+    db = store.db
+    counts = dict(db.execute("SELECT report_id, count(*) FROM passages GROUP BY report_id"))
+    reps = [{"report_id": r.report_id, "title": r.title, "force": r.force, "year": r.year,
+             "programme": getattr(r, "programme", "") or r.inspection_type,
+             "latest": store.latest.get(r.report_id, True),
+             "passages": counts.get(r.report_id, 0)} for r in store.reports]
+    reps.sort(key=lambda r: (r["force"], r["year"] or 0, r["title"]))
+    tops = db.execute(
+        "SELECT CASE WHEN instr(section, ' > ') > 0 THEN substr(section, 1, "
+        "instr(section, ' > ') - 1) ELSE section END AS top, min(rowid) AS first "
+        "FROM passages WHERE section != '' GROUP BY top ORDER BY first").fetchall()
+    sections = list(dict.fromkeys(short_heading(t) for t, _ in tops))
+    kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM passages")}
     return {
         "reports": reps,
         "forces": sorted({r["force"] for r in reps if r["force"]}),
         "years": sorted({r["year"] for r in reps if r["year"]}),
-        "sections": list(sections),
+        "programmes": sorted({r["programme"] for r in reps if r["programme"]}),
+        "sections": sections,
         "kinds": [k for k in KINDS if k in kinds] + sorted(kinds - set(KINDS)),
     }
+
+
+#: Grades, best first, on the four- and five-point scales.
+GRADE_ORDER = ("outstanding", "good", "adequate", "requires improvement", "inadequate")
+
+
+def library(store: Store) -> list[dict]:
+    """One row per indexed report for the library page: body, programme, year,
+    publication date, pages, passages, whether it is the latest of its kind, its
+    overall grade and its graded judgments (per pillar and per question); ordered by
+    body, then year."""
+    counts = dict(store.db.execute(
+        "SELECT report_id, count(*) FROM passages GROUP BY report_id"))
+    rows = []
+    for r in store.reports:
+        d = r.to_dict()
+        judged = [(h, g) for h, g in d.get("pillar_judgments") or []] + \
+            [(short_heading(h), g) for h, g in r.judgments]
+        rows.append({
+            "report_id": r.report_id, "body": r.force, "title": r.title,
+            "programme": d.get("programme") or r.inspection_type, "year": r.year,
+            "published": d.get("published"), "pages": r.pages,
+            "passages": counts.get(r.report_id, 0),
+            "latest": store.latest.get(r.report_id, True),
+            "overall": (r.overall_judgment or "").lower() or None,
+            "judgments": [{"of": h, "grade": g.lower()} for h, g in judged],
+            "source_file": r.source_file,
+        })
+    rows.sort(key=lambda x: (x["body"], x["year"] or 0, x["title"]))
+    return rows

@@ -115,9 +115,11 @@ class Lexicon:
 
     def __init__(self, words: dict[str, int], aliases: dict[str, str],
                  df: Callable[[str], int], df_together: Callable[[tuple[str, ...]], int],
-                 n_passages: int):
+                 n_passages: int, places: dict[str, str] | None = None):
         self.words = words
         self.aliases = aliases
+        #: Place names (lower case) → the inspected body whose reports use them.
+        self.places = places or {}
         #: Passages holding a phrase; passages holding all of several words.
         self.df = df
         self.df_together = df_together

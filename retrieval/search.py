@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,9 +23,10 @@ import numpy as np
 
 from ingest.models import Passage
 from retrieval.abstain import abstain_features, decide, reason_for
-from retrieval.answer import Answer, Filters, Hit
+from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
 from retrieval.highlight import best_sentences
 from retrieval.query import Query, bridgeable, bridged, parse
+from retrieval.scope import Scope, programme_of, resolve
 from retrieval.store import Store
 from retrieval.text import has_figure, has_number, stem, tokens
 
@@ -167,28 +168,24 @@ class Searcher:
         return out
 
     # -- candidate generation -------------------------------------------------
-    def _filtered_rowids(self, filters: Filters) -> list[int] | None:
-        """Rowids of the passages that pass the filters (None: no filter). Read from
-        the passage table's columns, so it works at any index size."""
-        if not filters.active:
-            return None
-        return self.store.rowids_where(filters.accepts_fields)
+    def dense(self, qvec: np.ndarray, k: int, filters: Filters | None = None,
+              allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(rowid, cosine) of the k nearest passages (among those the filters allow:
+        a FAISS ID selector, so only allowed vectors are scored)."""
+        import faiss
 
-    def dense(self, qvec: np.ndarray, k: int, allowed: list[int] | None = None
-              ) -> list[tuple[int, float]]:
-        """(rowid, cosine) of the k nearest passages."""
         index = self.store.faiss
         if index.ntotal == 0:
             return []
-        if allowed is not None:
-            if not allowed:
+        params = None
+        if filters is not None and filters.active:
+            if allowed is None:
+                allowed = self.store.allowed_rowids(filters)
+            if not len(allowed):
                 return []
-            ids = np.asarray(allowed, dtype=np.int64) - 1
-            vecs = np.vstack([index.reconstruct(int(i)) for i in ids])
-            sims = vecs @ qvec
-            order = np.argsort(-sims)[:k]
-            return [(int(ids[i]) + 1, float(sims[i])) for i in order]
-        d, i = index.search(qvec[None, :], min(k, index.ntotal))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed - 1))
+            k = min(k, len(allowed))
+        d, i = index.search(qvec[None, :], min(k, index.ntotal), params=params)
         return [(int(r) + 1, float(s)) for s, r in zip(d[0], i[0]) if r >= 0]
 
     def keyword_query(self, query: Query) -> str:
@@ -208,19 +205,20 @@ class Searcher:
                 parts.append('"' + " ".join(toks) + '"')
         return " OR ".join(parts)
 
-    def keyword(self, query: Query, k: int, allowed: list[int] | None = None
+    def keyword(self, query: Query, k: int, filters: Filters | None = None
                 ) -> list[tuple[int, float]]:
-        """(rowid, BM25 score, higher is better) of the best keyword matches."""
+        """(rowid, BM25 score, higher is better) of the best keyword matches (among
+        those the filters allow, as a SQL condition, never a list of rowids)."""
         q = self.keyword_query(query)
         if not q:
             return []
         sql = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
                "WHERE passages_fts MATCH ?")
         args: list = [q]
-        if allowed is not None:
-            if not allowed:
-                return []
-            sql += f" AND rowid IN ({','.join(str(int(r)) for r in allowed)})"
+        if filters is not None and filters.active:
+            where, wargs = self.store.filter_clause(filters)
+            sql += f" AND rowid IN (SELECT rowid FROM passages WHERE {where})"
+            args.extend(wargs)
         sql += " ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?"
         args.append(k)
         try:
@@ -325,9 +323,8 @@ class Searcher:
         cfg = self.config
         full, reduced, subject = self._query_texts(query)
         qvec = self._embed_all([full] + [t for t in (reduced, subject) if t])[0]
-        allowed = self._filtered_rowids(filters)
-        dense = self.dense(qvec, cfg.candidates, allowed)
-        kw = self.keyword(query, cfg.candidates, allowed)
+        dense = self.dense(qvec, cfg.candidates, filters)
+        kw = self.keyword(query, cfg.candidates, filters)
         ds, ks = dict(dense), dict(kw)
         dr = {r: i for i, (r, _) in enumerate(dense)}
         kr = {r: i for i, (r, _) in enumerate(kw)}
@@ -401,14 +398,73 @@ class Searcher:
                 filters: Filters | None, qid: str | None) -> Answer:
         query = self.understand(question, context)
         filters = filters or Filters()
-        return self.answer_from(query, self.candidates(query, filters=filters), top_k=top_k,
-                                filtered=filters.active, qid=qid)
+        scope, cands = self.scoped_candidates(query, filters)
+        return self.answer_from(query, cands, top_k=top_k, filtered=filters.active, qid=qid,
+                                scope=scope)
+
+    def scoped_candidates(self, query: Query, filters: Filters | None = None
+                          ) -> tuple[Scope, list[_Candidate]]:
+        """The question's scope and its candidates: from the reports it names, when it
+        names some the index holds (the user's own report, force or year filters win)."""
+        scope = self.scope(query)
+        return scope, self.candidates(query, filters=scope.narrowed(filters or Filters()))
+
+    def scope(self, query: Query) -> Scope:
+        """What the question is about among the indexed reports (retrieval/scope.py)."""
+        typed = f"{query.context} {query.question}" if query.context else query.question
+        return resolve(query.text, self.store.reports, self.store.lexicon,
+                       self.store.mentions, typed=typed)
+
+    def compare(self, question: str, *, filters: Filters | None = None,
+                qid: str | None = None) -> Comparison:
+        """A question asked across reports: for each report in scope (the filters, and
+        the bodies, years and programme the question names), the report's passage that
+        answers it — the finding itself rather than a summary restating it — with its
+        highlight, figure and, for questions about grades, the graded judgment."""
+        query = self.understand(question)
+        scope = self.scope(query)
+        base = dict(question=question, id=qid, searched_as=query.text,
+                    build_id=self.store.build_id)
+        if scope.missing:
+            return Comparison(rows=(), reason=scope.missing, **base)
+        filters = scope.narrowed(filters or Filters())
+        reports = {r.report_id: r for r in self.store.reports}
+        latest = self.store.latest
+        rows = []
+        for rid in self.store.report_ids_where(filters):
+            rep = reports[rid]
+            a = self.answer_from(query, self.candidates(
+                query, filters=replace(filters, report_ids=(rid,))), top_k=3, filtered=True)
+            hit = _finding(a.hits)
+            fig, unit = _figure(hit.highlight) if hit else (None, None)
+            grade, of = _judgment(query, rep) if "grade" in query.wants else (None, None)
+            rows.append(ComparisonRow(
+                report_id=rid, title=rep.title, force=rep.force, year=rep.year,
+                programme=programme_of(rep), hit=hit, answers=bool(hit) and not a.abstained,
+                confidence=a.confidence, judgment=grade, judgment_of=of, figure=fig,
+                unit=unit, latest=latest.get(rid, True)))
+        rows.sort(key=lambda r: (r.force, r.year or 0, r.title))
+        reason = None if rows else "the filters leave no report"
+        return Comparison(rows=tuple(rows), reason=reason, **base)
 
     def answer_from(self, query: Query, cands: list[_Candidate], *, top_k: int,
                     filtered: bool = False, qid: str | None = None,
-                    config: SearchConfig | None = None) -> Answer:
+                    config: SearchConfig | None = None, scope: Scope | None = None) -> Answer:
         """Rank candidates and decide on abstention (`config` overrides the ranker and
-        abstention model: cross-validation scores fitted models this way)."""
+        abstention model: cross-validation scores fitted models this way). A `scope`
+        that names a body, year or programme with no report abstains with that reason:
+        the nearest passages, from other reports, are shown as such."""
+        a = self._ranked(query, cands, top_k=top_k, filtered=filtered, qid=qid,
+                         config=config)
+        if scope is None:
+            return a
+        if scope.missing:
+            return replace(a, abstained=True, confidence=min(a.confidence, 0.05),
+                           reason=scope.missing, scope=_scope_dict(scope))
+        return replace(a, scope=_scope_dict(scope)) if scope.narrows or scope.compare else a
+
+    def _ranked(self, query: Query, cands: list[_Candidate], *, top_k: int,
+                filtered: bool, qid: str | None, config: SearchConfig | None) -> Answer:
         cfg = config or self.config
         base = dict(question=query.question, id=qid, searched_as=query.text,
                     build_id=self.store.build_id, follow_up_of=query.context,
@@ -459,6 +515,63 @@ class Searcher:
         return picked[:top_k]
 
 
+#: A summary restating a finding gives way to the finding itself when the finding
+#: scores at least this share of the summary's score.
+FINDING_SHARE = 0.9
+_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)", re.I)
+_RATE = re.compile(r"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)\s+(?:crimes?\s+|incidents?\s+|offences?\s+)?"
+                   r"(?:per|for\s+every|in\s+every)\s+(1,000|1000|100,000|100000)", re.I)
+
+
+def _finding(hits) -> Hit | None:
+    """A report's answering passage among its best hits: the best one, unless it is a
+    summary and a non-summary passage scores nearly as well (summaries restate the
+    findings the body text states with its figures)."""
+    if not hits:
+        return None
+    top = hits[0]
+    if top.passage.kind == "summary":
+        for h in hits[1:]:
+            if h.passage.kind != "summary" and h.score >= FINDING_SHARE * top.score:
+                return h
+    return top
+
+
+def _figure(text: str) -> tuple[float | None, str | None]:
+    """The first percentage or rate a sentence states: (value, unit)."""
+    m = _PERCENT.search(text or "")
+    if m:
+        return float(m.group(1)), "%"
+    m = _RATE.search(text or "")
+    if m:
+        per = m.group(2).replace(",", "")
+        return float(m.group(1).replace(",", "")), f"per {int(per):,}"
+    return None, None
+
+
+def _judgment(query: Query, rep) -> tuple[str | None, str | None]:
+    """The graded judgment a question about grades asks for: the judged question or
+    pillar whose heading shares most of the question's terms, else the overall one."""
+    want = set(query.weights)
+    best, best_n = None, 0
+    pairs = list(rep.judgments) + list(getattr(rep, "pillar_judgments", ()) or ())
+    for heading, grade in pairs:
+        n = len(want & {stem(t) for t in tokens(heading)})
+        if n > best_n:
+            best, best_n = (grade, heading), n
+    if best:
+        return best
+    if rep.overall_judgment:
+        return rep.overall_judgment, "overall"
+    return None, None
+
+
+def _scope_dict(scope: Scope) -> dict:
+    return {"bodies": list(scope.bodies), "years": list(scope.years),
+            "programme": scope.programme, "reports": list(scope.report_ids),
+            "compare": scope.compare}
+
+
 #: A question that opens like this continues the previous one ("and for burglary?",
 #: "what about last year"): its form says so, whatever the scores.
 _CONTINUES = re.compile(r"^\W*(?:and|also|plus|what about|how about|same for|same|then|"
@@ -502,8 +615,8 @@ _SEARCHERS_LOCK = threading.Lock()
 
 def get_searcher(index_dir: Path, model: str | None = None) -> Searcher:
     """The process-wide Searcher for an index (reloaded when a new build is swapped in)."""
+    from ingest.build_dir import current_build_dir
     from ingest.embed import get_embedder
-    from ingest.index import current_build_dir
 
     build = current_build_dir(Path(index_dir))
     key = (str(index_dir), str(build), model or "")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.build_dir import current_build_dir, verify_build
 from ingest.errors import IndexError_
-from ingest.index import current_build_dir, verify_build
 from ingest.models import Passage, Report
 
 REBUILD = "run `reportqa index build --full`"
@@ -142,22 +142,32 @@ class Store:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 words, aliases = dict(data["words"]), dict(data["aliases"])
+                places = dict(data.get("places") or {})
             except (ValueError, KeyError, TypeError, OSError) as e:
                 raise IndexError_(f"index file {path} is damaged ({e.__class__.__name__})",
                                   fix=REBUILD) from None
         else:
-            from ingest.lexicon import learn_aliases, word_counts
+            from ingest.lexicon import learn_aliases, learn_places, word_counts
 
             ps = list(self.iter_passages())
             words = word_counts(ps)
             aliases = learn_aliases(self.reports, ps, words)
-        return Lexicon(words, aliases, self.df, self.df_together, self.faiss.ntotal)
+            places = learn_places(self.reports, ps)
+        return Lexicon(words, aliases, self.df, self.df_together, self.faiss.ntotal,
+                       places=places)
 
     @cached_property
     def reports(self) -> list[Report]:
         """All indexed reports."""
         return [Report.from_dict(json.loads(d)) for (d,) in
                 self.db.execute("SELECT data FROM reports ORDER BY report_id")]
+
+    @cached_property
+    def latest(self) -> dict[str, bool]:
+        """Per report id: whether it is the latest report of its body and programme
+        (the reports table's `latest` column, set at build time)."""
+        return {rid: bool(x) for rid, x in self.db.execute(
+            "SELECT report_id, latest FROM reports")}
 
     def passages(self, rowids: list[int]) -> dict[int, Passage]:
         """Passages by rowid."""
@@ -175,12 +185,67 @@ class Store:
         q = f"SELECT rowid FROM passages WHERE passage_id IN ({','.join('?' * len(passage_ids))})"
         return [r for (r,) in self.db.execute(q, passage_ids)] if passage_ids else []
 
-    def rowids_where(self, accepts) -> list[int]:
-        """Rowids whose (report_id, force, year, section path, kind) pass `accepts`."""
-        rows = self.db.execute("SELECT rowid, report_id, force, year, section, kind "
-                               "FROM passages ORDER BY rowid")
-        return [r for r, rid, force, year, sec, kind in rows
-                if accepts(rid, force, year, tuple(sec.split(" > ")) if sec else (), kind)]
+    @staticmethod
+    def filter_clause(filters) -> tuple[str, list]:
+        """A SQL condition on the passages table (and its values) that passes exactly
+        the passages the filters allow: the filters run in SQLite, at any index size."""
+        conds: list[str] = []
+        args: list = []
+
+        def any_of(column: str, values) -> None:
+            conds.append(f"{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+
+        if filters.report_ids:
+            any_of("report_id", filters.report_ids)
+        if filters.forces:
+            conds.append("(" + " OR ".join("instr(lower(force), ?) > 0"
+                                           for _ in filters.forces) + ")")
+            args.extend(f.lower() for f in filters.forces)
+        if filters.years:
+            any_of("year", [int(y) for y in filters.years])
+        if filters.section:
+            conds.append("instr(lower(section), ?) > 0")
+            args.append(filters.section.lower())
+        if filters.kinds:
+            any_of("kind", filters.kinds)
+        rep: list[str] = []
+        if filters.programmes:
+            rep.append("(" + " OR ".join("lower(programme) = ?" for _ in filters.programmes)
+                       + ")")
+            args.extend(p.lower() for p in filters.programmes)
+        if filters.latest_only:
+            rep.append("latest = 1")
+        if rep:
+            conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(rep)})")
+        return (" AND ".join(conds) or "1"), args
+
+    def report_ids_where(self, filters) -> list[str]:
+        """The reports that hold passages the filters allow, in report-id order."""
+        where, args = self.filter_clause(filters)
+        return [r for (r,) in self.db.execute(
+            f"SELECT DISTINCT report_id FROM passages WHERE {where} ORDER BY report_id", args)]
+
+    def mentions(self, phrase: str, report_ids: tuple[str, ...]) -> bool:
+        """Whether some passage of these reports uses a phrase (FTS5's tokens)."""
+        toks = re.findall(r"[a-z0-9]+", phrase.lower())
+        if not toks or not report_ids:
+            return False
+        try:
+            row = self.db.execute(
+                "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
+                f"(SELECT rowid FROM passages WHERE report_id IN "
+                f"({','.join('?' * len(report_ids))})) LIMIT 1",
+                ['"' + " ".join(toks) + '"', *report_ids]).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None
+
+    def allowed_rowids(self, filters) -> np.ndarray:
+        """Rowids of the passages the filters allow, ascending."""
+        where, args = self.filter_clause(filters)
+        rows = self.db.execute(f"SELECT rowid FROM passages WHERE {where}", args)
+        return np.fromiter((r for (r,) in rows), dtype=np.int64)
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""

@@ -29,17 +29,18 @@ except ImportError:  # `streamlit run ui/app.py` from a checkout that is not ins
     from ingest.settings import load_settings
 
 from ingest.errors import ReportQAError
-from retrieval.answer import Answer, Filters
+from retrieval.answer import Answer, Comparison, Filters
 from retrieval.export import (
     FORMATS,
     clean_text,
+    comparison_rows,
     escape_markdown,
     export_rows,
     mark_segments,
     render,
     safe_filename,
 )
-from retrieval.facets import current_build, facets
+from retrieval.facets import GRADE_ORDER, current_build, facets, library
 
 ANY_SECTION = "(any section)"
 EXPORT_LABELS = {"csv": "CSV (Excel)", "md": "Markdown", "docx": "Word", "json": "JSON"}
@@ -176,6 +177,10 @@ def _filters_caption(f: Filters) -> str:
         parts.append("section: " + f.section)
     if f.kinds:
         parts.append("kind: " + ", ".join(f.kinds))
+    if f.programmes:
+        parts.append("programme: " + ", ".join(f.programmes))
+    if f.latest_only:
+        parts.append("latest reports only")
     return "Filters — " + "; ".join(parts) if parts else ""
 
 
@@ -183,9 +188,54 @@ def _ask_as_new(turn_id: int) -> None:
     st.session_state["reask"] = turn_id
 
 
+def comparison_table(c: Comparison) -> list[dict]:
+    """The comparison's rows as the app's table (one row per report)."""
+    out = []
+    for r in c.rows:
+        ok = r.answers and r.hit is not None
+        out.append({
+            "Body": clean_text(r.force), "Year": r.year, "Programme": clean_text(r.programme),
+            "Answers": "yes" if ok else "no",
+            "Judgment": clean_text(r.judgment or ""),
+            "Figure": r.figure if ok else None, "Unit": r.unit if ok else None,
+            "Key sentence": clean_text(r.hit.highlight) if ok else "",
+            "Citation": clean_text(r.hit.passage.citation) if ok else "",
+            "Latest": "yes" if r.latest else "superseded",
+        })
+    return out
+
+
+def _render_comparison(turn: dict) -> None:
+    c: Comparison = turn["comparison"]
+    st.markdown("**" + _md(c.summary_line) + "**")
+    if not c.rows:
+        return
+    table = comparison_table(c)
+    st.dataframe(table, hide_index=True, key=f"cmp:{turn['id']}", width="stretch")
+    unit = c.chart_unit
+    if unit:
+        import pandas as pd
+
+        data = pd.DataFrame([{"report": f"{r.force} {r.year or ''}".strip(), "figure": r.figure}
+                             for r in c.answering if r.unit == unit and r.figure is not None])
+        st.caption(_md(f"The figure each report's key sentence states ({unit})"))
+        st.bar_chart(data, x="report", y="figure", height=260)
+    rows = comparison_rows(c)
+    cols = st.columns(len(FORMATS))
+    for col, fmt in zip(cols, FORMATS):
+        col.download_button(
+            f"Table as {EXPORT_LABELS[fmt]}", data=render(rows, fmt) if rows else b"",
+            file_name=safe_filename("compare " + c.question, fmt), mime=FORMATS[fmt][1],
+            key=f"cmpdl:{turn['id']}:{fmt}", disabled=not rows, on_click="ignore")
+    st.caption("The answering passage of each report follows.")
+
+
 def _render_answer(turn: dict) -> None:
     answer: Answer = turn["answer"]
-    st.markdown("**" + _md(answer.summary_line) + "**")
+    if turn.get("comparison") is not None:
+        _render_comparison(turn)
+    else:
+        st.markdown("**" + _md(answer.summary_line) + "**")
     if answer.follow_up_of:
         cols = st.columns([4, 1])
         cols[0].caption(_md(f"Read as a follow-up to “{answer.follow_up_of}” — searched "
@@ -200,6 +250,10 @@ def _render_answer(turn: dict) -> None:
     cap = _filters_caption(turn["filters"])
     if cap:
         notes.append(cap)
+    about = answer.scope or {}
+    if about.get("bodies") or about.get("years"):
+        named = [*about.get("bodies", []), *(str(y) for y in about.get("years", []))]
+        notes.append("Answered from the reports on " + ", ".join(named))
     if notes:
         st.caption(_md(" · ".join(notes)))
     selected = st.session_state["selected"]
@@ -239,10 +293,17 @@ def _sidebar_filters(fac: dict) -> tuple[Filters, int]:
     section = st.selectbox("Section", [ANY_SECTION] + fac["sections"],
                            format_func=clean_text, key="f_section")
     kinds = st.multiselect("Kind", fac["kinds"], key="f_kinds", placeholder="All kinds")
+    programmes = st.multiselect("Programme", fac.get("programmes", []), key="f_programmes",
+                                placeholder="All programmes") \
+        if len(fac.get("programmes", [])) > 1 else []
+    latest = st.checkbox("Latest inspection only", key="f_latest",
+                         help="Leave out reports superseded by a later report of the same "
+                              "body and programme")
     top_k = st.slider("Passages per answer", 1, 20, 5, key="top_k")
     f = Filters(report_ids=tuple(report_ids), forces=tuple(forces),
                 years=tuple(int(y) for y in years),
-                section=None if section == ANY_SECTION else section, kinds=tuple(kinds))
+                section=None if section == ANY_SECTION else section, kinds=tuple(kinds),
+                programmes=tuple(programmes), latest_only=bool(latest))
     return f, int(top_k)
 
 
@@ -365,11 +426,21 @@ def _ask(searcher, question: str, filters: Filters, top_k: int,
                 warm.join()
         with st.spinner("Searching the reports…"):
             answer = searcher.ask(question, top_k=top_k, filters=filters, history=history)
+        comparison = None
+        if (answer.scope or {}).get("compare") and not answer.follow_up_of and \
+                len(searcher.store.reports) > 1:
+            with st.spinner("Comparing the reports…"):
+                comparison = searcher.compare(question, filters=filters)
+            if comparison.answering:
+                answer = comparison.as_answer()
+            else:
+                comparison = None
     except ReportQAError as e:
         st.error(_md(e.line()))
         return None
     turn = {"id": ss["next_turn"], "question": question, "answer": answer,
-            "filters": filters, "top_k": top_k, "seconds": time.perf_counter() - t0}
+            "comparison": comparison, "filters": filters, "top_k": top_k,
+            "seconds": time.perf_counter() - t0}
     ss["next_turn"] += 1
     ss["turns"].append(turn)
     return turn
@@ -385,26 +456,53 @@ def _reask(searcher) -> None:
                                        follow_up=False)
 
 
-def main() -> None:
-    """The page: no-index help, or sidebar + conversation + chat input."""
-    st.set_page_config(page_title="reportqa — inspection reports", page_icon="📑",
-                       layout="wide")
-    _state()
-    settings = load_settings()
-    index_dir = str(settings.index_dir)
-    build = current_build(index_dir)
-    if build is None:
-        _no_index_page(settings)
-        return
-    try:
-        searcher = _searcher(index_dir, build)
-        warm = _warm_up(index_dir, build)
-        fac, status = _facets_and_status(index_dir, build)
-    except ReportQAError as e:
-        _no_index_page(settings, problem=e.line())
-        return
+def _library_page(searcher, build: str) -> None:
+    """The report library: what the index holds, sortable and filterable, with the
+    grades across bodies; choosing a report filters the chat to it."""
+    import pandas as pd
 
-    st.html(CSS)
+    st.title("Report library")
+    rows = library(searcher.store)
+    bodies = sorted({r["body"] for r in rows if r["body"]})
+    progs = sorted({r["programme"] for r in rows if r["programme"]})
+    years = sorted({r["year"] for r in rows if r["year"]})
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+    pick_b = c1.multiselect("Body", bodies, key="lib_bodies", placeholder="All bodies")
+    pick_p = c2.multiselect("Programme", progs, key="lib_programmes",
+                            placeholder="All programmes")
+    pick_y = c3.multiselect("Year", years, key="lib_years", placeholder="All years")
+    only_latest = c4.checkbox("Latest only", key="lib_latest")
+    shown = [r for r in rows if (not pick_b or r["body"] in pick_b)
+             and (not pick_p or r["programme"] in pick_p)
+             and (not pick_y or r["year"] in pick_y) and (r["latest"] or not only_latest)]
+    st.caption(_md(f"{len(shown)} of {len(rows)} reports · index built "
+                   f"{searcher.store.manifest.get('built_at', '?')}"))
+    table = [{"Body": clean_text(r["body"]), "Programme": clean_text(r["programme"]),
+              "Year": r["year"], "Published": r["published"] or "", "Pages": r["pages"],
+              "Passages": r["passages"], "Overall": r["overall"] or "",
+              "Judgments": "; ".join(f"{clean_text(j['of'])}: {j['grade']}"
+                                     for j in r["judgments"]),
+              "Latest": "yes" if r["latest"] else "superseded",
+              "File": clean_text(r["source_file"])} for r in shown]
+    event = st.dataframe(table, hide_index=True, key="lib_table", on_select="rerun",
+                         selection_mode="single-row", width="stretch")
+    picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if picked:
+        rep = shown[picked[0]]
+        st.markdown("**" + _md(f"{rep['body']} — {rep['title']}") + "**")
+        if st.button("Ask about this report", key="lib_ask", type="primary"):
+            st.session_state["f_reports"] = [rep["report_id"]]
+            st.switch_page(_PAGES["ask"])
+    grades = [{"body": r["body"] or r["title"], "grade": j["grade"]}
+              for r in shown for j in r["judgments"] if j["grade"] in GRADE_ORDER]
+    if grades:
+        st.subheader("Grades across bodies")
+        data = pd.DataFrame(grades).value_counts().reset_index(name="judgments")
+        st.bar_chart(data, x="body", y="judgments", color="grade", height=300)
+
+
+def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) -> None:
+    """Sidebar filters, the conversation and the chat input."""
     with st.sidebar:
         st.button("Clear conversation", on_click=_clear, key="clear")
         filters, top_k = _sidebar_filters(fac)
@@ -435,6 +533,38 @@ def main() -> None:
     with st.sidebar:
         _sidebar_export(build)
         _sidebar_status(status, settings)
+
+
+#: The app's pages, by name (set in main; the library's button switches to "ask").
+_PAGES: dict = {}
+
+
+def main() -> None:
+    """The app: no-index help, or its two pages — ask (sidebar, conversation, chat
+    input) and the report library."""
+    st.set_page_config(page_title="reportqa — inspection reports", page_icon="📑",
+                       layout="wide")
+    _state()
+    settings = load_settings()
+    index_dir = str(settings.index_dir)
+    build = current_build(index_dir)
+    if build is None:
+        _no_index_page(settings)
+        return
+    try:
+        searcher = _searcher(index_dir, build)
+        warm = _warm_up(index_dir, build)
+        fac, status = _facets_and_status(index_dir, build)
+    except ReportQAError as e:
+        _no_index_page(settings, problem=e.line())
+        return
+
+    st.html(CSS)
+    _PAGES["ask"] = st.Page(lambda: _chat_page(searcher, warm, fac, status, settings, build),
+                            title="Ask", icon="💬", url_path="ask", default=True)
+    _PAGES["library"] = st.Page(lambda: _library_page(searcher, build), title="Library",
+                                icon="📚", url_path="library")
+    st.navigation([_PAGES["ask"], _PAGES["library"]]).run()
 
 
 if __name__ == "__main__":

@@ -189,11 +189,7 @@ def index_passages(index_dir, report_id, jsonl) -> None:
             click.echo(f"{p.passage_id} [{p.kind}] {p.citation}\n  {p.text[:200]}")
 
 
-def _filters(force, section, kind, year, report):
-    from retrieval.answer import Filters
-
-    return Filters(report_ids=tuple(report), forces=tuple(force), years=tuple(year),
-                   section=section or None, kinds=tuple(kind))
+_FILTER_ARGS = ("force", "section", "kind", "year", "report", "programme", "latest")
 
 
 def _searcher(index_dir):
@@ -223,13 +219,30 @@ _filter_options = [
                  "paragraph, table, summary, recommendation, judgment, note."),
     click.option("--year", multiple=True, type=int, help="Only this report year (repeatable)."),
     click.option("--report", multiple=True, help="Only this report id (repeatable)."),
+    click.option("--programme", multiple=True,
+                 help='Only this programme (repeatable), e.g. "PEEL effectiveness".'),
+    click.option("--latest", is_flag=True,
+                 help="Only each body's latest report of each programme."),
 ]
 
 
 def _with_filters(fn):
+    """The filter options, handed to the command as one `filters` argument."""
+
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):
+        from retrieval.answer import Filters
+
+        v = {k: kw.pop(k) for k in _FILTER_ARGS}
+        kw["filters"] = Filters(
+            report_ids=tuple(v["report"]), forces=tuple(v["force"]), years=tuple(v["year"]),
+            section=v["section"] or None, kinds=tuple(v["kind"]),
+            programmes=tuple(v["programme"]), latest_only=bool(v["latest"]))
+        return fn(*a, **kw)
+
     for opt in reversed(_filter_options):
-        fn = opt(fn)
-    return fn
+        wrapper = opt(wrapper)
+    return wrapper
 
 
 @main.command()
@@ -242,12 +255,12 @@ def _with_filters(fn):
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_with_filters
 @_friendly
-def ask(question, top_k, as_json, batch, index_dir, force, section, kind, year, report) -> None:
+def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
     """Answer QUESTION with cited passages (or say no passage answers it)."""
     if not question and not batch:
         raise click.UsageError("give a QUESTION or --batch FILE.jsonl")
     searcher = _searcher(index_dir)
-    flt = _filters(force, section, kind, year, report)
+    flt = filters
     if batch:
         from retrieval.evaluate import load_gold
 
@@ -312,17 +325,60 @@ def eval_cmd(gold, top_k, as_json, no_baselines, cv, index_dir) -> None:
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_with_filters
 @_friendly
-def export(question, fmt, output, top_k, index_dir, force, section, kind, year, report) -> None:
+def export(question, fmt, output, top_k, index_dir, filters) -> None:
     """Answer QUESTION and write its cited passages as CSV, Markdown, DOCX or JSON."""
     from retrieval.export import export_rows, render, safe_filename
 
     searcher = _searcher(index_dir)
-    a = searcher.ask(question, top_k=top_k, filters=_filters(force, section, kind, year, report))
+    a = searcher.ask(question, top_k=top_k, filters=filters)
     data = render(export_rows([a], build_id=searcher.store.build_id), fmt)
     if output is None or output.is_dir():
         output = (output or Path(".")) / safe_filename(question, fmt)
     output.write_bytes(data)
     click.echo(f"wrote {len(a.hits)} passages to {output}")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable comparison (README).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]),
+              help="Also write the rows as an export file.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Export file or folder (with --format).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@_with_filters
+@_friendly
+def compare(question, as_json, fmt, output, index_dir, filters) -> None:
+    """Answer QUESTION across reports: one row per report (in the filters, and the
+    bodies, years and programme the question names), with that report's answering
+    passage, its figure and, for questions about grades, its graded judgment."""
+    searcher = _searcher(index_dir)
+    c = searcher.compare(question, filters=filters)
+    if as_json:
+        click.echo(json.dumps(c.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(click.style(c.summary_line, bold=True))
+        for i, r in enumerate(c.rows, 1):
+            head = f"\n[{i}] {r.force or r.title} — {r.title}"
+            if r.judgment:
+                head += f" — graded {r.judgment} ({r.judgment_of})"
+            if not r.latest:
+                head += " (superseded by a later report)"
+            click.echo(click.style(head, bold=True))
+            if not r.answers or r.hit is None:
+                click.echo("  no passage of this report answers the question")
+                continue
+            click.echo(f"  {r.hit.passage.citation}")
+            if r.hit.highlight:
+                click.echo(click.style(f"  » {r.hit.highlight}", fg="green"))
+    if fmt:
+        from retrieval.export import comparison_rows, render, safe_filename
+
+        data = render(comparison_rows(c), fmt)
+        if output is None or output.is_dir():
+            output = (output or Path(".")) / safe_filename("compare " + question, fmt)
+        output.write_bytes(data)
+        _say(f"wrote {len(c.answering)} rows to {output}", err=as_json)
 
 
 @main.command()

@@ -15,6 +15,7 @@ to explore new ones."""
 from __future__ import annotations
 
 import os
+import re
 import string
 from pathlib import Path
 
@@ -217,11 +218,31 @@ def _norm(text: str) -> str:
     return rf.flat(normalise_chars(text))
 
 
+def _body_line_repeats_at_edges(text: str) -> bool:
+    """Whether a body line (not the header or page number) near the top or foot of one
+    page appears on another page too. Cleaning removes such lines as running headers
+    and footers — in a real report, prose never repeats a whole line at page edges —
+    so the generator's degenerate sentences ("Aa a a.") wrapped narrow must not."""
+    pages = [[ln.strip() for ln in p.split("\n") if ln.strip()]
+             for p in re.split(r"\f|\n{5,}", text)]
+    furniture = re.compile(r"^(?:Crime inspection 2016 – .*|\d+)$")
+    edges = []
+    for lines in pages:
+        body = [ln for ln in lines if not furniture.match(ln)]
+        edges.append(set(body[:3] + body[-3:]))
+    for i, e in enumerate(edges):
+        others = set().union(*(set(p) for j, p in enumerate(pages) if j != i))
+        if e & others:
+            return True
+    return False
+
+
 @SETTINGS
 @given(doc=report())
 def test_no_body_sentence_is_lost(tmp_path, doc):
     text, pool = doc
     assume(len(_norm(text)) >= 20)  # shorter is refused as "no text in the file"
+    assume(not _body_line_repeats_at_edges(text))
     res = _ingest(tmp_path, text)
     _check_passages(res)
     assert res.error is None, res.error

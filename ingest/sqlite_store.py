@@ -1,0 +1,78 @@
+"""The SQLite file of a build: reports (with their metadata as columns, so filters,
+facets and the library page are SQL aggregates), passages, an FTS5 keyword index over
+them, and passage sentences."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from ingest.models import Passage, Report
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE reports (report_id TEXT PRIMARY KEY, content_hash TEXT, source_file TEXT,
+                      force TEXT, year INTEGER, programme TEXT, scope TEXT,
+                      published TEXT, latest INTEGER NOT NULL DEFAULT 1,
+                      data TEXT NOT NULL);
+CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE,
+                       report_id TEXT, kind TEXT, force TEXT, year INTEGER,
+                       section TEXT, text TEXT, data TEXT NOT NULL);
+CREATE INDEX passages_report ON passages(report_id);
+CREATE INDEX passages_kind ON passages(kind);
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    text, section, content='passages', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE sentences (id INTEGER PRIMARY KEY, passage_rowid INTEGER, idx INTEGER,
+                        text TEXT);
+CREATE INDEX sentences_passage ON sentences(passage_rowid);
+"""
+
+
+def report_row(r: Report, latest: bool = True) -> tuple:
+    """A report as a row of the reports table."""
+    d = r.to_dict()
+    return (r.report_id, r.content_hash, r.source_file, r.force, r.year,
+            d.get("programme") or r.inspection_type, d.get("scope") or "force",
+            d.get("published"), int(latest), json.dumps(d))
+
+
+def latest_flags(reports: list[Report]) -> dict[str, bool]:
+    """Which reports are the latest of their kind: a report is superseded by a later
+    report of the same body and programme (a 2016 PEEL effectiveness report by the
+    2017 one). Reports without a year are never superseded, nor supersede."""
+    newest: dict[tuple[str, str], int] = {}
+    for r in reports:
+        key = (r.force.lower(), (r.to_dict().get("programme") or r.inspection_type).lower())
+        if r.year is not None:
+            newest[key] = max(newest.get(key, r.year), r.year)
+    out = {}
+    for r in reports:
+        key = (r.force.lower(), (r.to_dict().get("programme") or r.inspection_type).lower())
+        out[r.report_id] = r.year is None or r.year >= newest.get(key, r.year)
+    return out
+
+
+def write_sqlite(path: Path, reports: list[Report], passages: list[Passage],
+                 sentences: list[tuple[int, int, str]]) -> None:
+    """Write a build's SQLite file: passage i gets rowid i+1 (its FAISS row is i)."""
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    latest = latest_flags(reports)
+    db.executemany("INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   [report_row(r, latest[r.report_id]) for r in reports])
+    db.executemany(
+        "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+        [
+            (i + 1, p.passage_id, p.report_id, p.kind, p.force, p.year,
+             " > ".join(p.section), p.text, json.dumps(p.to_dict()))
+            for i, p in enumerate(passages)
+        ],
+    )
+    db.execute("INSERT INTO passages_fts(rowid, text, section) SELECT rowid, text, section "
+               "FROM passages")
+    db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
+                   [(i, pr, idx, t) for i, (pr, idx, t) in enumerate(sentences)])
+    db.commit()
+    db.close()

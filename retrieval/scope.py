@@ -1,0 +1,210 @@
+"""Which reports a question is about: the bodies, places, years and programmes it
+names, resolved against the reports the index holds, and whether it asks across
+reports (a comparison).
+
+A question that names an indexed body (by its name, a short form learned at index
+time, a name in the force table, or a place its reports name) is answered from that
+body's reports; one that names a report year is answered from that year's reports.
+When what it names has no report in the index, the question is not answered from
+another body's report: the scope carries the reason instead ("no indexed report
+covers Cleveland Police"; "the index holds no 2017 inspection of West Midlands
+Police")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ingest.models import Report
+from retrieval.answer import Filters
+from retrieval.query import Lexicon, forces, named_forces
+from retrieval.text import english_frequency
+
+#: The kind word that ends a body's name; users often leave it off ("Kent").
+_KIND = re.compile(r"\s+(?:police(?:\s+service)?|constabulary|police\s+force)$", re.I)
+#: "<Name> Police" / "<Name> Constabulary" as typed: a body, indexed or not.
+_BODY = re.compile(r"\b((?:[a-z][\w'-]+\s+){0,2}[a-z][\w'-]+)\s+(police|constabulary)\b", re.I)
+#: Words that may stand before "police" without naming a body.
+_NOT_NAMES = frozenset("""the a an local our their its this that which what each every all
+any other some most many neighbourhood community transport british national city county
+force forces by of for to with in on and or is are was were do does did how why when""".split())
+#: A question asked across reports: comparisons, rankings, trends over the years.
+_ACROSS = re.compile(
+    r"\b(?:compar(?:e|ed|es|ing|ison|isons)|(?:each|every|all(?:\s+the)?|which|what|other|"
+    r"different|most|many|how\s+many)\s+(?:of\s+the\s+)?(?:forces?|constabular\w+|reports?|"
+    r"inspections?|areas?|regions?)|across\s+(?:the\s+|all\s+)?(?:region|regions|country|"
+    r"forces?|reports?|england|archive|years?)|since\s+(?:19|20)\d{2}|over\s+(?:time|the\s+"
+    r"years)|year\s+on\s+year|trends?|league\s+table|rank(?:ed|ing|ings)?|vs|versus)\b",
+    re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d{2})(?:\s*/\s*(\d{2}))?\b")
+#: A year after these words bounds a period ("since 2014"), it names no report.
+_PERIOD = re.compile(r"\b(?:since|from|after|before|until|between|to)\s*$", re.I)
+#: A year next to these words names a report ("the 2017 inspection", "PEEL 2017"),
+#: never a period its figures cover.
+_REPORT_BEFORE = re.compile(r"\b(?:inspections?|inspected|reports?|assessments?|peel|hmicf?r?s?)"
+                            r"\W+(?:\w+\W+){0,2}$", re.I)
+_REPORT_AFTER = re.compile(r"^\W*(?:/\s*\d{2}\W+)?(?:\w+\W+)?(?:inspections?|reports?|"
+                           r"assessments?|peel)\b", re.I)
+#: Programme words: a question that names one is about those reports.
+_PROGRAMMES = (
+    (re.compile(r"\bpeel\b.*\beffectiveness\b|\beffectiveness\b.*\bpeel\b", re.I),
+     "PEEL effectiveness"),
+    (re.compile(r"\bpeel\b.*\befficiency\b|\befficiency\b.*\bpeel\b", re.I), "PEEL efficiency"),
+    (re.compile(r"\bpeel\b.*\blegitimacy\b|\blegitimacy\b.*\bpeel\b", re.I), "PEEL legitimacy"),
+    (re.compile(r"\bpeel\b", re.I), "PEEL"),
+    (re.compile(r"\bcrime\s+inspections?\b", re.I), "crime inspection"),
+    (re.compile(r"\bthematic\b", re.I), "thematic"),
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a question is about among the indexed reports."""
+
+    #: Indexed bodies it names.
+    bodies: tuple[str, ...] = ()
+    #: Report years it names.
+    years: tuple[int, ...] = ()
+    #: The programme it names ("PEEL", "PEEL effectiveness", "crime inspection").
+    programme: str | None = None
+    #: The reports it is about (empty: no restriction).
+    report_ids: tuple[str, ...] = ()
+    #: It asks across reports (compare, each force, which forces, since 2014, ...).
+    compare: bool = False
+    #: Why the index cannot answer it (a body, year or programme with no report).
+    missing: str | None = None
+
+    @property
+    def narrows(self) -> bool:
+        return bool(self.report_ids)
+
+    def narrowed(self, filters: Filters) -> Filters:
+        """The user's filters, restricted to the reports the question names. Filters
+        the user chose by report, force or year win: the question does not override
+        them."""
+        if not self.report_ids or filters.report_ids or filters.forces or filters.years:
+            return filters
+        return replace(filters, report_ids=self.report_ids)
+
+
+def programme_of(r: Report) -> str:
+    """A report's programme key (its printed inspection type when it has none)."""
+    return (getattr(r, "programme", "") or r.inspection_type or "").strip()
+
+
+def asks_across(text: str) -> bool:
+    """Whether a question asks across reports."""
+    return bool(_ACROSS.search(text))
+
+
+def _forms(body: str, lexicon: Lexicon) -> list[str]:
+    """The ways a question may name an indexed body."""
+    forms = {body}
+    core = _KIND.sub("", body).strip()
+    if core != body and len(core) >= 4:
+        forms.add(core)
+    for known in forces():
+        if known.canonical == body or known.pattern.fullmatch(body) or known.pattern.fullmatch(
+                core):
+            forms.add(known.canonical)
+    for alias, name in lexicon.aliases.items():
+        if name.lower() in (body.lower(), core.lower()):
+            forms.add(alias)
+    return sorted(forms, key=len, reverse=True)
+
+
+def _names(text: str, body: str, forms: list[str]) -> bool:
+    low = text.lower()
+    for f in forms:
+        if re.search(r"\b" + r"\s+".join(re.escape(w) for w in f.lower().split()) + r"\b", low):
+            return True
+    return any(k.pattern.search(text) for k in forces() if k.canonical == body)
+
+
+def _covers(r: Report, year: int) -> bool:
+    """Whether a report is "the <year> report": its inspection year, the second year
+    of a "2021/22" one, or the year it was published."""
+    if r.year == year:
+        return True
+    span = rf"\b{r.year}\s*/\s*(?:{year}|{year % 100:02d})\b"
+    if r.year == year - 1 and re.search(span, f"{r.title} {r.inspection_type}"):
+        return True
+    return (getattr(r, "published", None) or "")[:4] == str(year)
+
+
+def resolve(text: str, reports: list[Report], lexicon: Lexicon,
+            mentions: Callable[[str, tuple[str, ...]], bool] | None = None,
+            typed: str | None = None) -> Scope:
+    """The scope of a question (its normalised, spell-corrected text) among the
+    indexed reports; `typed` is the question as typed (names are looked for there too:
+    spelling correction may have turned an unknown name into a word).
+    `mentions(phrase, report_ids)` says whether those reports' passages use a phrase
+    (a year named as a figure's period, not as a report's)."""
+    typed = typed or text
+    bodies_all = sorted({r.force for r in reports if r.force})
+    named = [b for b in bodies_all if any(_names(t, b, _forms(b, lexicon))
+                                          for t in (text, typed))]
+    for word in re.findall(r"[a-z][a-z'-]{3,}", text.lower()):
+        b = lexicon.places.get(word)
+        if b and b not in named:
+            named.append(b)
+    compare = asks_across(text) or len(named) > 1
+
+    # Bodies named that no report covers: known forces, and "<Name> Police" forms
+    # whose name the reports never use.
+    covered = {c for b in bodies_all for c in named_forces(b)} | set(bodies_all)
+    missing = [f for f in named_forces(typed) if f not in covered]
+    for m in _BODY.finditer(typed):
+        words = [w for w in m.group(1).split() if w.lower() not in _NOT_NAMES]
+        while words and (english_frequency(words[0].lower()) > 0
+                         or words[0].lower() in lexicon.words):
+            words = words[1:]
+        if not words:
+            continue
+        name = " ".join(w.capitalize() for w in words) + " " + m.group(2).capitalize()
+        if any(named_forces(name)) or any(name.lower() in b.lower() for b in bodies_all):
+            continue
+        if any(w.lower() in lexicon.words for w in words):
+            continue
+        missing.append(name)
+    missing = list(dict.fromkeys(missing))
+    if missing and not named:
+        return Scope(missing="no indexed report covers " + " or ".join(missing),
+                     compare=compare)
+
+    pool = [r for r in reports if not named or r.force in named]
+    programme = next((p for rx, p in _PROGRAMMES if rx.search(text)), None)
+    if programme:
+        have = [r for r in pool if programme_of(r).lower().startswith(programme.lower())]
+        if not have:
+            who = " or ".join(named) if named else "any body"
+            return Scope(bodies=tuple(named), programme=programme, compare=compare,
+                         missing=f"the index holds no {programme} report of {who}")
+        pool = have
+
+    years: list[int] = []
+    for m in _YEAR.finditer(text):
+        if _PERIOD.search(text[: m.start()]):
+            compare = True
+            continue
+        y = int(m.group(1))
+        hit = [r for r in pool if _covers(r, y)]
+        if hit:
+            years.append(y)
+            continue
+        as_report = bool(_REPORT_BEFORE.search(text[: m.start()])
+                         or _REPORT_AFTER.search(text[m.end():]))
+        if named and (as_report or not (
+                mentions and mentions(str(y), tuple(r.report_id for r in pool)))):
+            return Scope(bodies=tuple(named), programme=programme, compare=compare,
+                         missing=f"the index holds no {y} inspection of "
+                                 + " or ".join(named))
+    if len(years) > 1:
+        compare = True
+    if years:
+        pool = [r for r in pool if any(_covers(r, y) for y in years)]
+    narrowed = bool(named or years or programme)
+    ids = tuple(r.report_id for r in pool) if narrowed and len(pool) < len(reports) else ()
+    return Scope(bodies=tuple(named), years=tuple(years), programme=programme,
+                 report_ids=ids, compare=compare)
