@@ -132,6 +132,10 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(h[:8], "big"))
 
 
+#: Chapters that state no findings.
+_FRONT_MATTER = re.compile(r"(?i)^(?:overall summary|summary|overview|introduction|methodology|"
+                           r"force in context|annex\b.*|about\b.*|what each judg\w+ means|"
+                           r"contents|foreword)$")
 _FIGURES = ("pct1", "pct2", "pct3", "rate", "ocg")
 
 
@@ -153,11 +157,15 @@ def _place_facts(rep: scaler.SynthReport, topics: dict, r: random.Random
         paths.append(sec)
     facts: dict[str, Fact] = {}
     for topic, (tpl, wanted) in topics.items():
-        # The first paragraph of the first wanted section the report has (every
-        # report has an introduction, which may then hold several facts).
-        target = next(i for name in wanted + ["Introduction"]
-                      for i, e in enumerate(rep.elements)
-                      if e.kind == "para" and paths[i] and paths[i][-1] == name)
+        # The first paragraph of the first wanted section the report has; else of
+        # its first findings chapter (as in the published reports, a figure is a
+        # finding: never in the introduction or the methodology).
+        target = next((i for name in wanted for i, e in enumerate(rep.elements)
+                       if e.kind == "para" and paths[i] and paths[i][-1] == name), None)
+        if target is None:
+            target = next(i for i, e in enumerate(rep.elements)
+                          if e.kind == "para" and paths[i]
+                          and not any(_FRONT_MATTER.match(x) for x in paths[i]))
         sentence = tpl.format(**values)
         value = next(values[k] for k in _FIGURES if "{" + k + "}" in tpl)
         e = rep.elements[target]
