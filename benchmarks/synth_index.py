@@ -188,6 +188,12 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
     t = time.perf_counter()
     db.execute("INSERT INTO passages_fts(rowid, text, section) SELECT rowid, text, section "
                "FROM passages")
+    # Reports are streamed, so their `latest` flags (ingest.sqlite_store.latest_flags:
+    # superseded by a later report of the same body and programme) are set here, once
+    # all are in, the same way in SQL.
+    db.execute("UPDATE reports SET latest = (year IS NULL OR year >= (SELECT max(r.year) "
+               "FROM reports r WHERE lower(r.force) = lower(reports.force) AND "
+               "lower(r.programme) = lower(reports.programme)))")
     db.commit()
     db.close()
     t_fts = time.perf_counter() - t

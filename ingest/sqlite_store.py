@@ -21,6 +21,7 @@ CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE,
                        section TEXT, text TEXT, data TEXT NOT NULL);
 CREATE INDEX passages_report ON passages(report_id);
 CREATE INDEX passages_kind ON passages(kind);
+CREATE INDEX passages_section ON passages(section);
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     text, section, content='passages', content_rowid='rowid',
     tokenize='porter unicode61 remove_diacritics 2');

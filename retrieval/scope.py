@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ingest.models import Report
+from retrieval.abstain import EVERYDAY_WORD
 from retrieval.answer import Filters
 from retrieval.query import Lexicon, forces, named_forces
 from retrieval.text import english_frequency
@@ -157,7 +158,9 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
     missing = [f for f in named_forces(typed) if f not in covered]
     for m in _BODY.finditer(typed):
         words = [w for w in m.group(1).split() if w.lower() not in _NOT_NAMES]
-        while words and (english_frequency(words[0].lower()) > 0
+        # Leading everyday words ("local", "the city's") are not part of the name;
+        # a rarer English word may be ("Kestrel Vale").
+        while words and (english_frequency(words[0].lower()) >= EVERYDAY_WORD
                          or words[0].lower() in lexicon.words):
             words = words[1:]
         if not words:

@@ -180,8 +180,10 @@ class Searcher:
         params = bitmap = None
         if filters is not None and filters.active:
             if allowed is None:
-                allowed, bitmap = self.store.allowed(filters)
-            if not len(allowed):
+                n_allowed, bitmap = self.store.allowed(filters)
+            else:
+                n_allowed = len(allowed)
+            if not n_allowed:
                 return []
             if bitmap is not None:
                 # A bitmap selector: O(1) to make from the cached bitmap and one bit test
@@ -191,7 +193,7 @@ class Searcher:
             else:
                 sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64) - 1)
             params = faiss.SearchParameters(sel=sel)
-            k = min(k, len(allowed))
+            k = min(k, n_allowed)
         d, i = index.search(qvec[None, :], min(k, index.ntotal), params=params)
         del bitmap  # kept alive until here: the selector points into it
         return [(int(r) + 1, float(s)) for s, r in zip(d[0], i[0]) if r >= 0]

@@ -7,6 +7,7 @@ import json
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -18,6 +19,10 @@ from ingest.errors import IndexError_
 from ingest.models import Passage, Report
 
 REBUILD = "run `reportqa index build --full`"
+#: Allowed-passage bitmaps kept per Filters (least recently used out): reading a big
+#: allowed set from SQLite takes 0.1-0.3 s at 1M passages (benchmarks/README.md,
+#: "Filtered search at size"). One bit a passage each: 8 MB in all at 1M.
+ALLOWED_CACHE = 64
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Store:
         self.build_dir = build
         self.manifest = verify_build(build, self.index_dir)
         self._local = threading.local()
+        self._allowed: OrderedDict = OrderedDict()
+        self._allowed_lock = threading.Lock()
         try:
             import faiss
 
@@ -188,7 +195,13 @@ class Store:
     @staticmethod
     def filter_clause(filters) -> tuple[str, list]:
         """A SQL condition on the passages table (and its values) that passes exactly
-        the passages the filters allow: the filters run in SQLite, at any index size."""
+        the passages the filters allow: the filters run in SQLite, at any index size.
+
+        Force and year are a report's, and a passage's are copied from its report
+        (ingest/passages.py), so they are tested on the reports table — one row a
+        report — together with programme and latest-only; the passages then come from
+        the passages_report index. Tested on the passages table, they made SQLite read
+        every passage row: 0.4-0.5 s at 100k passages."""
         conds: list[str] = []
         args: list = []
 
@@ -198,18 +211,21 @@ class Store:
 
         if filters.report_ids:
             any_of("report_id", filters.report_ids)
-        if filters.forces:
-            conds.append("(" + " OR ".join("instr(lower(force), ?) > 0"
-                                           for _ in filters.forces) + ")")
-            args.extend(f.lower() for f in filters.forces)
-        if filters.years:
-            any_of("year", [int(y) for y in filters.years])
         if filters.section:
+            # A substring: no index serves it, but passages_section makes the scan one
+            # of the (small) index rather than of the passage rows.
             conds.append("instr(lower(section), ?) > 0")
             args.append(filters.section.lower())
         if filters.kinds:
             any_of("kind", filters.kinds)
         rep: list[str] = []
+        if filters.forces:
+            rep.append("(" + " OR ".join("instr(lower(force), ?) > 0"
+                                         for _ in filters.forces) + ")")
+            args.extend(f.lower() for f in filters.forces)
+        if filters.years:
+            rep.append(f"year IN ({','.join('?' * len(filters.years))})")
+            args.extend(int(y) for y in filters.years)
         if filters.programmes:
             rep.append("(" + " OR ".join("lower(programme) = ?" for _ in filters.programmes)
                        + ")")
@@ -233,7 +249,9 @@ class Store:
             return False
         try:
             row = self.db.execute(
-                "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN "
+                # `+rowid`: see Searcher.keyword (a bare rowid IN runs the MATCH once
+                # per passage of the reports).
+                "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? AND +rowid IN "
                 f"(SELECT rowid FROM passages WHERE report_id IN "
                 f"({','.join('?' * len(report_ids))})) LIMIT 1",
                 ['"' + " ".join(toks) + '"', *report_ids]).fetchone()
@@ -243,9 +261,35 @@ class Store:
 
     def allowed_rowids(self, filters) -> np.ndarray:
         """Rowids of the passages the filters allow, ascending."""
+        _, bitmap = self.allowed(filters)
+        return np.flatnonzero(np.unpackbits(bitmap, bitorder="little")).astype(np.int64) + 1
+
+    def allowed(self, filters) -> tuple[int, np.ndarray]:
+        """The passages the filters allow: how many, and a read-only bitmap over FAISS
+        ids (rowid - 1; bit i in byte i // 8, least significant first: the layout of
+        ``faiss.IDSelectorBitmap``). Cached per Filters (a frozen dataclass): a user
+        asks several questions under one filter, and each question the app scopes to
+        the reports it names is a Filters of its own, so the cache holds many — a
+        bitmap is one bit a passage (125 kB at 1M passages)."""
+        with self._allowed_lock:
+            hit = self._allowed.get(filters)
+            if hit is not None:
+                self._allowed.move_to_end(filters)
+                return hit
         where, args = self.filter_clause(filters)
         rows = self.db.execute(f"SELECT rowid FROM passages WHERE {where}", args)
-        return np.fromiter((r for (r,) in rows), dtype=np.int64)
+        ids = np.fromiter((r for (r,) in rows), dtype=np.int64)
+        mask = np.zeros(max(int(self.faiss.ntotal), int(ids.max()) if len(ids) else 0),
+                        dtype=bool)
+        mask[ids - 1] = True
+        bitmap = np.packbits(mask, bitorder="little")
+        bitmap.flags.writeable = False
+        hit = (len(ids), bitmap)
+        with self._allowed_lock:
+            self._allowed[filters] = hit
+            while len(self._allowed) > ALLOWED_CACHE:
+                self._allowed.popitem(last=False)
+        return hit
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""
@@ -261,10 +305,9 @@ class Store:
         """Summary for `index status` and the UI."""
         counts: dict[str, int] = dict(self.db.execute(
             "SELECT report_id, count(*) FROM passages GROUP BY report_id").fetchall())
-        reps = [{"report_id": r.report_id, "title": r.title, "force": r.force, "year": r.year,
-                 "pages": r.pages, "passages": counts.get(r.report_id, 0),
-                 "source_file": r.source_file, "overall_judgment": r.overall_judgment}
-                for r in self.reports]
+        # Every metadata field with where it came from (Report.provenance).
+        reps = [{**r.to_dict(), "passages": counts.get(r.report_id, 0),
+                 "latest": self.latest.get(r.report_id, True)} for r in self.reports]
         m = self.manifest
         return IndexStatus(
             index_dir=str(self.index_dir), build_id=m["build_id"], built_at=m["built_at"],

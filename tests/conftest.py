@@ -26,3 +26,23 @@ def ui_index(tmp_path_factory) -> Path:
     summary = build_index(load_settings(corpus_dir=corpus, index_dir=index_dir))
     assert summary.passages > 0, summary.failed
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory):
+    """The fictional archive of tests/archive_factory.py (nested folders, clashing file
+    names, crime inspections, PEEL pillar reports and assessments, a thematic report)
+    and a real index of it (real model), built once per test session.
+    Returns (reports as written, corpus folder, index folder)."""
+    import archive_factory as af
+
+    from ingest.index import build_index
+    from ingest.settings import load_settings
+
+    base = tmp_path_factory.mktemp("archive")
+    corpus = base / "corpus"
+    reports = af.write_archive(corpus)
+    index_dir = base / "index"
+    summary = build_index(load_settings(corpus_dir=corpus, index_dir=index_dir))
+    assert summary.passages > 0 and not summary.failed, summary.failed
+    return reports, corpus, index_dir

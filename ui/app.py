@@ -492,7 +492,7 @@ def _library_page(searcher, build: str) -> None:
         st.markdown("**" + _md(f"{rep['body']} — {rep['title']}") + "**")
         if st.button("Ask about this report", key="lib_ask", type="primary"):
             st.session_state["f_reports"] = [rep["report_id"]]
-            st.switch_page(_PAGES["ask"])
+            st.switch_page(st.session_state["rq_pages"]["ask"])
     grades = [{"body": r["body"] or r["title"], "grade": j["grade"]}
               for r in shown for j in r["judgments"] if j["grade"] in GRADE_ORDER]
     if grades:
@@ -535,8 +535,22 @@ def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) ->
         _sidebar_status(status, settings)
 
 
-#: The app's pages, by name (set in main; the library's button switches to "ask").
-_PAGES: dict = {}
+def library_page() -> None:
+    """The library page as its own script (ui/library.py runs it): the same cached
+    index as the ask page."""
+    _state()
+    settings = load_settings()
+    index_dir = str(settings.index_dir)
+    build = current_build(index_dir)
+    if build is None:
+        _no_index_page(settings)
+        return
+    try:
+        searcher = _searcher(index_dir, build)
+    except ReportQAError as e:
+        _no_index_page(settings, problem=e.line())
+        return
+    _library_page(searcher, build)
 
 
 def main() -> None:
@@ -560,11 +574,15 @@ def main() -> None:
         return
 
     st.html(CSS)
-    _PAGES["ask"] = st.Page(lambda: _chat_page(searcher, warm, fac, status, settings, build),
-                            title="Ask", icon="💬", url_path="ask", default=True)
-    _PAGES["library"] = st.Page(lambda: _library_page(searcher, build), title="Library",
-                                icon="📚", url_path="library")
-    st.navigation([_PAGES["ask"], _PAGES["library"]]).run()
+    pages = {
+        "ask": st.Page(lambda: _chat_page(searcher, warm, fac, status, settings, build),
+                       title="Ask", icon="💬", url_path="ask", default=True),
+        "library": st.Page(str(Path(__file__).resolve().parent / "library.py"),
+                           title="Library", icon="📚", url_path="library"),
+    }
+    # The library's "Ask about this report" switches back to the ask page.
+    st.session_state["rq_pages"] = pages
+    st.navigation(list(pages.values())).run()
 
 
 if __name__ == "__main__":

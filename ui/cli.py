@@ -167,7 +167,12 @@ def index_status(index_dir, as_json) -> None:
                f"{len(st.reports)} reports")
     for r in st.reports:
         _say(f"  {r['report_id']}: {r['force']} — {r['title']} ({r['year']}), "
-                   f"{r['pages']} pages, {r['passages']} passages [{r['source_file']}]")
+             f"{r['pages']} pages, {r['passages']} passages [{r['source_file']}]"
+             + ("" if r.get("latest", True) else " (superseded by a later report)"))
+        where = r.get("provenance") or {}
+        fields = [f"{k} {r.get(k) or '—'} ({where.get(k, '?')})"
+                  for k in ("force", "year", "programme", "published")]
+        _say("      " + "; ".join(fields))
     for f in st.failures:
         _say(f"  last build failed: {f['reason']}")
     for d in st.duplicates:
@@ -177,14 +182,21 @@ def index_status(index_dir, as_json) -> None:
 @index.command("passages")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @click.option("--report", "report_id", help="Only this report id.")
-@click.option("--jsonl", is_flag=True)
+@click.option("--jsonl", "--json", "jsonl", is_flag=True,
+              help="One JSON passage a line, with its report's metadata and provenance.")
 @_friendly
 def index_passages(index_dir, report_id, jsonl) -> None:
     """Dump the indexed passages, for audit."""
     store = _open_store(index_dir)
+    # Each line names its report's metadata and where each field came from.
+    meta = {r.report_id: {k: v for k, v in r.to_dict().items()
+                          if k in ("force", "year", "programme", "inspection_type",
+                                   "published", "scope", "provenance")}
+            for r in store.reports}
     for p in store.iter_passages(report_id):
         if jsonl:
-            click.echo(json.dumps({**p.to_dict(), "citation": p.citation}, ensure_ascii=False))
+            click.echo(json.dumps({**p.to_dict(), "citation": p.citation,
+                                   "report": meta.get(p.report_id)}, ensure_ascii=False))
         else:
             click.echo(f"{p.passage_id} [{p.kind}] {p.citation}\n  {p.text[:200]}")
 
