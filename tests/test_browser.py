@@ -61,11 +61,11 @@ def _serve_command(port: int) -> list[str]:
             "--browser.gatherUsageStats", "false"]
 
 
-@pytest.fixture
-def server(ui_index, tmp_path):
-    """The app server on a free localhost port, with the test index."""
+@contextlib.contextmanager
+def _serving(index_dir: Path, tmp_path: Path):
+    """The app server on a free localhost port, with the given index."""
     port = _free_port()
-    env = {**os.environ, "REPORTQA_INDEX": str(ui_index),
+    env = {**os.environ, "REPORTQA_INDEX": str(index_dir),
            "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     log = (tmp_path / "server.log").open("w")
     started = time.monotonic()
@@ -93,6 +93,20 @@ def server(ui_index, tmp_path):
     finally:
         _stop_group(proc)
         log.close()
+
+
+@pytest.fixture
+def server(ui_index, tmp_path):
+    """The app server with the demo report's index."""
+    with _serving(ui_index, tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+def archive_server(archive, tmp_path):
+    """The app server with the fictional archive's index."""
+    with _serving(archive[2], tmp_path) as s:
+        yield s
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
@@ -181,3 +195,36 @@ def test_ask_in_a_real_browser(server):
     print("browser timings:", json.dumps(timings))
     # The model and index load once per process; a warm answer is quick.
     assert timings["follow_up_answer_s"] < 10, timings
+
+
+def test_compare_and_library_in_a_real_browser(archive_server):
+    """A question across the archive's reports gets a table with one row per report
+    (and the answering passages as cards); the library page lists the reports."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            page.goto(archive_server["url"], wait_until="domcontentloaded")
+            box = page.locator('[data-testid="stChatInput"] textarea')
+            box.wait_for(timeout=60_000)
+            box.fill("Compare victim satisfaction across the forces")
+            box.press("Enter")
+            page.get_by_text("answer this (one row per report)").wait_for(timeout=120_000)
+            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+            page.locator(".rq-card").nth(8).wait_for(timeout=30_000)
+            assert page.get_by_role("button", name="Table as CSV (Excel)").count() == 1
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "browser-compare.png"), full_page=True)
+
+            page.get_by_role("link", name="Library").click()
+            page.get_by_text("Report library").wait_for(timeout=60_000)
+            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+            page.get_by_text("12 of 12 reports").wait_for(timeout=30_000)
+            page.get_by_text("Grades across bodies").wait_for(timeout=30_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "browser-library.png"), full_page=True)
+        finally:
+            browser.close()
