@@ -116,12 +116,14 @@ def strip_furniture(pages: list[list[str]]) -> list[tuple[list[str], str | None,
     that recurs at the top or bottom of at least three pages. Returns, per page, the
     remaining lines, the printed number found (if any) and the header text."""
     edge_counts: Counter[str] = Counter()
+    exact_counts: Counter[str] = Counter()
     for lines in pages:
         top, bottom = _edge_indices(lines, 2)
         for i in set(top + bottom):
             s = _squash(lines[i])
             if not _is_page_number(s):
                 edge_counts[re.sub(r"\d+", "#", s)] += 1
+                exact_counts[s] += 1
     recurring = {s for s, c in edge_counts.items()
                  if c >= 3 and c >= len(pages) * 0.3 and _title_like(s)}
 
@@ -156,8 +158,12 @@ def strip_furniture(pages: list[list[str]]) -> list[tuple[list[str], str | None,
                     header = header or lines[i].strip()
                     drop.add(i)
                     t = re.sub(r"\D", "", lines[i])
-                    # "Report title 12" style footers carry the number in the line.
-                    if number is None and t and len(t) <= 4 and re.search(r"\d+\s*$", lines[i]):
+                    # "Report title 12" style footers carry the number in the line —
+                    # unless the line is the same on several pages: then its number
+                    # is part of the title ("… inspection 2017"), not a page number.
+                    if (number is None and t and len(t) <= 4
+                            and exact_counts[_squash(lines[i])] < 3
+                            and re.search(r"\d+\s*$", lines[i])):
                         number = re.search(r"(\d+)\s*$", lines[i]).group(1)
         result.append(([ln for i, ln in enumerate(lines) if i not in drop], number, header))
     return result

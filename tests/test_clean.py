@@ -80,3 +80,16 @@ def test_judgment_grid_is_not_sections():
     grid = [e for e in els if e.kind == "grid"]
     assert grid and grid[0].grades == ["Good", "Requires improvement"]
     assert not [e for e in els if e.kind == "heading"]
+
+
+def test_a_year_ending_the_running_header_is_not_the_page_number():
+    header = "Stalking and harassment – a national thematic inspection 2017"
+    pages = [[header, "", f"Body text of page {n} goes on here.", "", str(n)]
+             for n in (2, 3, 4)]
+    stripped = strip_furniture(pages)
+    assert [number for _, number, _ in stripped] == ["2", "3", "4"]
+    assert all(header not in lines for lines, _, _ in stripped)
+    # A footer that carries the page number in its text still gives it.
+    pages = [[f"Body text of page {n}.", "", f"Crime inspection – Northshire {n}"]
+             for n in (5, 6, 7)]
+    assert [number for _, number, _ in strip_furniture(pages)] == ["5", "6", "7"]
