@@ -84,8 +84,8 @@ def test_judgment_grid_is_not_sections():
 
 def test_a_year_ending_the_running_header_is_not_the_page_number():
     header = "Stalking and harassment – a national thematic inspection 2017"
-    pages = [[header, "", f"Body text of page {n} goes on here.", "", str(n)]
-             for n in (2, 3, 4)]
+    body = [f"Body text line {k} of the page, which goes on here." for k in range(6)]
+    pages = [[header, "", *body, "", str(n)] for n in (2, 3, 4)]
     stripped = strip_furniture(pages)
     assert [number for _, number, _ in stripped] == ["2", "3", "4"]
     assert all(header not in lines for lines, _, _ in stripped)
