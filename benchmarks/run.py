@@ -15,6 +15,9 @@ Stages (default: all): ingest, embed, rebuild, scale, ann.
            processes measuring p50/p95/p99 of dense, keyword, hybrid, hybrid+rerank
            and the naive baselines, peak RSS and index size on disk, for the current
            defaults and for the recommended configuration (benchmarks/query_bench.py)
+* filters  (only with --only filters; sizes default to 100k,1M) filtered against
+           unfiltered answer-path latency per filter kind, and the app's first page
+           (benchmarks/filter_bench.py; results in benchmarks/results/filters.json)
 * ann      recall@10 of approximate / compressed FAISS indexes against exact search,
            on stand-in vectors at each size and on real-model vectors where available
            (benchmarks/ann.py; real-model vectors up to 1M from
@@ -45,6 +48,8 @@ if str(ROOT) not in sys.path:
 BENCH = ROOT / "benchmarks"
 RESULTS = BENCH / "results"
 STAGES = ("ingest", "embed", "rebuild", "scale", "ann")
+#: Stages run only when --only names them.
+EXTRA_STAGES = ("filters",)
 #: Recommended keyword cut-off: terms in more than this share of passages are left out
 #: of the FTS5 query (dev-question quality unchanged; see benchmarks/keyword_prune.py).
 PRUNE_DF = 0.3
@@ -375,7 +380,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="reportqa benchmarks")
     ap.add_argument("--sizes", help="passage counts, e.g. 1k,10k,100k,1M")
     ap.add_argument("--quick", action="store_true", help="1k and 10k, small samples")
-    ap.add_argument("--only", help=f"comma-separated stages of {', '.join(STAGES)}")
+    ap.add_argument("--only", help="comma-separated stages of "
+                    f"{', '.join(STAGES + EXTRA_STAGES)}")
     ap.add_argument("--questions", type=int, help="questions per query run")
     ap.add_argument("--work", type=Path, default=BENCH / "work")
     ap.add_argument("--keep", action="store_true", help="keep big indexes in --work")
@@ -460,6 +466,16 @@ def main(argv=None) -> int:
             else:
                 res["scale"][str(n)] = r
             out_json.write_text(json.dumps(res, indent=2))
+    if "filters" in stages:
+        from benchmarks import filter_bench
+
+        log("filters: filtered search at size")
+        fa = ["--sizes", a.sizes or "100k,1M", "--work", str(work), "--app"]
+        fa += ["--n", str(a.questions)] if a.questions else []
+        fa += ["--build-only"] if a.build_only else []
+        filter_bench.main(fa)
+        if stages == ["filters"]:
+            return 0
     if "ann" in stages and not a.build_only:
         new = ann_stage(sizes, work, a.quick, a.keep)
         old = res.get("ann") or {}
