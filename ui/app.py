@@ -535,22 +535,34 @@ def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) ->
         _sidebar_status(status, settings)
 
 
-def library_page() -> None:
-    """The library page as its own script (ui/library.py runs it): the same cached
-    index as the ask page."""
+def _open_index(with_facets: bool):
+    """The live index's settings, build, searcher (and warm-up thread, facets and
+    status for the ask page); None, after showing the no-index page, when there is no
+    usable index."""
     _state()
     settings = load_settings()
     index_dir = str(settings.index_dir)
     build = current_build(index_dir)
     if build is None:
         _no_index_page(settings)
-        return
+        return None
     try:
         searcher = _searcher(index_dir, build)
+        extra = (_warm_up(index_dir, build), *_facets_and_status(index_dir, build)) \
+            if with_facets else ()
     except ReportQAError as e:
         _no_index_page(settings, problem=e.line())
-        return
-    _library_page(searcher, build)
+        return None
+    return settings, build, searcher, *extra
+
+
+def library_page() -> None:
+    """The library page as its own script (ui/library.py runs it): the same cached
+    index as the ask page."""
+    opened = _open_index(with_facets=False)
+    if opened:
+        _, build, searcher = opened
+        _library_page(searcher, build)
 
 
 def main() -> None:
@@ -558,20 +570,10 @@ def main() -> None:
     input) and the report library."""
     st.set_page_config(page_title="reportqa — inspection reports", page_icon="📑",
                        layout="wide")
-    _state()
-    settings = load_settings()
-    index_dir = str(settings.index_dir)
-    build = current_build(index_dir)
-    if build is None:
-        _no_index_page(settings)
+    opened = _open_index(with_facets=True)
+    if not opened:
         return
-    try:
-        searcher = _searcher(index_dir, build)
-        warm = _warm_up(index_dir, build)
-        fac, status = _facets_and_status(index_dir, build)
-    except ReportQAError as e:
-        _no_index_page(settings, problem=e.line())
-        return
+    settings, build, searcher, warm, fac, status = opened
 
     st.html(CSS)
     pages = {
