@@ -64,6 +64,8 @@ class BuildSummary:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    #: Reports that read before and fail now: their previous version is kept serving.
+    stale: list[dict] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
@@ -73,10 +75,11 @@ class BuildSummary:
 
     @property
     def exit_status(self) -> int:
-        """0 all indexed, 3 built but some files failed, 4 nothing usable built."""
+        """0 all indexed, 3 built but some files failed (or kept a previous version),
+        4 nothing usable built."""
         if self.passages == 0:
             return EXIT_NOTHING
-        return EXIT_PARTIAL if self.failed else EXIT_OK
+        return EXIT_PARTIAL if self.failed or self.stale else EXIT_OK
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -247,7 +250,21 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         passages: list[Passage] = []
         manifest_files = []
         ids: set[str] = set()
-        for rel, digest in digests.items():
+        # A report that read before and fails now keeps its last good version serving
+        # (like a search engine's last good segment), marked stale.
+        unreadable = {f["file"]: f["reason"] for f in summary.failed}
+        served = dict(digests)
+        for rel in sorted(set(unreadable) | set(results)):
+            old = prev_hashes.get(rel)
+            bad = unreadable.get(rel) or (results[rel].error if rel in results else None)
+            if bad and old in prev:
+                served[rel] = old
+                unreadable.pop(rel, None)
+                results.pop(rel, None)
+                summary.stale.append({"file": rel, "reason": bad})
+        summary.failed = [f for f in summary.failed if f["file"] in unreadable]
+        for rel, digest in served.items():
+            stale = next((x for x in summary.stale if x["file"] == rel), None)
             if rel in results:
                 res = results[rel]
                 if res.error:
@@ -255,6 +272,9 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                     continue
                 rep, ps = res.report, res.passages
                 (summary.changed if rel in prev_hashes else summary.added).append(rel)
+            elif stale:
+                rep, ps = prev[digest]
+                log.warning("%s — kept the previous version", stale["reason"])
             else:
                 rep, ps = prev[digest]
                 if rel in prev_hashes and prev_hashes[rel] == digest:
@@ -270,7 +290,8 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             reports.append(rep)
             passages.extend(ps)
             manifest_files.append({"file": rel, "sha256": digest, "report_id": rep.report_id,
-                                   "passages": len(ps)})
+                                   "passages": len(ps),
+                                   **({"stale": stale["reason"]} if stale else {})})
         # A copy of a file that failed is not "indexed once": it fails the same way.
         failed_names = {f["file"]: f["reason"] for f in summary.failed}
         for d in list(summary.duplicates):
@@ -347,6 +368,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                               if (tmp / n).stat().st_size <= VERIFY_LIMIT},
                 "seconds": summary.seconds,
                 "failures": summary.failed,
+                "stale": summary.stale,
                 "duplicates": summary.duplicates,
                 "summary": {k: summary.to_dict()[k] for k in
                             ("added", "changed", "unchanged", "removed", "embedded",
@@ -366,6 +388,31 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
             raise
         cleanup_debris(index_dir, keep={build_id})
     return summary
+
+
+def corpus_drift(manifest: dict, corpus: Path) -> dict:
+    """How the corpus folder differs from the files the live build was made from:
+    counts of new, changed and removed files (hashing each file). The rule: the live
+    index keeps serving what it was built from until a build succeeds — an emptied or
+    missing corpus never empties it — and `index status` says when they differ."""
+    corpus = Path(corpus)
+    built = {x["file"]: x["sha256"] for x in manifest.get("corpus", {}).get("files", [])}
+    built.update({d["file"]: None for d in manifest.get("duplicates", [])})
+    now: dict[str, str | None] = {}
+    if corpus.exists():
+        for f in corpus_files([corpus]):
+            try:
+                now[_relative(f, corpus)] = file_hash(f)
+            except OSError:
+                now[_relative(f, corpus)] = ""
+    stale = {x["file"] for x in manifest.get("stale", [])}
+    added = [r for r in now if r not in built]
+    removed = [r for r in built if r not in now]
+    changed = [r for r in now if r in built and built[r] is not None
+               and built[r] != now[r] and r not in stale]
+    return {"corpus": str(corpus), "exists": corpus.exists(), "added": len(added),
+            "changed": len(changed), "removed": len(removed),
+            "differs": bool(added or changed or removed)}
 
 
 def _relative(f: Path, corpus: Path) -> str:

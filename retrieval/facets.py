@@ -78,3 +78,45 @@ def library(store: Store) -> list[dict]:
         })
     rows.sort(key=lambda x: (x["body"], x["year"] or 0, x["title"]))
     return rows
+
+
+def unmatched_filters(store: Store, filters) -> list[str]:
+    """For each filter value that matches nothing in the index, one line naming it and
+    the values that would match ([] when every value matches something)."""
+    from ingest.models import KINDS
+
+    fac = facets(store)
+    out = []
+
+    def listed(values) -> str:
+        values = [str(v) for v in values]
+        return ", ".join(values[:12]) + (f" and {len(values) - 12} more"
+                                         if len(values) > 12 else "")
+
+    for f in filters.forces:
+        if not any(f.lower() in x.lower() for x in fac["forces"]):
+            out.append(f"--force {f!r} matches no indexed report (forces: "
+                       f"{listed(fac['forces'])})")
+    for y in filters.years:
+        if y not in fac["years"]:
+            out.append(f"--year {y} matches no indexed report (years: {listed(fac['years'])})")
+    for k in filters.kinds:
+        if k not in fac["kinds"]:
+            where = "kinds in this index" if k in KINDS else "kinds"
+            out.append(f"--kind {k!r} is not a passage kind here ({where}: "
+                       f"{listed(fac['kinds'] if k in KINDS else KINDS)})")
+    ids = {r["report_id"] for r in fac["reports"]}
+    for r in filters.report_ids:
+        if r not in ids:
+            out.append(f"--report {r!r} is no indexed report id (see `reportqa index "
+                       "status`)")
+    for p in filters.programmes:
+        if p.lower() not in {x.lower() for x in fac["programmes"]}:
+            out.append(f"--programme {p!r} matches no indexed report (programmes: "
+                       f"{listed(fac['programmes'])})")
+    if filters.section and not store.db.execute(
+            "SELECT 1 FROM passages WHERE instr(lower(section), ?) > 0 LIMIT 1",
+            [filters.section.lower()]).fetchone():
+        out.append(f"--section {filters.section!r} matches no section heading (top-level "
+                   f"sections: {listed(fac['sections'])})")
+    return out

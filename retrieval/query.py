@@ -265,6 +265,19 @@ _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 _PERIOD_BOUND = re.compile(r"\b(?:since|from|after|until|between)\s*$", re.I)
 
 
+#: The longest question searched, in characters: a pasted paragraph is a fine question,
+#: a pasted report is not (its text would swamp the query). Longer ones are cut there.
+MAX_QUESTION_CHARS = 2000
+
+
+def cut_question(question: str) -> tuple[str, bool]:
+    """The question cut to MAX_QUESTION_CHARS at a word boundary, and whether it was."""
+    if len(question) <= MAX_QUESTION_CHARS:
+        return question, False
+    cut = question[:MAX_QUESTION_CHARS]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[-200:] else cut), True
+
+
 def normalise(question: str) -> str:
     """Punctuation-free question text (hyphens inside words and decimal points kept).
     Case is kept only so that the few names that are also common words ("Met",

@@ -8,7 +8,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -40,6 +40,11 @@ class IndexStatus:
     failures: list[dict]
     duplicates: list[dict]
     seconds: float
+    #: Reports whose file fails to read now: their previous version is still served.
+    stale: list[dict] = field(default_factory=list)
+    #: How the corpus differs from what the live index was built from (None: not
+    #: checked); see ingest.index.corpus_drift.
+    drift: dict | None = None
 
 
 class Store:
@@ -117,7 +122,8 @@ class Store:
             raise IndexError_(
                 f"index at {self.index_dir} was built with model '{self.model}', "
                 f"but '{model}' is configured",
-                fix=f"set REPORTQA_MODEL={self.model} or {REBUILD} --model {model}")
+                fix=f"set REPORTQA_MODEL={self.model}, or run `reportqa index build --full "
+                    f"--model {model}`")
 
     @lru_cache(maxsize=8192)  # noqa: B019 — a Store lives as long as its build is live
     def df(self, phrase: str) -> int:
@@ -306,11 +312,14 @@ class Store:
         counts: dict[str, int] = dict(self.db.execute(
             "SELECT report_id, count(*) FROM passages GROUP BY report_id").fetchall())
         # Every metadata field with where it came from (Report.provenance).
+        stale = {x["file"]: x["reason"] for x in self.manifest.get("stale", [])}
         reps = [{**r.to_dict(), "passages": counts.get(r.report_id, 0),
-                 "latest": self.latest.get(r.report_id, True)} for r in self.reports]
+                 "latest": self.latest.get(r.report_id, True),
+                 "stale": stale.get(r.source_file)} for r in self.reports]
         m = self.manifest
         return IndexStatus(
             index_dir=str(self.index_dir), build_id=m["build_id"], built_at=m["built_at"],
             model=m["model"]["name"], dimension=m["model"]["dimension"], faiss=m["faiss"],
             reports=reps, passages=m["counts"]["passages"], failures=m.get("failures", []),
-            duplicates=m.get("duplicates", []), seconds=m.get("seconds", 0.0))
+            duplicates=m.get("duplicates", []), seconds=m.get("seconds", 0.0),
+            stale=m.get("stale", []))

@@ -12,6 +12,30 @@ REPORT = ROOT / "corpus" / "hmic-crime-inspection-2014-west-midlands.txt"
 
 
 @pytest.fixture(scope="session")
+def isolated_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    """An empty corpus and index folder for the session: where the settings point
+    when a test does not say otherwise."""
+    base = tmp_path_factory.mktemp("isolated")
+    (base / "corpus").mkdir()
+    return base / "corpus", base / "index"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch, isolated_dirs):
+    """No test sees the developer's REPORTQA_* settings (an index, a model, a batch
+    size): every settings variable is cleared, and the corpus and index point at empty
+    temporary folders. Variables that steer the tests themselves
+    (REPORTQA_REQUIRE_BROWSER, REPORTQA_HYPOTHESIS_RANDOM, REPORTQA_UPDATE_SCREENSHOT)
+    and the model unpack cache are kept."""
+    from ingest.settings import ENV
+
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REPORTQA_CORPUS", str(isolated_dirs[0]))
+    monkeypatch.setenv("REPORTQA_INDEX", str(isolated_dirs[1]))
+
+
+@pytest.fixture(scope="session")
 def ui_index(tmp_path_factory) -> Path:
     """A real index of the demo report (real model), built once per test session in
     a temporary folder; the UI tests point REPORTQA_INDEX at it."""

@@ -402,11 +402,13 @@ def make_two_column_pdf(path: Path) -> dict:
     }
 
 
-def make_encrypted_pdf(path: Path, user_password: str = "secret") -> dict:
-    """A two-page report encrypted with ``user_password`` (RC4-128, which pypdf reads
-    without extra packages); ``user_password=""`` gives a file that opens without a
-    password but is still encrypted (owner password set), as many published PDFs are.
-    Returns ``sentences`` ({pdf index: sentences})."""
+def make_encrypted_pdf(path: Path, user_password: str = "secret",
+                       algorithm: str = "RC4-128") -> dict:
+    """A two-page report encrypted with ``user_password`` (RC4-128 by default; "AES-128"
+    or "AES-256" as many official PDFs are, which pypdf reads with its ``crypto``
+    extra); ``user_password=""`` gives a file that opens without a password but is
+    still encrypted (owner password set, to restrict editing), as many published PDFs
+    are. Returns ``sentences`` ({pdf index: sentences})."""
     path = Path(path)
     raw = io.BytesIO()
     c = _canvas(raw)
@@ -419,7 +421,7 @@ def make_encrypted_pdf(path: Path, user_password: str = "secret") -> dict:
         w.new_page()
     c.save()
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(raw.getvalue())))
-    writer.encrypt(user_password, owner_password="owner-only", algorithm="RC4-128")
+    writer.encrypt(user_password, owner_password="owner-only", algorithm=algorithm)
     with path.open("wb") as fh:
         writer.write(fh)
     return {"sentences": sentences, "user_password": user_password}

@@ -402,3 +402,15 @@ def test_damaged_index_offers_a_full_rebuild(ui_index, tmp_path, monkeypatch):
     assert not at.exception
     assert any("manifest" in plain(e.value) and "damaged" in e.value for e in at.error)
     assert any("--full" in c.value for c in at.code)
+
+
+def test_a_long_pasted_question_is_cut_and_the_user_told(app):
+    from retrieval.query import MAX_QUESTION_CHARS
+
+    long_q = "How does the force tackle anti-social behaviour? " + "context " * 400
+    assert len(long_q) > MAX_QUESTION_CHARS
+    ask(app, long_q)
+    shown = [c.value.replace("\\", "") for c in app.caption]
+    assert any(f"cut to its first {MAX_QUESTION_CHARS:,} characters" in c for c in shown)
+    assert app.get("html")  # it was answered: cited cards are on the page
+    assert any("rq-card" in h.proto.body for h in app.get("html"))

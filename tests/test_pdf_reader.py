@@ -127,8 +127,12 @@ def test_two_columns_read_column_by_column(tmp_path):
     assert info["heading"] in paras
 
 
-def test_encrypted_with_empty_user_password_reads(tmp_path):
-    info = factory.make_encrypted_pdf(tmp_path / "open.pdf", user_password="")
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_encrypted_with_empty_user_password_reads(tmp_path, algorithm):
+    # Official PDFs are often AES-encrypted with an empty user password only to
+    # restrict editing: they must open (pypdf's crypto extra, a dependency).
+    info = factory.make_encrypted_pdf(tmp_path / "open.pdf", user_password="",
+                                      algorithm=algorithm)
     pages = read_pdf(tmp_path / "open.pdf")
     for index, sentences in info["sentences"].items():
         for sentence in sentences:

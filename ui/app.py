@@ -41,6 +41,7 @@ from retrieval.export import (
     safe_filename,
 )
 from retrieval.facets import GRADE_ORDER, current_build, facets, library
+from retrieval.query import MAX_QUESTION_CHARS, cut_question
 
 ANY_SECTION = "(any section)"
 EXPORT_LABELS = {"csv": "CSV (Excel)", "md": "Markdown", "docx": "Word", "json": "JSON"}
@@ -62,18 +63,19 @@ CSS = """
 # -- resources (once per process, keyed by the live build) ---------------------------
 
 @st.cache_resource(show_spinner="Opening the index…", max_entries=2)
-def _searcher(index_dir: str, build: str):
-    """The Searcher for this build; a rebuild changes `build`, so it is picked up."""
+def _searcher(index_dir: str, build: str, model: str | None = None):
+    """The Searcher for this build; a rebuild changes `build`, so it is picked up.
+    The model is the index's own unless REPORTQA_MODEL names one (as in the CLI)."""
     from retrieval.search import get_searcher
 
-    return get_searcher(Path(index_dir))
+    return get_searcher(Path(index_dir), model)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _warm_up(index_dir: str, build: str) -> threading.Thread:
+def _warm_up(index_dir: str, build: str, model: str | None) -> threading.Thread:
     """Load the embedding model and the speller in the background as soon as the page
     is first shown, so the first question does not wait for them (~10 s)."""
-    searcher = _searcher(index_dir, build)
+    searcher = _searcher(index_dir, build, model)
 
     def run() -> None:
         try:
@@ -87,8 +89,9 @@ def _warm_up(index_dir: str, build: str) -> threading.Thread:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _facets_and_status(index_dir: str, build: str) -> tuple[dict, dict]:
-    store = _searcher(index_dir, build).store
+def _facets_and_status(index_dir: str, build: str, model: str | None
+                       ) -> tuple[dict, dict]:
+    store = _searcher(index_dir, build, model).store
     return facets(store), store.status().__dict__
 
 
@@ -517,13 +520,16 @@ def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) ->
     for turn in st.session_state["turns"]:
         _render_turn(turn)
 
-    prompt = st.chat_input("Ask a question about the reports", key="question",
-                           max_chars=1000)
+    # No max_chars: the browser would drop a longer paste whole, without a word.
+    prompt = st.chat_input("Ask a question about the reports", key="question")
     if prompt:
-        question = " ".join(clean_text(prompt).split())
+        question, was_cut = cut_question(" ".join(clean_text(prompt).split()))
         if question:
             with st.chat_message("user"):
                 st.text(question)
+                if was_cut:
+                    st.caption(_md(f"Your question was cut to its first "
+                                   f"{MAX_QUESTION_CHARS:,} characters."))
             with st.chat_message("assistant"):
                 turn = _ask(searcher, question, filters, top_k, warm)
                 if turn is not None:
@@ -540,16 +546,21 @@ def _open_index(with_facets: bool):
     status for the ask page); None, after showing the no-index page, when there is no
     usable index."""
     _state()
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ReportQAError as e:  # a bad REPORTQA_* value: one line, not a traceback
+        st.error(_md(e.line()))
+        return None
     index_dir = str(settings.index_dir)
     build = current_build(index_dir)
     if build is None:
         _no_index_page(settings)
         return None
     try:
-        searcher = _searcher(index_dir, build)
-        extra = (_warm_up(index_dir, build), *_facets_and_status(index_dir, build)) \
-            if with_facets else ()
+        searcher = _searcher(index_dir, build, settings.query_model)
+        model = settings.query_model
+        extra = (_warm_up(index_dir, build, model),
+                 *_facets_and_status(index_dir, build, model)) if with_facets else ()
     except ReportQAError as e:
         _no_index_page(settings, problem=e.line())
         return None

@@ -125,6 +125,9 @@ def index_build(corpus, index_dir, full, model, wait, as_json) -> None:
     else:
         for f in summary.failed:
             _say(f"failed: {f['reason']}", err=True)
+        for f in summary.stale:
+            _say(f"kept the previous version: {f['reason']} (to drop it, remove the file "
+                 "from the corpus, or rebuild with --full)", err=True)
         for d in summary.duplicates:
             _say(f"duplicate: {d['file']} has the same content as {d['same_as']} "
                        "— indexed once; remove one copy", err=True)
@@ -136,7 +139,8 @@ def index_build(corpus, index_dir, full, model, wait, as_json) -> None:
                 f"built {summary.build_id or '(nothing)'} in {s.index_dir}: "
                 f"{len(summary.added)} added, {len(summary.changed)} changed, "
                 f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed, "
-                f"{len(summary.failed)} failed; {summary.passages} passages "
+                f"{len(summary.failed)} failed, {len(summary.stale)} kept from the previous "
+                f"build; {summary.passages} passages "
                 f"({summary.embedded} texts embedded, {summary.reused_vectors} reused) "
                 f"in {summary.seconds:.1f} s")
         if summary.passages == 0:
@@ -157,7 +161,11 @@ def _open_store(index_dir: Path | None):
 @_friendly
 def index_status(index_dir, as_json) -> None:
     """Where the index is, what it holds, and the last build's failures."""
-    st = _open_store(index_dir).status()
+    from ingest.index import corpus_drift
+
+    store = _open_store(index_dir)
+    st = store.status()
+    st.drift = corpus_drift(store.manifest, load_settings().corpus_dir)
     if as_json:
         click.echo(json.dumps(st.__dict__, indent=2))
         return
@@ -175,6 +183,14 @@ def index_status(index_dir, as_json) -> None:
         _say("      " + "; ".join(fields))
     for f in st.failures:
         _say(f"  last build failed: {f['reason']}")
+    for f in st.stale:
+        _say(f"  stale: {f['file']} serves its previous version — now {f['reason']} "
+             "(remove the file from the corpus, or rebuild with --full, to drop it)")
+    if st.drift and st.drift.get("differs"):
+        d = st.drift
+        _say(f"  the live index no longer matches the corpus at {d['corpus']}: "
+             f"{d['added']} new, {d['changed']} changed, {d['removed']} removed file(s) "
+             "— run `reportqa index build`")
     for d in st.duplicates:
         _say(f"  duplicate skipped: {d['file']} (same as {d['same_as']})")
 
@@ -205,13 +221,21 @@ _FILTER_ARGS = ("force", "section", "kind", "year", "report", "programme", "late
 
 
 def _searcher(index_dir):
-    import os
-
     from retrieval.search import get_searcher
 
     # The index's own model unless REPORTQA_MODEL names one (then a mismatch is an error).
-    return get_searcher(load_settings(index_dir=index_dir).index_dir,
-                        os.environ.get("REPORTQA_MODEL") or None)
+    settings = load_settings(index_dir=index_dir)
+    return get_searcher(settings.index_dir, settings.query_model)
+
+
+def _check_filters(searcher, filters) -> None:
+    """A filter value that matches nothing is a mistake to name, not "0 passages"."""
+    from retrieval.facets import unmatched_filters
+
+    problems = unmatched_filters(searcher.store, filters)
+    if problems:
+        raise ReportQAError("; ".join(problems), fix="check the spelling, or leave the "
+                            "filter out")
 
 
 def _print_answer(a) -> None:
@@ -259,7 +283,8 @@ def _with_filters(fn):
 
 @main.command()
 @click.argument("question", required=False)
-@click.option("--top-k", default=5, show_default=True, help="Passages to return.")
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="Passages to return (1-100).")
 @click.option("--json", "as_json", is_flag=True,
               help='Machine-readable answer (README, "Machine-readable answers").')
 @click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -272,6 +297,7 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
     if not question and not batch:
         raise click.UsageError("give a QUESTION or --batch FILE.jsonl")
     searcher = _searcher(index_dir)
+    _check_filters(searcher, filters)
     flt = filters
     if batch:
         from retrieval.evaluate import load_gold
@@ -284,6 +310,12 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
                 click.echo(f"\n## {q.get('id')}: {q['question']}")
                 _print_answer(a)
         return
+    from retrieval.query import MAX_QUESTION_CHARS, cut_question
+
+    question, was_cut = cut_question(question)
+    if was_cut:
+        _say(f"note: the question was cut to its first {MAX_QUESTION_CHARS:,} characters",
+             err=True)
     a = searcher.ask(question, top_k=top_k, filters=flt)
     if as_json:
         click.echo(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
@@ -333,7 +365,7 @@ def eval_cmd(gold, top_k, as_json, no_baselines, cv, index_dir) -> None:
               default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="File or folder to write (default: a name made from the question).")
-@click.option("--top-k", default=5, show_default=True)
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 100))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_with_filters
 @_friendly
@@ -342,6 +374,7 @@ def export(question, fmt, output, top_k, index_dir, filters) -> None:
     from retrieval.export import export_rows, render, safe_filename
 
     searcher = _searcher(index_dir)
+    _check_filters(searcher, filters)
     a = searcher.ask(question, top_k=top_k, filters=filters)
     data = render(export_rows([a], build_id=searcher.store.build_id), fmt)
     if output is None or output.is_dir():
@@ -365,6 +398,7 @@ def compare(question, as_json, fmt, output, index_dir, filters) -> None:
     bodies, years and programme the question names), with that report's answering
     passage, its figure and, for questions about grades, its graded judgment."""
     searcher = _searcher(index_dir)
+    _check_filters(searcher, filters)
     c = searcher.compare(question, filters=filters)
     if as_json:
         click.echo(json.dumps(c.to_dict(), ensure_ascii=False, indent=2))
