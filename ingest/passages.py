@@ -18,7 +18,7 @@ __all__ = ["INGEST_VERSION", "build_passages", "passage_sentences", "report_key"
 
 #: Bumped whenever ingestion changes what passages a file gives: an index built by
 #: another version re-ingests every report (cached vectors keep that cheap).
-INGEST_VERSION = 5
+INGEST_VERSION = 6
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 

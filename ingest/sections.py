@@ -309,20 +309,53 @@ def _table_element(headers: list[Block], rows: list[re.Match], notes: list[str],
         names.append(h)
     if len(names) != ncols:
         names = [f"column {i + 1}" for i in range(ncols)]
-    qual = ", ".join(x for x in (unit, period) if x)
     lines = []
     if caption:
         lines.append(caption)
     for r in rows:
         vals = r.group("vals").split()
         # A row's caveat marker (*) is kept: it points at the note below the rows.
-        label = r.group("label").strip() + ("*" if re.search(r"[*†‡]\s+[\d-]", r.group(0))
-                                             else "")
+        starred = bool(re.search(r"[*†‡]\s+[\d-]", r.group(0)))
+        label = r.group("label").strip().rstrip("*†‡ ")
+        row_unit, row_period = unit, period
+        if starred:
+            # A marked row's unit and period are its own where the notes give them
+            # ("the rate for burglary in a dwelling is the rate per 1,000 households");
+            # a marked row the notes do not name gets none rather than the table's.
+            said = _note_about(label, notes)
+            if said is None:
+                row_unit = row_period = None
+            else:
+                row_unit = said[0] or row_unit
+                row_period = said[1] or row_period
+        qual = ", ".join(x for x in (row_unit, row_period) if x)
         cells = ", ".join(f"{n} {v}" for n, v in zip(names, vals))
-        lines.append(f"{label} — {cells}" + (f" ({qual})" if qual else ""))
-    for n in notes:
-        lines.append("Note: " + re.sub(r"^[*†‡]\s*(?:Note that\s+)?", "", n))
+        lines.append(f"{label}{'*' if starred else ''} — {cells}"
+                     + (f" ({qual})" if qual else ""))
+    # The notes are the report's words, as printed.
+    lines.extend(notes)
     return "\n".join(lines)
+
+
+_NOTE_PERIOD = re.compile(r"\b(\d+ months to (?:the end of )?\w+ \d{4})\b")
+_NOTE_UNIT = re.compile(r"\b(per (?:1,000|1000|100,000|100000) [a-z]+)\b", re.I)
+
+
+def _note_about(label: str, notes: list[str]) -> tuple[str | None, str | None] | None:
+    """What the table's notes say of one row: (unit, period) from the clause that names
+    the row by the first two or more words of its label; None when no note names it."""
+    words = label.lower().split()
+    found = None
+    for note in notes:
+        for clause in re.split(r"\band\b|;|\.\s", note):
+            low = " ".join(clause.lower().split())
+            for n in range(len(words), 1, -1) if len(words) > 1 else (1,):
+                if re.search(r"\b" + re.escape(" ".join(words[:n])) + r"\b", low):
+                    um, pm = _NOTE_UNIT.search(clause), _NOTE_PERIOD.search(clause)
+                    found = ((um.group(1) if um else None) or (found[0] if found else None),
+                             (pm.group(1) if pm else None) or (found[1] if found else None))
+                    break
+    return found
 
 
 def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:

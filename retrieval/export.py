@@ -28,9 +28,13 @@ FORMATS: dict[str, tuple[str, str]] = {
     "json": ("json", "application/json"),
 }
 
+#: What an export says of a table passage, whose rows ingest rewrote as lines.
+TABLE_NOTE = "table row, reformatted"
+
 #: Row fields, in column order.
 COLUMNS = ("question", "rank", "score", "abstained", "citation", "report", "force", "year",
-           "section", "page", "kind", "text", "highlight", "judgment", "source_file",
+           "section", "page", "kind", "reformatted", "text", "highlight", "judgment",
+           "source_file",
            "passage_id", "report_id", "build_id", "exported_at")
 
 # C0/C1 controls (but tab and newline), bidi embeddings/overrides/isolates and marks,
@@ -127,6 +131,9 @@ def export_rows(answers: list[Answer], selected: set[str] | None = None,
                 "section": " › ".join(p.section),
                 "page": p.page,
                 "kind": p.kind,
+                # Table rows are the one text ingest restructures (each row as a line
+                # that reads on its own); every other passage is the report's words.
+                "reformatted": TABLE_NOTE if p.kind == "table" else "",
                 "text": p.text,
                 "highlight": hit.highlight,
                 "judgment": "",
@@ -251,7 +258,8 @@ def _markdown(rows: list[dict]) -> bytes:
                    _quote(r["text"]), ""]
             if r.get("highlight"):
                 md += ["Key sentence: " + _inline(r["highlight"]), ""]
-            meta = [r.get("kind") or "", f"graded {r['judgment']}" if r.get("judgment") else "",
+            meta = [r.get("kind") or "", r.get("reformatted") or "",
+                    f"graded {r['judgment']}" if r.get("judgment") else "",
                     f"source {r.get('source_file') or '?'}",
                     f"passage {r.get('passage_id') or '?'}"]
             md += ["*" + _inline(" · ".join(m for m in meta if m)) + "*", ""]
@@ -300,7 +308,10 @@ def _docx(rows: list[dict]) -> bytes:
             para = cells[3].paragraphs[0]
             for seg, marked in mark_segments(r["text"], r.get("highlight") or ""):
                 para.add_run(seg).bold = marked
-            details = [("Kind", r.get("kind")), ("Report", r.get("report")),
+            kind = r.get("kind") or ""
+            if r.get("reformatted"):
+                kind += f" ({r['reformatted']})"
+            details = [("Kind", kind), ("Report", r.get("report")),
                        ("Force", r.get("force")), ("Year", r.get("year")),
                        ("Section", r.get("section")), ("Page", r.get("page")),
                        ("Judgment", r.get("judgment")),

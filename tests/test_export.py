@@ -237,3 +237,18 @@ def test_mark_segments():
     assert segs == [("One. ", False), ("Two  three\nfour.", True), (" Five.", False)]
     assert mark_segments("text", "") == [("text", False)]
     assert mark_segments("text", "absent words here") == [("text", False)]
+
+
+def test_table_rows_say_they_were_reformatted():
+    from docx import Document
+
+    t = passage("t1", "Robbery — Northshire Police 1.2, England and Wales 1.4", kind="table")
+    p = passage("p1", "Officers patrol the town centre at night.")
+    rows = export_rows([answer("robbery rate", [(t, ""), (p, "")])], exported_at=EXPORTED_AT)
+    assert [r["reformatted"] for r in rows] == ["table row, reformatted", ""]
+    assert "table row, reformatted" in render(rows, "md").decode()
+    assert b"table row, reformatted" in render(rows, "csv")
+    doc = Document(io.BytesIO(render(rows, "docx")))
+    cells = [c.text for row in doc.tables[0].rows for c in row.cells]
+    assert any("Kind: table (table row, reformatted)" in c for c in cells)
+    assert not any("Kind: paragraph (" in c for c in cells)

@@ -120,6 +120,30 @@ def test_table_rows_read_on_their_own(result):
     assert "per 1,000 households" in t.text  # the footnote caveat travels with the table
 
 
+def test_a_marked_row_carries_its_own_unit_and_period_from_the_notes(result):
+    (t,) = [p for p in result.passages if p.kind == "table"]
+    lines = t.text.splitlines()
+    burglary = next(ln for ln in lines if ln.startswith("Burglary in a dwelling*"))
+    asb = next(ln for ln in lines if ln.startswith("Anti-social behaviour incidents*"))
+    # The report's note: ASB data is for the 12 months to March 2014, and the burglary
+    # rate is per 1,000 households, not population.
+    assert burglary.endswith("(per 1,000 households, 12 months to June 2014)")
+    assert asb.endswith("(per 1,000 population, 12 months to March 2014)")
+    # The note itself is the report's words, as printed.
+    assert ("*Note that anti-social behaviour data is for the 12 months to March 2014 and "
+            "the rate for burglary in a dwelling is the rate per 1,000 households, not "
+            "population.") in lines
+
+
+def test_a_marked_row_no_note_names_gets_no_unit_or_period():
+    from ingest.sections import _note_about
+
+    notes = ["*Note that vehicle crime data is for the 12 months to March 2014."]
+    assert _note_about("Vehicle crime", notes) == (None, "12 months to March 2014")
+    assert _note_about("Vehicle offences", notes) is None  # named differently: not guessed
+    assert _note_about("Robbery", notes) is None
+
+
 def test_footnotes_become_notes(result):
     notes = [p for p in result.passages if p.kind == "note"]
     assert any("commercial product" in n.text for n in notes)
