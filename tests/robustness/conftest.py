@@ -51,12 +51,6 @@ def figures():
     return record
 
 
-@pytest.fixture(scope="session")
-def figure_totals():
-    """The headline figures recorded so far in this run (and by section)."""
-    return lambda: (totals(), FIGURES)
-
-
 def pytest_terminal_summary(terminalreporter):
     if not FIGURES:
         return

@@ -153,20 +153,25 @@ def test_full_build_repairs(base, tmp_path, name, figures):
     res = CliRunner().invoke(cli, ["index", "build", "--full", "--corpus",
                                    str(base["corpus"]), "--index", str(index)])
     assert res.exit_code == 0, res.output
-    lost = _check_repaired(base, index)
-    figures("damaged_index", repaired_by_full_build=_count("full"), data_lost=lost)
+    _check_repaired(base, index, figures)
 
 
-def _check_repaired(base, index: Path) -> int:
+def _check_repaired(base, index: Path, figures=None) -> int:
+    """Check a repaired index against the undamaged one; returns the passages lost
+    (counted before any assertion, recorded in the figures, then asserted 0)."""
     store = Store(index)
     ids = sorted(p.passage_id for p in store.iter_passages())
+    lost = len(set(base["passages"]) - set(ids))
+    if figures is not None:
+        figures("damaged_index", repaired_by_full_build=_count("full"), data_lost=lost)
+    assert lost == 0, f"{lost} passages lost"
     assert ids == base["passages"]  # ids are stable: every passage is back, unchanged
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     vectors = _vectors(store)
     assert all(np.allclose(vectors[k], v, atol=1e-5) for k, v in base["vectors"].items())
     res = _ask(index)
     assert res.exit_code == 0 and "Alphashire Police" in res.output, res.output
-    return len(set(base["passages"]) - set(ids))
+    return lost
 
 
 _COUNTS: dict[str, int] = {}
