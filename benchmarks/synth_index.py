@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import scaler
-from ingest.sqlite_store import report_row
+from ingest.sqlite_store import mark_superseded, report_row
 
 
 def _sentences(text: str) -> list[str]:
@@ -188,12 +188,8 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
     t = time.perf_counter()
     db.execute("INSERT INTO passages_fts(rowid, text, section) SELECT rowid, text, section "
                "FROM passages")
-    # Reports are streamed, so their `latest` flags (ingest.sqlite_store.latest_flags:
-    # superseded by a later report of the same body and programme) are set here, once
-    # all are in, the same way in SQL.
-    db.execute("UPDATE reports SET latest = (year IS NULL OR year >= (SELECT max(r.year) "
-               "FROM reports r WHERE lower(r.force) = lower(reports.force) AND "
-               "lower(r.programme) = lower(reports.programme)))")
+    # Reports are streamed, so their `latest` flags are set once all are in.
+    mark_superseded(db)
     db.commit()
     db.close()
     t_fts = time.perf_counter() - t

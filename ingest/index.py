@@ -157,7 +157,7 @@ def relocated(rep: Report, ps: list[Passage], rel: str, report_id: str
 def _uses_path(rep: Report) -> bool:
     """Whether some of a report's metadata came from its path (then a moved copy must
     be read again: its new path may say something else)."""
-    return "path" in (rep.to_dict().get("provenance") or {}).values()
+    return "path" in rep.provenance.values()
 
 
 def _hooks_after_embed() -> None:

@@ -63,6 +63,12 @@ class Report:
     #: (PEEL pillar, grade) pairs, e.g. ("Effectiveness", "Good"), grades as printed.
     pillar_judgments: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def family(self) -> str:
+        """The programme, else the printed inspection type: what filters, facets and
+        the superseded rule group reports by."""
+        return (self.programme or self.inspection_type or "").strip()
+
     def to_dict(self) -> dict:
         """Plain JSON-able form."""
         d = asdict(self)

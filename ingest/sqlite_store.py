@@ -31,28 +31,20 @@ CREATE INDEX sentences_passage ON sentences(passage_rowid);
 """
 
 
-def report_row(r: Report, latest: bool = True) -> tuple:
-    """A report as a row of the reports table."""
-    d = r.to_dict()
+def report_row(r: Report) -> tuple:
+    """A report as a row of the reports table (`latest` is set by mark_superseded)."""
     return (r.report_id, r.content_hash, r.source_file, r.force, r.year,
-            d.get("programme") or r.inspection_type, d.get("scope") or "force",
-            d.get("published"), int(latest), json.dumps(d))
+            r.family, r.scope, r.published, 1, json.dumps(r.to_dict()))
 
 
-def latest_flags(reports: list[Report]) -> dict[str, bool]:
-    """Which reports are the latest of their kind: a report is superseded by a later
-    report of the same body and programme (a 2016 PEEL effectiveness report by the
-    2017 one). Reports without a year are never superseded, nor supersede."""
-    newest: dict[tuple[str, str], int] = {}
-    for r in reports:
-        key = (r.force.lower(), (r.to_dict().get("programme") or r.inspection_type).lower())
-        if r.year is not None:
-            newest[key] = max(newest.get(key, r.year), r.year)
-    out = {}
-    for r in reports:
-        key = (r.force.lower(), (r.to_dict().get("programme") or r.inspection_type).lower())
-        out[r.report_id] = r.year is None or r.year >= newest.get(key, r.year)
-    return out
+def mark_superseded(db: sqlite3.Connection) -> None:
+    """Set every report's `latest` flag: a report is superseded by a later report of
+    the same body and programme (a 2016 PEEL effectiveness report by the 2017 one).
+    Reports without a year are never superseded, nor supersede. The one place this
+    rule lives (a streamed build calls it once all reports are in)."""
+    db.execute("UPDATE reports SET latest = (year IS NULL OR year >= (SELECT max(r.year) "
+               "FROM reports r WHERE lower(r.force) = lower(reports.force) AND "
+               "lower(r.programme) = lower(reports.programme)))")
 
 
 def write_sqlite(path: Path, reports: list[Report], passages: list[Passage],
@@ -60,9 +52,9 @@ def write_sqlite(path: Path, reports: list[Report], passages: list[Passage],
     """Write a build's SQLite file: passage i gets rowid i+1 (its FAISS row is i)."""
     db = sqlite3.connect(path)
     db.executescript(SCHEMA)
-    latest = latest_flags(reports)
     db.executemany("INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?)",
-                   [report_row(r, latest[r.report_id]) for r in reports])
+                   [report_row(r) for r in reports])
+    mark_superseded(db)
     db.executemany(
         "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
         [

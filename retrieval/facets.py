@@ -30,7 +30,7 @@ def facets(store: Store) -> dict:
     db = store.db
     counts = dict(db.execute("SELECT report_id, count(*) FROM passages GROUP BY report_id"))
     reps = [{"report_id": r.report_id, "title": r.title, "force": r.force, "year": r.year,
-             "programme": getattr(r, "programme", "") or r.inspection_type,
+             "programme": r.family,
              "latest": store.latest.get(r.report_id, True),
              "passages": counts.get(r.report_id, 0)} for r in store.reports]
     reps.sort(key=lambda r: (r["force"], r["year"] or 0, r["title"]))
@@ -63,13 +63,12 @@ def library(store: Store) -> list[dict]:
         "SELECT report_id, count(*) FROM passages GROUP BY report_id"))
     rows = []
     for r in store.reports:
-        d = r.to_dict()
-        judged = [(h, g) for h, g in d.get("pillar_judgments") or []] + \
+        judged = list(r.pillar_judgments) + \
             [(short_heading(h), g) for h, g in r.judgments]
         rows.append({
             "report_id": r.report_id, "body": r.force, "title": r.title,
-            "programme": d.get("programme") or r.inspection_type, "year": r.year,
-            "published": d.get("published"), "pages": r.pages,
+            "programme": r.family, "year": r.year,
+            "published": r.published, "pages": r.pages,
             "passages": counts.get(r.report_id, 0),
             "latest": store.latest.get(r.report_id, True),
             "overall": (r.overall_judgment or "").lower() or None,

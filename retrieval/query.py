@@ -262,7 +262,9 @@ _ABOUT_INSPECTION = re.compile(
     r"interview(?:ed|s)?|focus groups?|(?:judg(?:e)?ments?|grades?|ratings?) mean\w*|"
     r"what (?:do|does) (?:good|outstanding|inadequate|requires improvement) mean)\b", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
-_PERIOD_BOUND = re.compile(r"\b(?:since|from|after|until|between)\s*$", re.I)
+#: A year after these words bounds a period ("since 2014", "2014 to 2017"): it asks
+#: about the time around it, not about that year, and names no report.
+PERIOD_BOUND = re.compile(r"\b(?:since|from|after|before|until|between|to)\s*$", re.I)
 
 
 #: The longest question searched, in characters: a pasted paragraph is a fine question,
@@ -353,7 +355,7 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
     # A year that bounds a period ("since 2014") asks about the time after it, not
     # about that year: it is no year the answer must mention.
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(text)
-                                if not _PERIOD_BOUND.search(text[: m.start()])))
+                                if not PERIOD_BOUND.search(text[: m.start()])))
     report_year_set = {str(y) for y in report_years if y}
     missing_years = tuple(y for y in years if y not in report_year_set and lexicon.df(y) == 0)
     wants = frozenset(k for k, rx in _WANTS.items() if rx.search(text))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ingest.models import Report
 from retrieval.abstain import EVERYDAY_WORD
 from retrieval.answer import Filters
-from retrieval.query import Lexicon, forces, named_forces
+from retrieval.query import PERIOD_BOUND, Lexicon, forces, named_forces
 from retrieval.text import english_frequency
 
 #: The kind word that ends a body's name; users often leave it off ("Kent").
@@ -39,8 +39,6 @@ _ACROSS = re.compile(
     r"years)|year\s+on\s+year|trends?|league\s+table|rank(?:ed|ing|ings)?|vs|versus)\b",
     re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})(?:\s*/\s*(\d{2}))?\b")
-#: A year after these words bounds a period ("since 2014"), it names no report.
-_PERIOD = re.compile(r"\b(?:since|from|after|before|until|between|to)\s*$", re.I)
 #: A year next to these words names a report ("the 2017 inspection", "PEEL 2017"),
 #: never a period its figures cover.
 _REPORT_BEFORE = re.compile(r"\b(?:inspections?|inspected|reports?|assessments?|peel|hmicf?r?s?)"
@@ -89,11 +87,6 @@ class Scope:
         return replace(filters, report_ids=self.report_ids)
 
 
-def programme_of(r: Report) -> str:
-    """A report's programme key (its printed inspection type when it has none)."""
-    return (getattr(r, "programme", "") or r.inspection_type or "").strip()
-
-
 def asks_across(text: str) -> bool:
     """Whether a question asks across reports."""
     return bool(_ACROSS.search(text))
@@ -131,7 +124,7 @@ def _covers(r: Report, year: int) -> bool:
     span = rf"\b{r.year}\s*/\s*(?:{year}|{year % 100:02d})\b"
     if r.year == year - 1 and re.search(span, f"{r.title} {r.inspection_type}"):
         return True
-    return (getattr(r, "published", None) or "")[:4] == str(year)
+    return (r.published or "")[:4] == str(year)
 
 
 def resolve(text: str, reports: list[Report], lexicon: Lexicon,
@@ -179,7 +172,7 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
     pool = [r for r in reports if not named or r.force in named]
     programme = next((p for rx, p in _PROGRAMMES if rx.search(text)), None)
     if programme:
-        have = [r for r in pool if programme_of(r).lower().startswith(programme.lower())]
+        have = [r for r in pool if r.family.lower().startswith(programme.lower())]
         if not have:
             who = " or ".join(named) if named else "any body"
             return Scope(bodies=tuple(named), programme=programme, compare=compare,
@@ -188,7 +181,7 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
 
     years: list[int] = []
     for m in _YEAR.finditer(text):
-        if _PERIOD.search(text[: m.start()]):
+        if PERIOD_BOUND.search(text[: m.start()]):
             compare = True
             continue
         y = int(m.group(1))

@@ -26,7 +26,7 @@ from retrieval.abstain import abstain_features, decide, reason_for
 from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
 from retrieval.highlight import best_sentences
 from retrieval.query import Query, bridgeable, bridged, parse
-from retrieval.scope import Scope, programme_of, resolve
+from retrieval.scope import Scope, resolve
 from retrieval.store import Store
 from retrieval.text import has_figure, has_number, stem, tokens
 
@@ -455,7 +455,7 @@ class Searcher:
             grade, of = _judgment(query, rep) if "grade" in query.wants else (None, None)
             rows.append(ComparisonRow(
                 report_id=rid, title=rep.title, force=rep.force, year=rep.year,
-                programme=programme_of(rep), hit=hit, answers=bool(hit) and not a.abstained,
+                programme=rep.family, hit=hit, answers=bool(hit) and not a.abstained,
                 confidence=a.confidence, judgment=grade, judgment_of=of, figure=fig,
                 unit=unit, latest=latest.get(rid, True)))
         rows.sort(key=lambda r: (r.force, r.year or 0, r.title))
@@ -568,12 +568,18 @@ def _figure(text: str) -> tuple[float | None, str | None]:
 
 def _judgment(query: Query, rep) -> tuple[str | None, str | None]:
     """The graded judgment a question about grades asks for: the judged question or
-    pillar whose heading shares most of the question's terms, else the overall one."""
-    want = set(query.weights)
-    best, best_n = None, 0
-    pairs = list(rep.judgments) + list(getattr(rep, "pillar_judgments", ()) or ())
-    for heading, grade in pairs:
-        n = len(want & {stem(t) for t in tokens(heading)})
+    pillar whose heading shares the most of the question's terms, weighted by their
+    IDF (a rare "legitimacy" outweighs a common "force"); else the overall one."""
+    want = query.weights
+    best, best_n = None, 0.0
+    pairs = list(rep.judgments) + list(rep.pillar_judgments)
+    stems = [{stem(x) for x in tokens(h)} for h, _ in pairs]
+    # Words most judged headings share ("force", "effective") say nothing of which
+    # question is meant.
+    common = {t for t in set().union(*stems) if sum(t in st for st in stems) * 2 > len(stems)} \
+        if len(stems) > 1 else set()
+    for (heading, grade), st in zip(pairs, stems):
+        n = sum(want[t] for t in st - common if t in want)
         if n > best_n:
             best, best_n = (grade, heading), n
     if best:

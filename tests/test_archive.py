@@ -138,10 +138,19 @@ def test_compare_grades_reads_the_judgment_asked_for(archive, searcher):
     by_file = {r.report_id: r.source_file for r in searcher.store.reports}
     graded = [row for row in c.rows if row.judgment]
     assert graded
+    reps = {r.report_id: r for r in searcher.store.reports}
     for row in graded:
         want = reports[by_file[row.report_id]].grades
-        assert want.get(row.judgment_of, row.judgment).lower() == row.judgment.lower() or \
-            row.judgment_of == "overall"
+        if row.judgment_of == "overall":
+            # No judged question or pillar shares the question's terms: the overall grade.
+            assert row.judgment == reps[row.report_id].overall_judgment
+        else:
+            # The judgment is the one the report gives the question or pillar it names.
+            assert row.judgment_of in want, (row.judgment_of, sorted(want))
+            assert want[row.judgment_of].lower() == row.judgment.lower()
+    # A report with a legitimacy pillar is read for that pillar, not its overall grade.
+    pillar = [row for row in graded if "legitimacy" in (row.judgment_of or "").lower()]
+    assert pillar
 
 
 def test_compare_cli_json_and_export(archive, tmp_path, monkeypatch):

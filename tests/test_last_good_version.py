@@ -40,6 +40,8 @@ def test_a_report_that_now_fails_keeps_its_previous_version(tmp_path, monkeypatc
     assert after == before  # still served, same ids
     # A second build keeps it too (the manifest remembers the version it serves).
     assert [x["file"] for x in build_index(s).stale] == ["2016/alpha.txt"]
+    assert {p.passage_id for p in Store(s.index_dir).iter_passages()
+            if p.source_file == "2016/alpha.txt"} == before
 
     monkeypatch.setenv("REPORTQA_INDEX", str(s.index_dir))
     monkeypatch.setenv("REPORTQA_CORPUS", str(s.corpus_dir))
