@@ -6,15 +6,16 @@ the query process's). Run by benchmarks/run.py; by hand:
 Modes, each timed per question (wall clock, one question at a time, model loaded):
 
 * ``dense``          embed the question, FAISS top-60, fetch the passages
-* ``keyword``        FTS5 BM25 top-60 of the glossary-expanded query, fetch the passages
+* ``keyword``        tantivy BM25 top-60 of the glossary-expanded query, fetch the passages
 * ``hybrid``         both, reciprocal-rank fusion, fetch the top 10
 * ``hybrid_rerank``  ``Searcher.ask`` — the whole answer path (features over the
                      sentence vectors, scoring, near-duplicate removal, abstention,
                      highlights)
-* ``bm25_baseline``  what a user would pick instead: plain BM25 (FTS5, question words
-                     ORed, no glossary, no rerank), top 10
-* ``dense_baseline`` plain dense search: embed, FAISS top 10 (exact when the index is
-                     flat), fetch
+* ``bm25_baseline``  what a user would pick instead: plain BM25 in SQLite FTS5 (question
+                     words ORed, no glossary, no rerank), top 10, over an FTS5 table of
+                     the same passages (``--fts5 FILE``, made by benchmarks/run.py)
+* ``dense_baseline`` plain dense search: embed, an exact float32 FAISS scan, top 10,
+                     fetch
 
 ``--model real`` loads the packaged model and runs it on every question (its cost is
 in every figure) while the vectors searched come from the stand-in embedder the
@@ -106,7 +107,7 @@ def prune_keyword_terms(searcher, max_df: float) -> None:
 
 def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         stages: bool = True, faiss_threads: int | None = None,
-        prune_df: float | None = None) -> dict:
+        prune_df: float | None = None, fts5: Path | None = None) -> dict:
     t0 = time.perf_counter()
     before = rss_mb()
     from benchmarks.standin import HashEmbedder, ModelCostEmbedder
@@ -145,21 +146,50 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         qv = emb.encode([q])[0]
         store.passages([r for r, _ in s.dense(qv, 60)])
 
+    from retrieval.query import parse
+
     def keyword(q):
-        store.passages([r for r, _ in s.keyword(q, 60)])
+        store.passages([r for r, _ in s.keyword(parse(q, store.lexicon), 60)])
+
+    exact = None
+    if "dense_baseline" in modes:
+        import faiss
+
+        exact = faiss.IndexFlatIP(store.faiss.d)
+        exact.add(store.faiss.reconstruct_n(0, store.faiss.ntotal))
+
+    def dense_baseline(q):
+        qv = emb.encode([q])[0]
+        _, ids = exact.search(qv[None, :], 10)
+        store.passages([int(store.rowids[i]) for i in ids[0] if i >= 0])
+
+    fts = None
+    if "bm25_baseline" in modes and fts5:
+        import sqlite3
+
+        fts = sqlite3.connect(f"file:{fts5}?mode=ro", uri=True)
+
+    def bm25_baseline(q):
+        import re
+
+        words = [w for w in re.findall(r"[a-z0-9]+", q.lower()) if len(w) > 2]
+        expr = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        rows = fts.execute("SELECT rowid FROM f WHERE f MATCH ? ORDER BY bm25(f) LIMIT 10",
+                           [expr]).fetchall() if expr else []
+        store.passages([r for (r,) in rows])
 
     def hybrid(q):
         qv = emb.encode([q])[0]
         fused: dict[int, float] = {}
-        for hits in (s.dense(qv, 60), s.keyword(q, 60)):
+        for hits in (s.dense(qv, 60), s.keyword(parse(q, store.lexicon), 60)):
             for i, (r, _) in enumerate(hits):
                 fused[r] = fused.get(r, 0.0) + 1.0 / (60 + i + 1)
         store.passages(sorted(fused, key=fused.get, reverse=True)[:10])
 
     fns = {"dense": dense, "keyword": keyword, "hybrid": hybrid,
            "hybrid_rerank": lambda q: s.ask(q, top_k=5),
-           "bm25_baseline": lambda q: base.bm25(q, 10),
-           "dense_baseline": lambda q: base.dense(q, 10)}
+           "bm25_baseline": bm25_baseline if fts is not None else lambda q: base.bm25(q, 10),
+           "dense_baseline": dense_baseline}
     for q in warm:
         for m in modes:
             fns[m](q)
@@ -193,7 +223,7 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         total = time.perf_counter() - t
         out["stages_ms"] = {
             "embed": te.total / k * 1000, "faiss": td.total / k * 1000,
-            "fts5": tk.total / k * 1000, "fetch_passages": tp.total / k * 1000,
+            "keyword": tk.total / k * 1000, "fetch_passages": tp.total / k * 1000,
             "sentence_scores": tsent.total / k * 1000,
             "other_features": (tc.total - te.total - td.total - tk.total - tsent.total
                                - tp.total) / k * 1000,
@@ -228,9 +258,11 @@ def main(argv=None) -> int:
                     help="experiment: faiss.omp_set_num_threads(N) in the query process")
     ap.add_argument("--prune-df", type=float,
                     help="experiment: drop keyword terms in more than this share of passages")
+    ap.add_argument("--fts5", type=Path, help="FTS5 table of the passages (bm25_baseline)")
     a = ap.parse_args(argv)
     res = run(a.index, a.n, [m for m in a.modes.split(",") if m], a.model,
-              stages=not a.no_stages, faiss_threads=a.faiss_threads, prune_df=a.prune_df)
+              stages=not a.no_stages, faiss_threads=a.faiss_threads, prune_df=a.prune_df,
+              fts5=a.fts5)
     a.out.write_text(json.dumps(res, indent=2))
     return 0
 

@@ -87,19 +87,41 @@ def _query(index: Path, out: Path, n: int, modes: list[str], model: str = "real"
 
 
 def _disk(index: Path) -> int:
+    """Bytes on disk of the live build and its segments (what a copy must carry)."""
     from ingest.index import current_build_dir
 
     b = current_build_dir(index)
-    return sum(f.stat().st_size for f in b.iterdir() if f.is_file())
+    m = json.loads((b / "manifest.json").read_text())
+    segs = [index / "segments" / s["id"] for s in m["segments"]]
+    return sum(f.stat().st_size for d in (b, *segs) for f in d.rglob("*") if f.is_file())
+
+
+def _fts5_table(index: Path, out: Path) -> Path:
+    """The plain-BM25 baseline's FTS5 table over the index's passages (what a user
+    would pick instead of reportqa's retrieval)."""
+    import sqlite3
+
+    from ingest.index import current_build_dir
+
+    out.unlink(missing_ok=True)
+    m = json.loads((current_build_dir(index) / "manifest.json").read_text())
+    db = sqlite3.connect(out)
+    db.execute("CREATE VIRTUAL TABLE f USING fts5(text, section, "
+               "tokenize='porter unicode61 remove_diacritics 2')")
+    for s in m["segments"]:
+        db.execute("ATTACH DATABASE ? AS s", (str(index / "segments" / s["id"] /
+                                                  "passages.sqlite"),))
+        db.execute("INSERT INTO f(rowid, text, section) SELECT rowid, text, section "
+                   "FROM s.passages")
+        db.commit()
+        db.execute("DETACH DATABASE s")
+    db.close()
+    return out
 
 
 def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss: dict,
                build_only: bool = False) -> dict:
-    import faiss
-    import numpy as np
-
     from benchmarks import synth_index
-    from ingest.index import _faiss_index
     from ingest.settings import load_settings
 
     settings = load_settings()
@@ -108,81 +130,33 @@ def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss:
     meta_p = d / "base.json"
     res: dict = {"passages": n}
     meta = json.loads(meta_p.read_text()) if meta_p.exists() else None
-    if not (meta and meta.get("passages") == n and (base / "vectors.npy").exists()):
+    if not (meta and meta.get("passages") == n and meta.get("schema") == 3
+            and (base / "CURRENT").exists()):
         log(f"scale {fmt_size(n)}: building the synthetic index")
         meta = synth_index.build(base, n, settings,
                                  sentence_vectors="embed" if n <= 100_000 else "derive",
-                                 faiss_index=False, log=log)
+                                 log=log)
+        meta["schema"] = 3
         meta_p.write_text(json.dumps(meta))
     res["synthetic_build"] = meta
     if build_only:
         return res
-    X = np.load(base / "vectors.npy")
-    variants: dict[str, Path] = {}
-    t = time.perf_counter()
-    ix, kind = _faiss_index(X, settings)  # exactly what build_index would write today
-    res["current_faiss"] = kind
-    res["current_faiss_build_s"] = round(time.perf_counter() - t, 1)
-    variants["current"] = synth_index.variant(base, d / "current", ix, kind)
-    if kind["type"] != "flat-ip":
-        # Recall@10 of today's approximate index on these (stand-in) vectors.
-        from benchmarks import ann
-        from benchmarks.query_bench import workload
-        from benchmarks.standin import HashEmbedder
-
-        Q = HashEmbedder().encode(workload(200))
-        truth = ann.exact_topk(X, Q, 10)
-        faiss.omp_set_num_threads(1)
-        _, ids = ix.search(Q, 60)
-        faiss.omp_set_num_threads(os.cpu_count() or 1)
-        res["current_recall_standin"] = {"recall@10": ann.recall_at(ids[:, :10], truth),
-                                         "cand_recall@10in60": ann.recall_at(ids, truth)}
-    del ix
-    if kind["type"] != "flat-ip":
-        flat = faiss.IndexFlatIP(X.shape[1])
-        flat.add(X)
-        variants["flat"] = synth_index.variant(base, d / "flat", flat, {"type": "flat-ip"})
-        del flat
-    else:
-        variants["flat"] = variants["current"]
-    fp16 = faiss.IndexScalarQuantizer(X.shape[1], faiss.ScalarQuantizer.QT_fp16,
-                                      faiss.METRIC_INNER_PRODUCT)
-    fp16.add(X)
-    variants["recommended"] = synth_index.variant(base, d / "fp16", fp16,
-                                                  {"type": "flat-fp16"})
-    del fp16, X
+    res["current_faiss"] = meta["faiss"]
     main_modes = ["dense", "keyword", "hybrid", "hybrid_rerank"]
-    log(f"scale {fmt_size(n)}: querying (current defaults: {kind['type']})")
-    cur = _query(variants["current"], d / "q-current.json", n_q,
-                 main_modes + ["bm25_baseline"] + (["dense_baseline"] if kind["type"] ==
-                                                   "flat-ip" else []))
-    log(f"scale {fmt_size(n)}: querying (recommended: fp16 flat, 1 FAISS thread, "
-        f"keyword terms in >{PRUNE_DF:.0%} of passages left out)")
-    rec = _query(variants["recommended"], d / "q-recommended.json", n_q, main_modes,
-                 extra=["--faiss-threads", "1", "--prune-df", str(PRUNE_DF)])
+    log(f"scale {fmt_size(n)}: querying ({meta['faiss']['type']})")
+    res["current"] = _query(base, d / "q-current.json", n_q, main_modes)
     log(f"scale {fmt_size(n)}: baselines in processes of their own")
-    bd = _query(variants["flat"], d / "q-dense-baseline.json", min(n_q, 60),
-                ["dense_baseline"], extra=["--no-stages"])
-    bb = _query(variants["flat"], d / "q-bm25-baseline.json", min(n_q, 60),
-                ["bm25_baseline"], model="none", extra=["--no-stages"])
-    res["current"] = cur
-    res["recommended"] = rec
-    res["dense_baseline"] = bd
-    res["bm25_baseline"] = bb
-    res["disk_bytes"] = {k: _disk(v) for k, v in variants.items()}
-    sq = base / "builds"
-    b = next(sq.iterdir())
-    res["files_bytes"] = {f.name: f.stat().st_size for f in b.iterdir() if f.is_file()}
+    fts = _fts5_table(base, d / "fts5.sqlite")
+    res["dense_baseline"] = _query(base, d / "q-dense-baseline.json", min(n_q, 60),
+                                   ["dense_baseline"], extra=["--no-stages"])
+    res["bm25_baseline"] = _query(base, d / "q-bm25-baseline.json", min(n_q, 60),
+                                  ["bm25_baseline"], model="none",
+                                  extra=["--no-stages", "--fts5", str(fts)])
+    res["disk_bytes"] = {"index": _disk(base), "fts5_baseline": fts.stat().st_size}
+    res["files_bytes"] = meta["files"]
     res["build_index_rss"] = build_rss.get(n)
     if not keep and n >= 100_000:
-        # Big indexes go; the vectors stay for the ann stage (which removes them).
-        for sub in d.iterdir():
-            if sub.is_dir() and sub.name != "base":
-                shutil.rmtree(sub, ignore_errors=True)
-        for sub in base.iterdir():
-            if sub.name != "vectors.npy":
-                shutil.rmtree(sub, ignore_errors=True) if sub.is_dir() else sub.unlink()
-        meta_p.unlink(missing_ok=True)
+        shutil.rmtree(d, ignore_errors=True)
     return res
 
 
@@ -254,30 +228,27 @@ def _p(m: dict | None, key: str = "p95") -> str:
 
 
 def table(res: dict) -> str:
-    """The one table: per size and configuration, query latency (ms), memory, disk."""
-    head = ("| passages | config | FAISS | dense p95 | keyword p95 | hybrid p95 | "
-            "hybrid+rerank p50 / p95 / p99 | BM25 baseline p95 | dense-flat baseline p95 | "
-            "rerank p95 ÷ BM25 p95 | query RSS MB | index on disk |")
+    """The one table: per size, query latency (ms) beside the naive baselines measured
+    in the same run, memory, disk."""
+    head = ("| passages | FAISS | dense p95 | keyword p95 | hybrid p95 | "
+            "hybrid+rerank p50 / p95 / p99 | BM25 (FTS5) baseline p95 | exact dense "
+            "baseline p95 | rerank ÷ BM25 | rerank ÷ dense | query RSS MB | index on disk |")
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for n, r in sorted(res.get("scale", {}).items(), key=lambda x: int(x[0])):
+        if "current" not in r or "bm25_baseline" not in r:
+            continue
         bb = r["bm25_baseline"]["modes"]["bm25_baseline"]
         bd = r["dense_baseline"]["modes"]["dense_baseline"]
-        for cfg in ("current", "recommended"):
-            q = r[cfg]["modes"]
-            hr = q["hybrid_rerank"]
-            faiss_t = r["current_faiss"]["type"] if cfg == "current" else "flat-fp16"
-            disk = r["disk_bytes"]["current" if cfg == "current" else "recommended"]
-            lines.append(
-                f"| {fmt_size(int(n))} | {cfg} | {faiss_t} | {_p(q.get('dense'))} | "
-                f"{_p(q.get('keyword'))} | {_p(q.get('hybrid'))} | "
-                f"{hr['p50']:.0f} / {hr['p95']:.0f} / {hr['p99']:.0f} | {_p(bb)} | {_p(bd)} | "
-                f"{hr['p95'] / bb['p95']:.2f} | {r[cfg]['rss_mb']['peak']:.0f} | "
-                f"{disk / 1e6:,.0f} MB |")
+        q = r["current"]["modes"]
+        hr = q["hybrid_rerank"]
+        disk = r["disk_bytes"]["index"] if isinstance(r["disk_bytes"].get("index"), int) \
+            else 0
         lines.append(
-            f"| {fmt_size(int(n))} | baselines | flat-ip | | | | | | | | "
-            f"BM25 {r['bm25_baseline']['rss_mb']['peak']:.0f} / dense "
-            f"{r['dense_baseline']['rss_mb']['peak']:.0f} | "
-            f"{r['files_bytes'].get('passages.sqlite', 0) / 1e6:,.0f} MB sqlite |")
+            f"| {fmt_size(int(n))} | {r['current_faiss']['type']} | {_p(q.get('dense'))} | "
+            f"{_p(q.get('keyword'))} | {_p(q.get('hybrid'))} | "
+            f"{hr['p50']:.0f} / {hr['p95']:.0f} / {hr['p99']:.0f} | {_p(bb)} | {_p(bd)} | "
+            f"{hr['p95'] / bb['p95']:.2f} | {hr['p95'] / bd['p95']:.2f} | "
+            f"{r['current']['rss_mb']['peak']:.0f} | {disk / 1e6:,.0f} MB |")
     return "\n".join(lines)
 
 

@@ -1,20 +1,23 @@
 """The layout of an index directory and the checks that keep it whole.
 
     CURRENT                 name of the live build (replaced atomically)
-    builds/<build id>/      one complete build:
-        manifest.json       schema, model, dimension, versions, corpus hashes, counts, failures
-        passages.sqlite     reports, passages, an FTS5 keyword index, passage sentences
-        vectors.faiss       one normalised vector per passage (row i = passage rowid i+1)
-        sentences.npy       one float16 vector per sentence (for reranking), no pickle
+    builds/<build id>/      one build: which segments are live, and what spans them
+        manifest.json       schema, model, versions, corpus hashes, the live segments
+                            with the reports deleted from each, counts, failures
+        keyword/            the tantivy BM25 index of the live passages
         vocab.txt/.npy      the corpus's words and their float16 vectors (query bridging)
-        lexicon.json        word document counts and learned short forms of names
+        lexicon.json        word document counts, learned short forms and places
+        stats.json          the statistics the lexicon is learned from (for the next build)
+    segments/<segment id>/  immutable parts holding reports, passages, vectors and
+                            sentences (ingest/segments.py), shared by builds
     cache/vectors.sqlite    embeddings keyed by (model, text hash): never embed twice
     build.lock              held (flock) by the one build that may run
 
-A build writes a new builds/.tmp-* directory, and only when everything is written
-does it rename it into place and replace CURRENT, so readers see the old index or
-the new one, never a half-built one. A crashed build leaves only a .tmp directory,
-which the next build removes."""
+A build writes its new segment and a new builds/.tmp-* folder, and only when
+everything is written does it rename the folder into place and replace CURRENT, so
+readers see the old index or the new one, never a half-built one. A crashed build
+leaves only .tmp folders, which the next build removes. Segments no kept build lists
+are removed by the build after."""
 
 from __future__ import annotations
 
@@ -30,11 +33,10 @@ from pathlib import Path
 from ingest.errors import BuildLocked, IndexError_
 from ingest.readers import file_hash
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The files of one build, besides its manifest.
-BUILD_FILES = ("passages.sqlite", "vectors.faiss", "sentences.npy", "vocab.npy", "vocab.txt",
-               "lexicon.json")
+BUILD_FILES = ("vocab.npy", "vocab.txt", "lexicon.json", "stats.json")
 #: Files up to this size are checksummed in the manifest and verified on load (bigger
 #: ones, at archive scale, are checked by size only: hashing them would slow start-up).
 VERIFY_LIMIT = 256 << 20
@@ -72,9 +74,26 @@ def verify_build(build: Path | None, index_dir: Path) -> dict:
         ok = False
     if not ok:
         raise IndexError_(f"index manifest {mpath} is damaged (entries missing)", fix=REBUILD)
-    sums = manifest.get("checksums") or {}
-    for name, size in manifest["files"].items():
-        p = build / name
+    _check_files(build, manifest["files"], manifest.get("checksums") or {})
+    segments = manifest.get("segments")
+    if not isinstance(segments, list):
+        raise IndexError_(f"index manifest {mpath} is damaged (no segments)", fix=REBUILD)
+    for seg in segments:
+        try:
+            folder = Path(index_dir) / "segments" / seg["id"]
+            files, sums = seg["files"], seg.get("checksums") or {}
+        except (KeyError, TypeError):
+            raise IndexError_(f"index manifest {mpath} is damaged (segments)",
+                              fix=REBUILD) from None
+        if not folder.is_dir():
+            raise IndexError_(f"index segment {folder} is missing", fix=REBUILD)
+        _check_files(folder, files, sums)
+    return manifest
+
+
+def _check_files(folder: Path, sizes: dict, sums: dict) -> None:
+    for name, size in sizes.items():
+        p = folder / name
         if not p.exists():
             raise IndexError_(f"index file {p} is missing", fix=REBUILD)
         if p.stat().st_size != size:
@@ -83,7 +102,20 @@ def verify_build(build: Path | None, index_dir: Path) -> dict:
                 fix=REBUILD)
         if name in sums and file_hash(p) != sums[name]:
             raise IndexError_(f"index file {p} is damaged (checksum mismatch)", fix=REBUILD)
-    return manifest
+
+
+def commit_build(index_dir: Path, tmp: Path, build_id: str, manifest: dict) -> None:
+    """Write the manifest, flush everything, move the build into place and point
+    CURRENT at it (the one atomic step readers can observe)."""
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    for n in (*manifest["files"], "manifest.json"):
+        with open(tmp / n, "rb") as fh:
+            os.fsync(fh.fileno())
+    final = tmp.parent / build_id
+    os.rename(tmp, final)
+    ptr_tmp = Path(index_dir) / f".CURRENT.{build_id}"
+    ptr_tmp.write_text(build_id)
+    os.replace(ptr_tmp, Path(index_dir) / "CURRENT")
 
 
 def current_build_dir(index_dir: Path) -> Path | None:
@@ -130,19 +162,37 @@ def build_lock(index_dir: Path, wait_s: float = 0.0):
         fh.close()
 
 
-
 def cleanup_debris(index_dir: Path, keep: set[str]) -> None:
-    """Remove crashed builds' .tmp folders and all but the three newest finished
-    builds (keeping `keep`)."""
+    """Remove crashed builds' .tmp folders, all but the three newest finished builds
+    (keeping `keep`), and the segments no remaining build lists."""
     builds = index_dir / "builds"
+    segs = index_dir / "segments"
+    for root in (builds, segs):
+        if root.exists():
+            for d in root.iterdir():
+                if d.name.startswith(".tmp-"):
+                    shutil.rmtree(d, ignore_errors=True)
     if not builds.exists():
         return
-    for d in builds.iterdir():
-        if d.name.startswith(".tmp-"):
-            shutil.rmtree(d, ignore_errors=True)
     finished = sorted((d for d in builds.iterdir() if not d.name.startswith(".")),
                       key=lambda d: d.name)
     # Keep the live build and the two before it: readers that opened them keep working.
     for d in finished[:-3]:
         if d.name not in keep:
+            shutil.rmtree(d, ignore_errors=True)
+    if not segs.exists():
+        return
+    listed: set[str] = set()
+    for d in builds.iterdir():
+        if d.name.startswith("."):
+            continue
+        try:
+            m = json.loads((d / "manifest.json").read_text())
+            listed.update(s["id"] for s in m["segments"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            # A build whose manifest cannot be read cannot be served either; but its
+            # segments may be another build's too, so only listed ones are kept.
+            continue
+    for d in segs.iterdir():
+        if not d.name.startswith(".") and d.name not in listed:
             shutil.rmtree(d, ignore_errors=True)

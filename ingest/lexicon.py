@@ -7,8 +7,10 @@ teaches its own names."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
 from ingest.models import Passage, Report
 
@@ -34,12 +36,69 @@ _MIN_SEEN = 2
 _WORD = re.compile(r"[a-z]{3,}")
 
 
+@dataclass
+class LexiconStats:
+    """What the lexicon is learned from, as counts that add up across reports and
+    segments (and subtract when a report is deleted): passages using each word, proper
+    names seen, words written in lower case, and words written capitalised mid-sentence
+    per inspected body."""
+
+    words: Counter = field(default_factory=Counter)
+    names: Counter = field(default_factory=Counter)
+    lower: Counter = field(default_factory=Counter)
+    caps: dict[str, Counter] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, passages: list[Passage], force: str = "") -> LexiconStats:
+        """The statistics of some passages (of one body's report, for `caps`)."""
+        st = cls()
+        caps: Counter = Counter()
+        for p in passages:
+            text = p.text
+            st.words.update(set(_WORD.findall((text + " " + " ".join(p.section)).lower())))
+            st.lower.update(set(_WORD.findall(text)))
+            if force:
+                caps.update(m.group(0).lower() for m in _MID_CAPITAL.finditer(text))
+        st.names = _names([p.text for p in passages])
+        if force and caps:
+            st.caps[force] = caps
+        return st
+
+    def add(self, other: LexiconStats, sign: int = 1) -> None:
+        """Add (sign 1) or take away (sign -1) another's counts."""
+        for mine, theirs in ((self.words, other.words), (self.names, other.names),
+                             (self.lower, other.lower)):
+            for k, v in theirs.items():
+                mine[k] += sign * v
+                if mine[k] <= 0:
+                    del mine[k]
+        for f, c in other.caps.items():
+            mine = self.caps.setdefault(f, Counter())
+            for k, v in c.items():
+                mine[k] += sign * v
+                if mine[k] <= 0:
+                    del mine[k]
+
+    def to_json(self) -> str:
+        return json.dumps({"words": self.words, "names": self.names, "lower": self.lower,
+                           "caps": self.caps}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> LexiconStats:
+        d = json.loads(text)
+        return cls(Counter(d["words"]), Counter(d["names"]), Counter(d["lower"]),
+                   {f: Counter(c) for f, c in d["caps"].items()})
+
+    def lexicon(self, reports: list[Report]) -> dict:
+        """lexicon.json's content: word counts, learned short forms, places."""
+        words = dict(self.words)
+        return {"words": words, "aliases": _aliases(reports, Counter(self.names), words),
+                "places": _places(reports, self.lower, self.caps)}
+
+
 def word_counts(passages: list[Passage]) -> dict[str, int]:
     """Passages containing each word (lower case, 3+ letters)."""
-    c: Counter[str] = Counter()
-    for p in passages:
-        c.update(set(_WORD.findall((p.text + " " + " ".join(p.section)).lower())))
-    return dict(c)
+    return dict(LexiconStats.of(passages).words)
 
 
 def _names(texts: list[str]) -> Counter[str]:
@@ -58,12 +117,17 @@ def _names(texts: list[str]) -> Counter[str]:
 
 def learn_aliases(reports: list[Report], passages: list[Passage],
                   words: dict[str, int] | None = None) -> dict[str, str]:
+    """Short forms (lower case) → the name they stand for (see _aliases)."""
+    words = words if words is not None else word_counts(passages)
+    return _aliases(reports, _names([p.text for p in passages]), words)
+
+
+def _aliases(reports: list[Report], seen: Counter, words: dict[str, int]) -> dict[str, str]:
     """Short forms (lower case) → the name they stand for: the initialism of every name
     of three or more capitalised words the reports use at least twice, and for the
     inspected forces also the clipped forms ("west mids"). A short form that is itself
     a word of the reports is left out: it would shadow that word."""
-    words = words if words is not None else word_counts(passages)
-    seen = _names([p.text for p in passages])
+    seen = Counter(seen)
     for r in reports:
         if r.force:
             seen[r.force] += _MIN_SEEN
@@ -97,25 +161,28 @@ _MID_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}\b")
 
 
 def learn_places(reports: list[Report], passages: list[Passage]) -> dict[str, str]:
+    """Proper names (lower case) → the one inspected body whose reports use them (see
+    _places)."""
+    body = {r.report_id: r.force for r in reports if r.force}
+    st = LexiconStats()
+    for rid in dict.fromkeys(p.report_id for p in passages):
+        st.add(LexiconStats.of([p for p in passages if p.report_id == rid], body.get(rid, "")))
+    return _places(reports, st.lower, st.caps)
+
+
+def _places(reports: list[Report], lower: Counter, caps: dict[str, Counter]) -> dict[str, str]:
     """Proper names (lower case) → the one inspected body whose reports use them: the
     towns, districts and local schemes of a force's area ("Birmingham" → West Midlands
     Police), so a question that names a place is read as being about that force.
     A name is a word the reports only ever write capitalised, seen at least twice
     inside sentences, in the reports of exactly one body. Learned only when the index
     holds two or more bodies (with one, every name is that body's and says nothing)."""
-    body = {r.report_id: r.force for r in reports if r.force}
-    if len(set(body.values())) < 2:
+    if len({r.force for r in reports if r.force}) < 2:
         return {}
-    lower: set[str] = set()
     seen: dict[str, Counter[str]] = {}
-    for p in passages:
-        text = p.text
-        lower.update(_WORD.findall(text))
-        f = body.get(p.report_id)
-        if not f:
-            continue
-        for m in _MID_CAPITAL.finditer(text):
-            seen.setdefault(m.group(0).lower(), Counter())[f] += 1
+    for f, c in caps.items():
+        for w, n in c.items():
+            seen.setdefault(w, Counter())[f] += n
     names = {w for r in reports for w in r.force.lower().split()}
     out = {}
     for w, by in seen.items():

@@ -1,6 +1,6 @@
 """The SQLite file of a build: reports (with their metadata as columns, so filters,
-facets and the library page are SQL aggregates), passages, an FTS5 keyword index over
-them, and passage sentences."""
+facets and the library page are SQL aggregates), passages and passage sentences (the
+keyword index is tantivy's: ingest/keyword_index.py)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,6 @@ CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE,
 CREATE INDEX passages_report ON passages(report_id);
 CREATE INDEX passages_kind ON passages(kind);
 CREATE INDEX passages_section ON passages(section);
-CREATE VIRTUAL TABLE passages_fts USING fts5(
-    text, section, content='passages', content_rowid='rowid',
-    tokenize='porter unicode61 remove_diacritics 2');
 CREATE TABLE sentences (id INTEGER PRIMARY KEY, passage_rowid INTEGER, idx INTEGER,
                         text TEXT);
 CREATE INDEX sentences_passage ON sentences(passage_rowid);
@@ -63,8 +60,6 @@ def write_sqlite(path: Path, reports: list[Report], passages: list[Passage],
             for i, p in enumerate(passages)
         ],
     )
-    db.execute("INSERT INTO passages_fts(rowid, text, section) SELECT rowid, text, section "
-               "FROM passages")
     db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
                    [(i, pr, idx, t) for i, (pr, idx, t) in enumerate(sentences)])
     db.commit()

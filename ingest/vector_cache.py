@@ -63,11 +63,11 @@ class VectorCache:
         )
         self.db.commit()
 
-    def prune(self, model: str, keep: set[str]) -> None:
-        """Drop this model's vectors that no live passage uses any more."""
-        have = [h for (h,) in self.db.execute("SELECT hash FROM vec WHERE model=?", (model,))]
-        gone = [h for h in have if h not in keep]
-        self.db.executemany("DELETE FROM vec WHERE model=? AND hash=?", [(model, h) for h in gone])
+    def forget(self, model: str, hashes: set[str]) -> None:
+        """Drop this model's vectors of texts no live passage uses any more (those of
+        deleted reports, less any the build still uses)."""
+        self.db.executemany("DELETE FROM vec WHERE model=? AND hash=?",
+                            [(model, h) for h in hashes])
         self.db.commit()
 
     def close(self) -> None:
@@ -75,10 +75,10 @@ class VectorCache:
 
 
 def embed_cached(texts: list[str], embedder, cache: VectorCache, model_key: str, dim: int,
-                 batch_size: int, desc: str, summary) -> np.ndarray:
+                 batch_size: int, desc: str, summary, bar=None) -> np.ndarray:
     """Vectors for texts in order: from the cache where it has them, else embedded
-    (in chunks, with a progress bar) and cached. Counts go to `summary`
-    (reused_vectors, embedded)."""
+    (in chunks, with a progress bar: `bar` when the caller keeps one across calls)
+    and cached. Counts go to `summary` (reused_vectors, embedded)."""
     hashes = [text_hash(t) for t in texts]
     have = cache.get_many(model_key, list(dict.fromkeys(hashes)), dim)
     todo = [i for i, h in enumerate(hashes) if h not in have]
@@ -89,8 +89,10 @@ def embed_cached(texts: list[str], embedder, cache: VectorCache, model_key: str,
         for i in todo:
             first.setdefault(hashes[i], texts[i])
         started = time.monotonic()
-        log.info("embedding %d %s", len(uniq), desc)
-        bar = progress(None, total=len(uniq), desc=f"embedding {desc}", unit=desc)
+        log.debug("embedding %d %s", len(uniq), desc)
+        own = bar is None
+        if own:
+            bar = progress(None, total=len(uniq), desc=f"embedding {desc}", unit=desc)
         step = max(batch_size * 4, 64)
         for s in range(0, len(uniq), step):
             chunk = uniq[s : s + step]
@@ -99,11 +101,12 @@ def embed_cached(texts: list[str], embedder, cache: VectorCache, model_key: str,
             cache.put_many(model_key, new)
             have.update(new)
             bar.update(len(chunk))
-            if bar.disable:
+            if bar.disable and own:
                 done = min(s + step, len(uniq))
                 rate = done / max(time.monotonic() - started, 1e-6)
                 log.info("embedded %d/%d %s (%.1f/s)", done, len(uniq), desc, rate)
-        bar.close()
+        if own:
+            bar.close()
         summary.embedded += len(uniq)
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)

@@ -97,7 +97,7 @@ def aggregate(rows: list[dict]) -> dict:
 
 
 class Baselines:
-    """What a user would pick instead, over the same passages: plain BM25 (FTS5,
+    """What a user would pick instead, over the same passages: plain BM25 (the keyword index,
     question words ORed, no glossary, no rerank) and plain dense (FAISS top-k of the
     question embedding). Neither ever abstains."""
 
@@ -109,10 +109,9 @@ class Baselines:
 
         words = [w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 2]
         q = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
-        rows = self.s.store.db.execute(
-            "SELECT text FROM passages_fts WHERE passages_fts MATCH ? ORDER BY "
-            "bm25(passages_fts) LIMIT ?", [q, k]).fetchall() if q else []
-        return Ranked([r[0] for r in rows])
+        hits = self.s.store.keywords.search(q, k) if q else []
+        ps = self.s.store.passages([r for r, _ in hits])
+        return Ranked([ps[r].text for r, _ in hits])
 
     def dense(self, question: str, k: int) -> Ranked:
         qv = self.s.embedder.encode([question])[0]

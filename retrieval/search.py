@@ -1,5 +1,5 @@
 """Answering a question: the question is read once into a :class:`~retrieval.query.Query`;
-dense (FAISS) and keyword (SQLite FTS5 BM25) candidates are pooled and scored by a
+dense (FAISS) and keyword (tantivy BM25) candidates are pooled and scored by a
 linear ranker over a few features; near-duplicates are removed; the abstention model
 decides whether any passage answers and, when none does, says why.
 
@@ -185,21 +185,24 @@ class Searcher:
                 n_allowed = len(allowed)
             if not n_allowed:
                 return []
-            if bitmap is not None:
-                # A bitmap selector: O(1) to make from the cached bitmap and one bit test
-                # a vector (IDSelectorBatch hashes every allowed id on each question and
-                # made a 150k-allowed search 2x slower than an unfiltered one).
-                sel = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-            else:
-                sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64) - 1)
+            if bitmap is None:
+                mask = np.zeros(index.ntotal, dtype=bool)
+                pos = self.store.positions(allowed)
+                mask[pos[pos >= 0]] = True
+                bitmap = np.packbits(mask, bitorder="little")
+            # A bitmap selector: O(1) to make from the cached bitmap and one bit test a
+            # vector (IDSelectorBatch hashes every allowed id on each question and made
+            # a 150k-allowed search 2x slower than an unfiltered one).
+            sel = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
             params = faiss.SearchParameters(sel=sel)
             k = min(k, n_allowed)
         d, i = index.search(qvec[None, :], min(k, index.ntotal), params=params)
         del bitmap  # kept alive until here: the selector points into it
-        return [(int(r) + 1, float(s)) for s, r in zip(d[0], i[0]) if r >= 0]
+        rowids = self.store.rowids
+        return [(int(rowids[p]), float(s)) for s, p in zip(d[0], i[0]) if p >= 0]
 
     def keyword_query(self, query: Query) -> str:
-        """The FTS5 MATCH expression: the question's words and their equivalents, ORed."""
+        """The keyword query: the question's words and their equivalents, ORed phrases."""
         phrases = set()
         n = max(1, self.store.faiss.ntotal)
         for t in query.terms:
@@ -218,28 +221,20 @@ class Searcher:
     def keyword(self, query: Query, k: int, filters: Filters | None = None
                 ) -> list[tuple[int, float]]:
         """(rowid, BM25 score, higher is better) of the best keyword matches (among
-        those the filters allow, as a SQL condition, never a list of rowids)."""
+        those the filters allow: report-level filters and kinds go to the keyword index
+        as term sets; a section filter is checked on the hits, fetching more)."""
         q = self.keyword_query(query)
         if not q:
             return []
-        sql = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
-               "WHERE passages_fts MATCH ?")
-        args: list = [q]
-        if filters is not None and filters.active:
-            where, wargs = self.store.filter_clause(filters)
-            # `+rowid`, not `rowid`: a plain `rowid IN (…)` is handed to FTS5 as a rowid
-            # constraint, and FTS5 then runs the whole MATCH once per allowed passage
-            # (query plan "INDEX 0:=M2"; 8 s for 2.7k allowed passages at 100k). With
-            # the unary plus the MATCH runs once and each hit is tested against the
-            # allowed set, which SQLite builds once per query.
-            sql += f" AND +rowid IN (SELECT rowid FROM passages WHERE {where})"
-            args.extend(wargs)
-        sql += " ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?"
-        args.append(k)
-        try:
-            return [(int(r), float(s)) for r, s in self.store.db.execute(sql, args)]
-        except Exception:  # noqa: BLE001 — a query FTS5 cannot parse just gives no keyword hits
-            return []
+        if filters is None or not filters.active:
+            return self.store.keywords.search(q, k)
+        hits = self.store.keywords.search(q, k if not filters.section else k * 8,
+                                          self.store.report_scope(filters),
+                                          filters.kinds or None)
+        if filters.section:
+            ok = self.store.allows(filters, [r for r, _ in hits])
+            hits = [h for h, keep in zip(hits, ok) if keep]
+        return hits[:k]
 
     # -- scoring ----------------------------------------------------------------
     def _sentence_scores(self, rowids: list[int], qvec: np.ndarray
@@ -247,16 +242,12 @@ class Searcher:
         """Per passage: (similarity to the question, sentence) for each sentence."""
         if not rowids:
             return {}
-        q = ",".join(str(int(r)) for r in rowids)
-        rows = self.store.db.execute(
-            f"SELECT id, passage_rowid, text FROM sentences WHERE passage_rowid IN ({q}) "
-            "ORDER BY id").fetchall()
+        rows = self.store.sentences(rowids)
         if not rows:
             return {}
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
-        sims = np.asarray(self.store.sentence_vectors[ids], dtype=np.float32) @ qvec
+        sims = np.vstack([v for _, _, v in rows]) @ qvec
         out: dict[int, list[tuple[float, str]]] = {}
-        for (_, pr, text), sim in zip(rows, sims):
+        for (pr, text, _), sim in zip(rows, sims):
             if text.rstrip().endswith("?"):
                 sim *= QUESTION_SENTENCE_DISCOUNT
             out.setdefault(pr, []).append((float(sim), text))
@@ -349,7 +340,7 @@ class Searcher:
         passages = self.store.passages(cand)
         missing = [r for r in cand if r not in ds]
         if missing:  # dense scores for keyword-only candidates
-            vecs = np.vstack([self.store.faiss.reconstruct(int(r) - 1) for r in missing])
+            vecs = np.vstack([self.store.vector(r) for r in missing])
             for r, sim in zip(missing, vecs @ qvec):
                 ds[r] = float(sim)
         sents = self._sentence_scores(cand, qvec)
@@ -512,7 +503,7 @@ class Searcher:
         picked = []
         vecs = []
         for item in scored:
-            v = self.store.faiss.reconstruct(int(item[1]) - 1)
+            v = self.store.vector(int(item[1]))
             if any(float(v @ u) > self.config.dup_threshold for u in vecs):
                 continue
             if any(_overlap(item[2].text, x[2].text) > 0.6 for x in picked):

@@ -4,7 +4,6 @@ FAISS's own format, SQLite, JSON and a .npy opened with allow_pickle=False."""
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -16,13 +15,20 @@ import numpy as np
 
 from ingest.build_dir import current_build_dir, verify_build
 from ingest.errors import IndexError_
+from ingest.keyword_index import KEYWORD_DIR
 from ingest.models import Passage, Report
+from ingest.segments import SEGMENTS_DIR
+from ingest.sqlite_store import mark_superseded
+from retrieval.keyword import KeywordSearch, phrase
 
 REBUILD = "run `reportqa index build --full`"
 #: Allowed-passage bitmaps kept per Filters (least recently used out): reading a big
 #: allowed set from SQLite takes 0.1-0.3 s at 1M passages (benchmarks/README.md,
 #: "Filtered search at size"). One bit a passage each: 8 MB in all at 1M.
 ALLOWED_CACHE = 64
+#: SQLite attaches at most 10 databases to a connection; builds keep fewer segments
+#: (ingest.segments.MAX_SEGMENTS) and `index optimize` makes one.
+MAX_ATTACHED = 10
 
 
 @dataclass
@@ -45,11 +51,18 @@ class IndexStatus:
     #: How the corpus differs from what the live index was built from (None: not
     #: checked); see ingest.index.corpus_drift.
     drift: dict | None = None
+    #: Live segments, and passages of deleted reports they still hold (until merged).
+    segments: int = 1
+    deleted_passages: int = 0
 
 
 class Store:
-    """A loaded index build: manifest, SQLite passages (read-only), FAISS vectors and
-    sentence vectors. Safe to share between threads (one SQLite connection each)."""
+    """A loaded index build: manifest, the live segments (SQLite passages read-only,
+    vectors, sentence vectors), one FAISS index over their live passages, and the
+    keyword index. Safe to share between threads (one SQLite connection each).
+
+    FAISS positions are not rowids: position i holds the passage `rowids[i]` (segments
+    are concatenated at load, deleted reports left out)."""
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
@@ -59,52 +72,175 @@ class Store:
                               fix="run `reportqa index build`")
         self.build_dir = build
         self.manifest = verify_build(build, self.index_dir)
+        self.segments = self.manifest["segments"]
+        if len(self.segments) > MAX_ATTACHED:
+            raise IndexError_(f"index at {self.index_dir} has {len(self.segments)} segments",
+                              fix="run `reportqa index optimize`")
         self._local = threading.local()
         self._allowed: OrderedDict = OrderedDict()
         self._allowed_lock = threading.Lock()
-        try:
-            import faiss
-
-            self.faiss = faiss.read_index(str(build / "vectors.faiss"))
-        except Exception as e:  # noqa: BLE001 — FAISS raises RuntimeError for bad files
-            raise IndexError_(f"index file {build / 'vectors.faiss'} is damaged "
-                              f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
-        try:
-            self.sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r",
-                                            allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise IndexError_(f"index file {build / 'sentences.npy'} is damaged ({e})",
-                              fix=REBUILD) from None
+        self._load_vectors()
         self.vocab: list[str] = []
         self.vocab_vectors = None
-        if (build / "vocab.npy").exists():
-            try:
-                self.vocab = (build / "vocab.txt").read_text(encoding="utf-8").split("\n")
-                self.vocab_vectors = np.load(build / "vocab.npy", mmap_mode="r",
-                                             allow_pickle=False)
-            except (ValueError, OSError) as e:
-                raise IndexError_(f"index file {build / 'vocab.npy'} is damaged ({e})",
-                                  fix=REBUILD) from None
-            if len(self.vocab) != self.vocab_vectors.shape[0]:
-                raise IndexError_(f"index at {self.index_dir} is inconsistent (vocabulary)",
-                                  fix=REBUILD)
+        try:
+            self.vocab = (build / "vocab.txt").read_text(encoding="utf-8").split("\n")
+            self.vocab_vectors = np.load(build / "vocab.npy", mmap_mode="r",
+                                         allow_pickle=False)
+        except (ValueError, OSError) as e:
+            raise IndexError_(f"index file {build / 'vocab.npy'} is damaged ({e})",
+                              fix=REBUILD) from None
+        if len(self.vocab) != self.vocab_vectors.shape[0] and self.vocab != [""]:
+            raise IndexError_(f"index at {self.index_dir} is inconsistent (vocabulary)",
+                              fix=REBUILD)
         try:
             n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
         except sqlite3.DatabaseError as e:
-            raise IndexError_(f"index file {build / 'passages.sqlite'} is damaged ({e})",
+            raise IndexError_(f"index at {self.index_dir} has a damaged passages file ({e})",
                               fix=REBUILD) from None
-        if n != self.faiss.ntotal or n != self.manifest.get("counts", {}).get("passages"):
+        if (n != self.faiss.ntotal or n != self.manifest.get("counts", {}).get("passages")
+                or n != self.keywords.searcher.num_docs):
             raise IndexError_(f"index at {self.index_dir} is inconsistent ({n} passages, "
-                              f"{self.faiss.ntotal} vectors)", fix=REBUILD)
+                              f"{self.faiss.ntotal} vectors, "
+                              f"{self.keywords.searcher.num_docs} keyword documents)",
+                              fix=REBUILD)
+
+    def _segment_dir(self, seg: dict) -> Path:
+        return self.index_dir / SEGMENTS_DIR / seg["id"]
+
+    def _load_vectors(self) -> None:
+        """One FAISS index over the live passages of every segment, and the map from
+        FAISS positions to rowids (and to each segment's own rows)."""
+        import faiss
+
+        dim = int(self.manifest["model"]["dimension"])
+        rowids, seg_of, row_of, parts = [], [], [], []
+        self.sentence_vectors = []
+        for i, seg in enumerate(self.segments):
+            d = self._segment_dir(seg)
+            try:
+                ids = np.load(d / "rowids.npy", allow_pickle=False)
+                vec = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
+                self.sentence_vectors.append(np.load(d / "sentences.npy", mmap_mode="r",
+                                                     allow_pickle=False))
+            except (ValueError, OSError) as e:
+                raise IndexError_(f"index segment {d} is damaged ({e})", fix=REBUILD) from None
+            if vec.ndim != 2 or vec.shape != (len(ids), dim):
+                raise IndexError_(f"index segment {d} is damaged (vectors)", fix=REBUILD)
+            keep = np.ones(len(ids), dtype=bool)
+            if seg.get("deleted"):
+                con = sqlite3.connect(f"file:{d / 'passages.sqlite'}?mode=ro", uri=True)
+                try:
+                    dead = [r for (r,) in con.execute(
+                        "SELECT rowid FROM passages WHERE report_id IN "
+                        f"({','.join('?' * len(seg['deleted']))})", seg["deleted"])]
+                except sqlite3.DatabaseError as e:
+                    raise IndexError_(f"index file {d / 'passages.sqlite'} is damaged ({e})",
+                                      fix=REBUILD) from None
+                finally:
+                    con.close()
+                keep[np.searchsorted(ids, dead)] = False
+            rows = np.flatnonzero(keep)
+            rowids.append(ids[rows])
+            seg_of.append(np.full(len(rows), i, dtype=np.int16))
+            row_of.append(rows.astype(np.int32))
+            parts.append((vec, rows))
+        self.rowids = np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64)
+        self._seg_of = np.concatenate(seg_of) if seg_of else np.zeros(0, dtype=np.int16)
+        self._row_of = np.concatenate(row_of) if row_of else np.zeros(0, dtype=np.int32)
+        self._order = np.argsort(self.rowids, kind="stable")
+        self._sorted = self.rowids[self._order]
+        kind = self.manifest.get("faiss", {}).get("type", "flat-ip")
+        if kind == "flat-fp16":
+            # The float16 codes are the stored vectors' own bytes: no float32 copy.
+            index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
+                                               faiss.METRIC_INNER_PRODUCT)
+            codes = np.concatenate([np.asarray(v[r], dtype=np.float16) for v, r in parts]
+                                   ) if parts else np.zeros((0, dim), np.float16)
+            faiss.copy_array_to_vector(np.ascontiguousarray(codes).view(np.uint8).ravel(),
+                                       index.codes)
+            index.ntotal = len(codes)
+            del codes
+        else:
+            index = faiss.IndexFlatIP(dim)
+            for v, r in parts:
+                if len(r):
+                    index.add(np.asarray(v[r], dtype=np.float32))
+        self.faiss = index
+
+    def positions(self, rowids) -> np.ndarray:
+        """FAISS positions of rowids (-1 for a rowid not live)."""
+        r = np.asarray(rowids, dtype=np.int64)
+        i = np.searchsorted(self._sorted, r)
+        i = np.minimum(i, max(len(self._sorted) - 1, 0))
+        ok = (len(self._sorted) > 0) & (self._sorted[i] == r) if len(self._sorted) else \
+            np.zeros(len(r), dtype=bool)
+        return np.where(ok, self._order[i] if len(self._order) else -1, -1)
+
+    def vector(self, rowid: int) -> np.ndarray:
+        """A live passage's vector."""
+        return self.faiss.reconstruct(int(self.positions([rowid])[0]))
+
+    def sentences(self, rowids: list[int]) -> list[tuple[int, str, np.ndarray]]:
+        """(passage rowid, sentence, vector) for every sentence of these passages, in
+        reading order."""
+        if not rowids:
+            return []
+        q = ",".join(str(int(r)) for r in rowids)
+        rows = self.db.execute(
+            f"SELECT seg, id, passage_rowid, text FROM sentences WHERE passage_rowid IN "
+            f"({q}) ORDER BY passage_rowid, idx").fetchall()
+        out = []
+        by_seg: dict[int, list[int]] = {}
+        for k, (seg, _sid, _, _) in enumerate(rows):
+            by_seg.setdefault(seg, []).append(k)
+        vecs: list = [None] * len(rows)
+        for seg, ks in by_seg.items():
+            v = np.asarray(self.sentence_vectors[seg][[rows[k][1] for k in ks]],
+                           dtype=np.float32)
+            for k, x in zip(ks, v):
+                vecs[k] = x
+        for (_, _, pr, text), v in zip(rows, vecs):
+            out.append((pr, text, v))
+        return out
 
     @property
     def db(self) -> sqlite3.Connection:
-        """This thread's read-only connection."""
+        """This thread's read-only connection: the segments attached, and views over
+        their live rows (passages, sentences) and a table of the live reports with
+        their `latest` flags."""
         con = getattr(self._local, "db", None)
         if con is None:
-            con = sqlite3.connect(f"file:{self.build_dir / 'passages.sqlite'}?mode=ro",
-                                  uri=True, check_same_thread=False)
+            con = self._connect()
             self._local.db = con
+        return con
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
+        con.execute("CREATE TEMP TABLE dead (seg INTEGER, report_id TEXT, "
+                    "PRIMARY KEY (seg, report_id))")
+        arms, rarms, sarms = [], [], []
+        cols = "rowid, passage_id, report_id, kind, force, year, section, text, data"
+        for i, seg in enumerate(self.segments):
+            path = self._segment_dir(seg) / "passages.sqlite"
+            try:
+                con.execute("ATTACH DATABASE ? AS ?", (f"file:{path}?mode=ro", f"s{i}"))
+            except sqlite3.Error as e:
+                raise IndexError_(f"index file {path} is damaged ({e})", fix=REBUILD) from None
+            con.executemany("INSERT INTO dead VALUES (?,?)",
+                            [(i, r) for r in seg.get("deleted", [])])
+            live = (f" WHERE report_id NOT IN (SELECT report_id FROM temp.dead WHERE seg={i})"
+                    if seg.get("deleted") else "")
+            arms.append(f"SELECT {cols} FROM s{i}.passages{live}")
+            rarms.append(f"SELECT * FROM s{i}.reports{live}")
+            sarms.append(f"SELECT {i} AS seg, id, passage_rowid, idx, text FROM s{i}.sentences")
+        try:
+            con.execute("CREATE TEMP VIEW passages AS " + " UNION ALL ".join(arms))
+            con.execute("CREATE TEMP VIEW sentences AS " + " UNION ALL ".join(sarms))
+            con.execute("CREATE TEMP TABLE reports AS " + " UNION ALL ".join(rarms))
+            mark_superseded(con)
+        except sqlite3.DatabaseError as e:
+            raise IndexError_(f"index at {self.index_dir} has a damaged passages file ({e})",
+                              fix=REBUILD) from None
         return con
 
     @property
@@ -125,47 +261,39 @@ class Store:
                 fix=f"set REPORTQA_MODEL={self.model}, or run `reportqa index build --full "
                     f"--model {model}`")
 
+    @cached_property
+    def keywords(self) -> KeywordSearch:
+        """The build's keyword (BM25) index."""
+        try:
+            return KeywordSearch(self.build_dir / KEYWORD_DIR)
+        except (ValueError, OSError) as e:
+            raise IndexError_(f"index folder {self.build_dir / KEYWORD_DIR} is damaged "
+                              f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
+
     @lru_cache(maxsize=8192)  # noqa: B019 — a Store lives as long as its build is live
     def df(self, phrase: str) -> int:
-        """Passages whose text or section holds a phrase (FTS5's stemmer)."""
+        """Passages whose text or section holds a phrase (the keyword index's stemmer)."""
         return self.df_together((phrase,))
 
     @lru_cache(maxsize=8192)  # noqa: B019
     def df_together(self, phrases: tuple[str, ...]) -> int:
         """Passages that hold every one of several phrases."""
-        parts = ['"' + " ".join(re.findall(r"[a-z0-9]+", p.lower())) + '"' for p in phrases]
-        parts = [p for p in parts if p != '""']
-        if not parts:
-            return 0
-        try:
-            row = self.db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts "
-                                  "MATCH ?", [" AND ".join(parts)]).fetchone()
-            return int(row[0])
-        except sqlite3.Error:
-            return 0
+        parts = [p for p in map(phrase, phrases) if p]
+        return self.keywords.count(" AND ".join(parts)) if parts else 0
 
     @cached_property
     def lexicon(self):
-        """The index's words, learned short forms and spelling (lexicon.json; learned
-        on load for a build that predates it)."""
+        """The index's words, learned short forms, places and spelling (lexicon.json)."""
         from retrieval.query import Lexicon
 
         path = self.build_dir / "lexicon.json"
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                words, aliases = dict(data["words"]), dict(data["aliases"])
-                places = dict(data.get("places") or {})
-            except (ValueError, KeyError, TypeError, OSError) as e:
-                raise IndexError_(f"index file {path} is damaged ({e.__class__.__name__})",
-                                  fix=REBUILD) from None
-        else:
-            from ingest.lexicon import learn_aliases, learn_places, word_counts
-
-            ps = list(self.iter_passages())
-            words = word_counts(ps)
-            aliases = learn_aliases(self.reports, ps, words)
-            places = learn_places(self.reports, ps)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            words, aliases = dict(data["words"]), dict(data["aliases"])
+            places = dict(data.get("places") or {})
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            raise IndexError_(f"index file {path} is damaged ({e.__class__.__name__})",
+                              fix=REBUILD) from None
         return Lexicon(words, aliases, self.df, self.df_together, self.faiss.ntotal,
                        places=places)
 
@@ -242,37 +370,44 @@ class Store:
             conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(rep)})")
         return (" AND ".join(conds) or "1"), args
 
+    def report_scope(self, filters) -> tuple[str, ...] | None:
+        """The reports the filters' report-level conditions allow (None when they set
+        none): the keyword index filters by report id and kind, never by rowid."""
+        if not (filters.report_ids or filters.forces or filters.years or filters.programmes
+                or filters.latest_only):
+            return None
+        from dataclasses import replace
+
+        return tuple(self.report_ids_where(replace(filters, kinds=(), section=None)))
+
     def report_ids_where(self, filters) -> list[str]:
         """The reports that hold passages the filters allow, in report-id order."""
         where, args = self.filter_clause(filters)
         return [r for (r,) in self.db.execute(
             f"SELECT DISTINCT report_id FROM passages WHERE {where} ORDER BY report_id", args)]
 
-    def mentions(self, phrase: str, report_ids: tuple[str, ...]) -> bool:
-        """Whether some passage of these reports uses a phrase (FTS5's tokens)."""
-        toks = re.findall(r"[a-z0-9]+", phrase.lower())
-        if not toks or not report_ids:
-            return False
-        try:
-            row = self.db.execute(
-                # `+rowid`: see Searcher.keyword (a bare rowid IN runs the MATCH once
-                # per passage of the reports).
-                "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? AND +rowid IN "
-                f"(SELECT rowid FROM passages WHERE report_id IN "
-                f"({','.join('?' * len(report_ids))})) LIMIT 1",
-                ['"' + " ".join(toks) + '"', *report_ids]).fetchone()
-        except sqlite3.Error:
-            return False
-        return row is not None
+    def mentions(self, text: str, report_ids: tuple[str, ...]) -> bool:
+        """Whether some passage of these reports uses a phrase (the keyword index's
+        tokens)."""
+        expr = phrase(text)
+        return bool(expr and report_ids and self.keywords.count(expr, report_ids))
 
     def allowed_rowids(self, filters) -> np.ndarray:
         """Rowids of the passages the filters allow, ascending."""
         _, bitmap = self.allowed(filters)
-        return np.flatnonzero(np.unpackbits(bitmap, bitorder="little")).astype(np.int64) + 1
+        pos = np.flatnonzero(np.unpackbits(bitmap, bitorder="little")[:len(self.rowids)])
+        return np.sort(self.rowids[pos])
+
+    def allows(self, filters, rowids: list[int]) -> list[bool]:
+        """Whether the filters allow each of these passages."""
+        _, bitmap = self.allowed(filters)
+        bits = np.unpackbits(bitmap, bitorder="little")
+        pos = self.positions(rowids)
+        return [bool(p >= 0 and bits[p]) for p in pos]
 
     def allowed(self, filters) -> tuple[int, np.ndarray]:
         """The passages the filters allow: how many, and a read-only bitmap over FAISS
-        ids (rowid - 1; bit i in byte i // 8, least significant first: the layout of
+        positions (bit i in byte i // 8, least significant first: the layout of
         ``faiss.IDSelectorBitmap``). Cached per Filters (a frozen dataclass): a user
         asks several questions under one filter, and each question the app scopes to
         the reports it names is a Filters of its own, so the cache holds many — a
@@ -285,9 +420,9 @@ class Store:
         where, args = self.filter_clause(filters)
         rows = self.db.execute(f"SELECT rowid FROM passages WHERE {where}", args)
         ids = np.fromiter((r for (r,) in rows), dtype=np.int64)
-        mask = np.zeros(max(int(self.faiss.ntotal), int(ids.max()) if len(ids) else 0),
-                        dtype=bool)
-        mask[ids - 1] = True
+        mask = np.zeros(int(self.faiss.ntotal), dtype=bool)
+        pos = self.positions(ids)
+        mask[pos[pos >= 0]] = True
         bitmap = np.packbits(mask, bitorder="little")
         bitmap.flags.writeable = False
         hit = (len(ids), bitmap)
@@ -322,4 +457,5 @@ class Store:
             model=m["model"]["name"], dimension=m["model"]["dimension"], faiss=m["faiss"],
             reports=reps, passages=m["counts"]["passages"], failures=m.get("failures", []),
             duplicates=m.get("duplicates", []), seconds=m.get("seconds", 0.0),
-            stale=m.get("stale", []))
+            stale=m.get("stale", []), segments=len(self.segments),
+            deleted_passages=sum(x.get("deleted_passages", 0) for x in self.segments))

@@ -43,6 +43,12 @@ def env(tmp_path):
     return settings
 
 
+def _segment(index_dir: Path) -> Path:
+    """The live build's first segment folder."""
+    m = json.loads((current_build_dir(index_dir) / "manifest.json").read_text())
+    return index_dir / "segments" / m["segments"][0]["id"]
+
+
 def _search_forces(settings, question):
     from ingest.embed import get_embedder
     from retrieval.search import Searcher
@@ -66,12 +72,21 @@ def test_build_add_change_remove(env):
     assert Store(env.index_dir).status().passages > n1
     assert _search_forces(env, "knife crime plan")[0] == "Gammashire Police"
 
-    # Change one: only its new passages are embedded.
+    # Change one: only its new passages are embedded; its unchanged sentences come
+    # from the cache, and the unchanged reports stay in their segment untouched.
+    before = json.loads((current_build_dir(env.index_dir) / "manifest.json").read_text())
     write_report(env.corpus_dir / "alpha.txt", "Alphashire Police", "burglary",
                  extra="A new burglary reduction team started in 2016.")
     s3 = build_index(env)
     assert s3.changed == ["alpha.txt"]
-    assert 0 < s3.embedded < s3.reused_vectors
+    assert s3.embedded > 0 and s3.reused_vectors > 0
+    m = json.loads((current_build_dir(env.index_dir) / "manifest.json").read_text())
+    seg = {e["file"]: e["segment"] for e in m["corpus"]["files"]}
+    old = {e["file"]: e["segment"] for e in before["corpus"]["files"]}
+    assert seg["beta.txt"] == old["beta.txt"] and seg["gamma.txt"] == old["gamma.txt"]
+    assert seg["alpha.txt"] not in old.values()
+    deleted = {s["id"]: s.get("deleted", []) for s in m["segments"]}
+    assert deleted[old["alpha.txt"]] == ["alpha"]
     texts = [p.text for p in Store(env.index_dir).iter_passages()]
     assert any("burglary reduction team" in t for t in texts)
 
@@ -157,13 +172,12 @@ def test_duplicates_indexed_once(env):
 
 def test_damaged_files_give_clear_errors(env):
     build_index(env)
-    build = current_build_dir(env.index_dir)
-    vec = build / "vectors.faiss"
+    vec = _segment(env.index_dir) / "vectors.npy"
     data = vec.read_bytes()
     vec.write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexError_) as e:
         Store(env.index_dir)
-    assert "vectors.faiss" in e.value.line() and "reportqa index build --full" in e.value.line()
+    assert "vectors.npy" in e.value.line() and "reportqa index build --full" in e.value.line()
     # The CLI prints one line and exits non-zero; a rebuild repairs it.
     res = CliRunner().invoke(cli, ["index", "status", "--index", str(env.index_dir)])
     assert res.exit_code == 2 and "Traceback" not in res.output
@@ -174,8 +188,7 @@ def test_damaged_files_give_clear_errors(env):
 
 def test_corrupt_bytes_same_size_and_schema(env):
     build_index(env)
-    build = current_build_dir(env.index_dir)
-    vec = build / "vectors.faiss"
+    vec = _segment(env.index_dir) / "vectors.npy"
     vec.write_bytes(b"\x00" * vec.stat().st_size)
     with pytest.raises(IndexError_):
         Store(env.index_dir)

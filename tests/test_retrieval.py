@@ -143,6 +143,16 @@ def test_cli_ask_json_and_batch(ui_index, tmp_path, monkeypatch):
     lines = [json.loads(x) for x in res.output.strip().splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
     assert lines[0]["passages"][0]["kind"] == "recommendation"
+    # The warm path for scripts: questions on standard input, plain text or JSONL; a
+    # bad line is named and the others are answered.
+    res = runner.invoke(cli, ["ask", "--batch", "-", "--json"],
+                        input='What did HMIC recommend about ASB?\n{"oops"\n'
+                              '{"id": "c", "question": "How many PCSOs are there?"}\n')
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in res.stdout.strip().splitlines() if x.startswith("{")]
+    assert [x["id"] for x in lines] == ["1", "c"]
+    assert lines[0]["passages"][0]["kind"] == "recommendation"
+    assert "<stdin>:2: not a JSON object" in res.stderr
 
 
 def test_question_understood_once(searcher):

@@ -149,6 +149,33 @@ def index_build(corpus, index_dir, full, model, wait, as_json) -> None:
     sys.exit(summary.exit_status)
 
 
+@index.command("optimize")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path))
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait if another build is running.")
+@click.option("--json", "as_json", is_flag=True)
+@_friendly
+def index_optimize(index_dir, wait, as_json) -> None:
+    """Merge the index's segments into one and drop deleted passages (atomic swap;
+    nothing is read or embedded again)."""
+    from ingest.errors import BuildLocked
+    from ingest.index import EXIT_LOCKED, optimize_index
+
+    try:
+        res = optimize_index(load_settings(index_dir=index_dir), wait_s=wait)
+    except BuildLocked as e:
+        click.echo(f"error: {e.line()}", err=True)
+        sys.exit(EXIT_LOCKED)
+    if as_json:
+        click.echo(json.dumps(res, indent=2))
+    elif res["merged"]:
+        click.echo(f"optimized: {res['segments']} segments and {res['deleted_passages']} "
+                   f"deleted passages → {res['segments_after']} segment, build "
+                   f"{res['build_id']}, {res['seconds']:.1f} s")
+    else:
+        click.echo(f"already optimal: one segment, nothing deleted (build {res['build_id']})")
+
+
 def _open_store(index_dir: Path | None):
     from retrieval.store import Store
 
@@ -172,7 +199,9 @@ def index_status(index_dir, as_json) -> None:
     click.echo(f"index: {st.index_dir}\nbuild: {st.build_id} at {st.built_at} "
                f"({st.seconds:.1f} s)\nmodel: {st.model} ({st.dimension}-d), "
                f"FAISS {st.faiss.get('type')}\npassages: {st.passages} in "
-               f"{len(st.reports)} reports")
+               f"{len(st.reports)} reports, {len(store.segments)} segment(s)"
+               + (f", {st.deleted_passages} deleted passages awaiting `reportqa index "
+                  "optimize`" if st.deleted_passages else ""))
     for r in st.reports:
         _say(f"  {r['report_id']}: {r['force']} — {r['title']} ({r['year']}), "
              f"{r['pages']} pages, {r['passages']} passages [{r['source_file']}]"
@@ -287,8 +316,10 @@ def _with_filters(fn):
               help="Passages to return (1-100).")
 @click.option("--json", "as_json", is_flag=True,
               help='Machine-readable answer (README, "Machine-readable answers").')
-@click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help='JSONL file of {"id", "question"}: one answer a line.')
+@click.option("--batch", type=click.File("r", encoding="utf-8"),
+              help='Questions, one a line (plain text or JSONL {"id", "question"}), from '
+                   'a file or `-` for standard input: the model loads once, and each '
+                   'answer is written (and flushed) as its question arrives.')
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_with_filters
 @_friendly
@@ -300,15 +331,17 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
     _check_filters(searcher, filters)
     flt = filters
     if batch:
-        from retrieval.evaluate import load_gold
-
-        for q in load_gold(batch):
+        for q in _batch_questions(batch):
+            if "error" in q:
+                _say(q["error"], err=True)
+                continue
             a = searcher.ask(q["question"], top_k=top_k, filters=flt, qid=q.get("id"))
             if as_json:
                 click.echo(json.dumps(a.to_dict(), ensure_ascii=False))
             else:
                 click.echo(f"\n## {q.get('id')}: {q['question']}")
                 _print_answer(a)
+            sys.stdout.flush()
         return
     from retrieval.query import MAX_QUESTION_CHARS, cut_question
 
@@ -321,6 +354,31 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
         click.echo(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_answer(a)
+
+
+def _batch_questions(stream):
+    """Questions from a --batch stream as they arrive: a JSON object with "question"
+    (and "id"), or a line of plain text (its id is its line number). A bad line gives
+    an error entry and the rest go on."""
+    from retrieval.query import cut_question
+
+    for n, line in enumerate(stream, 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                q = json.loads(line)
+                text = q["question"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                yield {"error": f"{stream.name}:{n}: not a JSON object with a \"question\" "
+                                "— write one question a line, as text or JSONL"}
+                continue
+            yield {**q, "question": cut_question(text)[0], "id": q.get("id", str(n))}
+        else:
+            yield {"id": str(n), "question": cut_question(line)[0]}
 
 
 @main.command("eval")

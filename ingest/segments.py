@@ -1,0 +1,248 @@
+"""Segments: the immutable parts an index is made of (like Lucene's).
+
+A build writes one new segment holding the reports it read (added, changed, moved),
+streamed in bounded batches; reports it no longer serves are marked deleted in the
+manifest (by report id, per segment), never removed in place. Readers open the
+segments the live manifest lists and skip the deleted reports. Merging (automatic
+when there are too many segments or too many deleted passages, or by
+`reportqa index optimize`) copies the live reports of some segments into one new
+segment — vectors and all, nothing is embedded again — and a later manifest stops
+listing the old ones; they are removed once no kept build lists them.
+
+    segments/<segment id>/
+        passages.sqlite     reports, passages (with their global rowids), sentences,
+                            per-report lexicon statistics
+        vectors.npy         one float16 vector a passage, in rowid order
+        sentences.npy       one float16 vector a sentence (row = sentence id)
+        rowids.npy          the segment's passage rowids, ascending (row i = vectors row i)
+        stats.json          the segment's lexicon statistics (its reports' summed)
+
+Rowids are allocated by the builds, never reused, so a rowid names one passage in
+every segment, every build and the keyword index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.lexicon import LexiconStats
+from ingest.models import Passage, Report
+from ingest.readers import file_hash
+from ingest.sqlite_store import SCHEMA, report_row
+
+SEGMENT_FILES = ("passages.sqlite", "vectors.npy", "sentences.npy", "rowids.npy", "stats.json")
+SEGMENTS_DIR = "segments"
+#: Files up to this size are checksummed (bigger ones are checked by size only).
+VERIFY_LIMIT = 256 << 20
+#: More live segments than this and a build merges the smaller ones (SQLite attaches
+#: at most 10 databases to one connection, and every segment costs each query a
+#: little).
+MAX_SEGMENTS = 8
+#: A segment with more than this share of its passages deleted is merged (rewritten
+#: with only its live reports).
+MAX_DELETED_SHARE = 0.5
+
+
+class NpyWriter:
+    """Appends rows to a .npy file without holding them in memory (the header, which
+    records the final row count, is written last into a fixed 128-byte slot)."""
+
+    HEADER = 128
+
+    def __init__(self, path: Path, dim: int, dtype=np.float16):
+        self.path, self.dim, self.dtype, self.rows = path, dim, np.dtype(dtype), 0
+        self.fh = open(path, "wb")
+        self.fh.write(b"\0" * self.HEADER)
+
+    def append(self, a: np.ndarray) -> None:
+        a = np.ascontiguousarray(a, dtype=self.dtype)
+        if a.size:
+            self.fh.write(a.tobytes())
+            self.rows += len(a)
+
+    def close(self) -> None:
+        buf = io.BytesIO()
+        shape = (self.rows, self.dim) if self.dim else (self.rows,)
+        np.lib.format.write_array_header_1_0(
+            buf, {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": shape})
+        head = buf.getvalue()
+        # Pad the header (spaces before its newline) to exactly HEADER bytes.
+        head = head[:-1] + b" " * (self.HEADER - len(head)) + b"\n"
+        head = head[:8] + (len(head) - 10).to_bytes(2, "little") + head[10:]
+        self.fh.seek(0)
+        self.fh.write(head)
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+
+
+def new_id() -> str:
+    """A segment or build id: sortable by time, unique."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+class SegmentWriter:
+    """Writes one new segment, a report at a time, into segments/.tmp-<id> until
+    finish() moves it into place."""
+
+    def __init__(self, index_dir: Path, dim: int):
+        self.id = new_id()
+        self.root = Path(index_dir) / SEGMENTS_DIR
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.root / f".tmp-{self.id}"
+        self.tmp.mkdir()
+        self.db = sqlite3.connect(self.tmp / "passages.sqlite")
+        self.db.executescript(SCHEMA + "CREATE TABLE report_stats (report_id TEXT PRIMARY "
+                              "KEY, data TEXT NOT NULL);")
+        self.vectors = NpyWriter(self.tmp / "vectors.npy", dim)
+        self.sentence_vectors = NpyWriter(self.tmp / "sentences.npy", dim)
+        self.rowids: list[int] = []
+        self.stats = LexiconStats()
+        self.reports = 0
+
+    def add(self, report: Report, passages: list[tuple[int, Passage]], vectors: np.ndarray,
+            sentences: list[list[str]], sentence_vectors: np.ndarray,
+            stats: LexiconStats) -> None:
+        """Add one report: its passages under their rowids (ascending, above every rowid
+        added before), their vectors, each passage's sentences and their vectors."""
+        self.db.execute(f"INSERT INTO reports VALUES ({','.join('?' * 10)})",
+                        report_row(report))
+        self.db.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+            [(r, p.passage_id, p.report_id, p.kind, p.force, p.year, " > ".join(p.section),
+              p.text, json.dumps(p.to_dict())) for r, p in passages])
+        sid = self.sentence_vectors.rows
+        rows = []
+        for (r, _), ss in zip(passages, sentences):
+            for j, t in enumerate(ss):
+                rows.append((sid, r, j, t))
+                sid += 1
+        self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?)", rows)
+        self.db.execute("INSERT INTO report_stats VALUES (?,?)",
+                        (report.report_id, stats.to_json()))
+        self.vectors.append(vectors)
+        self.sentence_vectors.append(sentence_vectors)
+        self.rowids.extend(r for r, _ in passages)
+        self.stats.add(stats)
+        self.reports += 1
+
+    def finish(self) -> dict:
+        """Write everything out and move the segment into place; its manifest entry."""
+        self.db.commit()
+        self.db.close()
+        self.vectors.close()
+        self.sentence_vectors.close()
+        order = np.asarray(self.rowids, dtype=np.int64)
+        if len(order) > 1 and not (np.diff(order) > 0).all():
+            raise ValueError("segment rowids must ascend")
+        np.save(self.tmp / "rowids.npy", order, allow_pickle=False)
+        (self.tmp / "stats.json").write_text(self.stats.to_json(), encoding="utf-8")
+        for n in SEGMENT_FILES:
+            with open(self.tmp / n, "rb") as fh:
+                os.fsync(fh.fileno())
+        info = {"id": self.id, "reports": self.reports, "passages": len(order),
+                "sentences": self.sentence_vectors.rows,
+                "files": {n: (self.tmp / n).stat().st_size for n in SEGMENT_FILES},
+                "checksums": {n: file_hash(self.tmp / n) for n in SEGMENT_FILES
+                              if (self.tmp / n).stat().st_size <= VERIFY_LIMIT}}
+        os.rename(self.tmp, self.root / self.id)
+        return info
+
+    def abort(self) -> None:
+        """Drop the unfinished segment."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@dataclass
+class SegmentReport:
+    """One report as a segment holds it."""
+
+    report: Report
+    passages: list[tuple[int, Passage]]
+    vectors: np.ndarray
+    sentences: list[list[str]]
+    sentence_vectors: np.ndarray
+    stats: LexiconStats
+
+
+class SegmentReader:
+    """Read access to one segment (for builds: moves, deletes and merges)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(f"file:{self.path / 'passages.sqlite'}?mode=ro", uri=True)
+        self.rowids = np.load(self.path / "rowids.npy", allow_pickle=False)
+        self.vectors = np.load(self.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        self.sentence_vectors = np.load(self.path / "sentences.npy", mmap_mode="r",
+                                        allow_pickle=False)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def report_ids(self) -> list[str]:
+        return [r for (r,) in self.db.execute("SELECT report_id FROM reports ORDER BY rowid")]
+
+    def report(self, report_id: str) -> Report | None:
+        row = self.db.execute("SELECT data FROM reports WHERE report_id=?",
+                              (report_id,)).fetchone()
+        return Report.from_dict(json.loads(row[0])) if row else None
+
+    def stats(self) -> LexiconStats:
+        return LexiconStats.from_json((self.path / "stats.json").read_text(encoding="utf-8"))
+
+    def report_stats(self, report_id: str) -> LexiconStats:
+        row = self.db.execute("SELECT data FROM report_stats WHERE report_id=?",
+                              (report_id,)).fetchone()
+        return LexiconStats.from_json(row[0]) if row else LexiconStats()
+
+    def texts(self, report_id: str) -> list[str]:
+        """The report's passage and sentence texts (for pruning the embedding cache)."""
+        return [t for (t,) in self.db.execute(
+            "SELECT text FROM passages WHERE report_id=? UNION ALL SELECT s.text FROM "
+            "sentences s JOIN passages p ON p.rowid = s.passage_rowid WHERE p.report_id=?",
+            (report_id, report_id))]
+
+    def read(self, report_id: str) -> SegmentReport:
+        """A report with everything the segment holds for it."""
+        rep = self.report(report_id)
+        ps = [(r, Passage.from_dict(json.loads(d))) for r, d in self.db.execute(
+            "SELECT rowid, data FROM passages WHERE report_id=? ORDER BY rowid",
+            (report_id,))]
+        rows = np.searchsorted(self.rowids, [r for r, _ in ps])
+        sents: dict[int, list[str]] = {}
+        ids: list[int] = []
+        for sid, pr, t in self.db.execute(
+                "SELECT s.id, s.passage_rowid, s.text FROM sentences s JOIN passages p ON "
+                "p.rowid = s.passage_rowid WHERE p.report_id=? ORDER BY s.passage_rowid, "
+                "s.idx", (report_id,)):
+            sents.setdefault(pr, []).append(t)
+            ids.append(sid)
+        dim = self.vectors.shape[1]
+        return SegmentReport(
+            rep, ps, np.asarray(self.vectors[rows]) if len(rows) else np.zeros((0, dim)),
+            [sents.get(r, []) for r, _ in ps],
+            np.asarray(self.sentence_vectors[ids]) if ids else np.zeros((0, dim)),
+            self.report_stats(report_id))
+
+
+def segment_dir(index_dir: Path, seg_id: str) -> Path:
+    return Path(index_dir) / SEGMENTS_DIR / seg_id
+
+
+def live_passages(seg: dict) -> int:
+    """A manifest segment entry's passages not deleted."""
+    return seg["passages"] - seg.get("deleted_passages", 0)

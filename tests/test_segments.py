@@ -1,0 +1,175 @@
+"""The segmented index (ingest/segments.py) with the real model, FAISS, SQLite and
+tantivy: a build adds one segment and marks deleted reports, readers skip them,
+segments merge when there are too many and on `index optimize`, the previous build
+keeps serving what it served, and a crash anywhere leaves the old index whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import ingest.index as index_mod
+from ingest.index import build_index, current_build_dir, optimize_index
+from ingest.settings import load_settings
+from retrieval.store import Store
+from tests.test_index import write_report
+from ui.cli import main as cli
+
+NAMES = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta", "Iota",
+         "Kappa"]
+TOPICS = ["burglary", "road safety", "knife crime", "domestic abuse", "fraud", "drugs",
+          "hate crime", "missing people", "cyber crime", "rural crime"]
+
+
+@pytest.fixture
+def env(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, t in enumerate(TOPICS[:3]):
+        write_report(corpus / f"r{i}.txt", f"{NAMES[i]}shire Police", t)
+    return load_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+
+
+def _manifest(index_dir: Path) -> dict:
+    return json.loads((current_build_dir(index_dir) / "manifest.json").read_text())
+
+
+def _searcher(settings):
+    from ingest.embed import get_embedder
+    from retrieval.search import Searcher
+
+    return Searcher(Store(settings.index_dir), get_embedder(settings.model))
+
+
+def _ids(store: Store) -> list[str]:
+    return sorted(p.passage_id for p in store.iter_passages())
+
+
+def _answers(s, questions):
+    return [[h.passage.passage_id for h in s.ask(q, top_k=5).hits] for q in questions]
+
+
+def test_add_delete_and_the_old_build_keeps_serving(env):
+    for i in (5, 6):  # five reports: two of them deleted is less than half a segment
+        write_report(env.corpus_dir / f"r{i}.txt", f"{NAMES[i]}shire Police",
+                     TOPICS[i])
+    build_index(env)
+    old_store = Store(env.index_dir)
+    old_ids = _ids(old_store)
+    old_kw = old_store.keywords.search('"burglary"', 10)
+    assert old_kw
+    # Change one report, remove one, add one.
+    write_report(env.corpus_dir / "r0.txt", "Alphashire Police", "burglary",
+                 extra="A cold case review team now handles burglary.")
+    (env.corpus_dir / "r1.txt").unlink()
+    write_report(env.corpus_dir / "r3.txt", "Deltashire Police", "fraud")
+    s = build_index(env)
+    assert s.changed == ["r0.txt"] and s.removed == ["r1.txt"] and s.added == ["r3.txt"]
+    m = _manifest(env.index_dir)
+    assert len(m["segments"]) == 2
+    first = m["segments"][0]
+    assert sorted(first["deleted"]) == ["r0", "r1"] and first["deleted_passages"] > 0
+    store = Store(env.index_dir)
+    forces = {r.force for r in store.reports}
+    assert forces == {"Alphashire Police", "Gammashire Police", "Deltashire Police",
+                      "Zetashire Police", "Etashire Police"}
+    texts = [p.text for p in store.iter_passages()]
+    assert any("cold case review team" in t for t in texts)
+    assert not any(p.report_id == "r1" for p in store.iter_passages())
+    # Every live passage has one vector, one keyword document, and its sentences.
+    assert store.faiss.ntotal == len(texts) == store.keywords.searcher.num_docs
+    assert all(store.vector(int(r)).shape == (store.faiss.d,) for r in store.rowids)
+    assert {pr for pr, _, _ in store.sentences([int(r) for r in store.rowids])} == \
+        {int(r) for r in store.rowids}
+    # Deleted passages are found by neither search.
+    s1 = _searcher(env)
+    hits = s1.ask("road safety plan", top_k=5).hits
+    assert all(h.passage.report_id != "r1" for h in hits)
+    assert not store.keywords.search('"road safety"', 10, report_ids=["r1"])
+    # The previous build's files were not touched: its reader serves what it served.
+    assert _ids(old_store) == old_ids
+    assert old_store.keywords.search('"burglary"', 10) == old_kw
+
+
+def test_merge_when_too_many_segments_and_optimize(env, monkeypatch):
+    monkeypatch.setattr(index_mod, "MAX_SEGMENTS", 3)
+    build_index(env)
+    for i, t in enumerate(TOPICS[3:8], start=3):
+        write_report(env.corpus_dir / f"r{i}.txt", f"{NAMES[i]}shire Police", t)
+        build_index(env)
+        m = _manifest(env.index_dir)
+        assert len(m["segments"]) <= 3, m["segments"]
+    store = Store(env.index_dir)
+    assert len(store.reports) == 8
+    incremental = _ids(store)
+    # The same corpus built from scratch holds exactly the same passages.
+    fresh = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir.parent / "fresh")
+    build_index(fresh)
+    assert _ids(Store(fresh.index_dir)) == incremental
+    # A change leaves a segment more; optimize merges into one, deleted passages gone.
+    write_report(env.corpus_dir / "r0.txt", "Alphashire Police", "burglary",
+                 extra="Burglary fell by a fifth.")
+    build_index(env)
+    res = CliRunner().invoke(cli, ["index", "optimize", "--index", str(env.index_dir),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["merged"] and out["segments_after"] == 1
+    assert out["segments"] > 1 or out["deleted_passages"] > 0
+    m = _manifest(env.index_dir)
+    assert len(m["segments"]) == 1 and not m["segments"][0].get("deleted")
+    # Old segments no kept build lists are gone from disk.
+    listed = {s["id"] for b in (env.index_dir / "builds").iterdir()
+              for s in json.loads((b / "manifest.json").read_text())["segments"]}
+    assert {d.name for d in (env.index_dir / "segments").iterdir()} == listed
+    # After optimize, answers equal a fresh full build's (same BM25 statistics too).
+    build_index(fresh, full=True)
+    qs = ["burglary plan", "what about knife crime?", "victims satisfied", "fraud review"]
+    assert _answers(_searcher(env), qs) == _answers(_searcher(fresh), qs)
+    assert optimize_index(env)["merged"] is False  # one segment, nothing deleted
+
+
+def test_crash_while_writing_a_segment_leaves_the_old_index(env, monkeypatch):
+    build_index(env)
+    before = current_build_dir(env.index_dir)
+    segs_before = {d.name for d in (env.index_dir / "segments").iterdir()}
+    ids_before = _ids(Store(env.index_dir))
+    write_report(env.corpus_dir / "r5.txt", "Zetashire Police", "drugs")
+    write_report(env.corpus_dir / "r0.txt", "Alphashire Police", "burglary", extra="New.")
+
+    def crash(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index_mod.SegmentWriter, "finish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(env)
+    assert current_build_dir(env.index_dir) == before
+    assert _ids(Store(env.index_dir)) == ids_before
+    assert {d.name for d in (env.index_dir / "segments").iterdir()} == segs_before
+    monkeypatch.undo()
+    s = build_index(env)
+    assert s.added == ["r5.txt"] and s.changed == ["r0.txt"]
+    assert not [d for d in (env.index_dir / "segments").iterdir() if d.name.startswith(".")]
+
+
+def test_crash_while_merging_leaves_the_old_index(env, monkeypatch):
+    build_index(env)
+    write_report(env.corpus_dir / "r4.txt", "Epsilonshire Police", "fraud")
+    build_index(env)
+    before = current_build_dir(env.index_dir)
+    ids_before = _ids(Store(env.index_dir))
+
+    def crash(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_mod, "commit_build", crash)
+    with pytest.raises(OSError):
+        optimize_index(env)
+    assert current_build_dir(env.index_dir) == before
+    assert _ids(Store(env.index_dir)) == ids_before
+    monkeypatch.undo()
+    assert optimize_index(env)["merged"]
+    assert _ids(Store(env.index_dir)) == ids_before
