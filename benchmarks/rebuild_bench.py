@@ -50,7 +50,9 @@ def _child(corpus: Path, index: Path, full: bool, profile: bool) -> dict:
     b = current_build_dir(index)
     if b:
         m = json.loads((b / "manifest.json").read_text())
-        out["files"] = m.get("files")
+        out["files"] = _sizes(index, m)
+        out["index_bytes"] = sum(out["files"].values())
+        out["segments"] = len(m["segments"])
         out["sentences"] = m.get("counts", {}).get("sentences")
     cache = index / "cache" / "vectors.sqlite"
     if cache.exists():
@@ -63,10 +65,35 @@ def _child(corpus: Path, index: Path, full: bool, profile: bool) -> dict:
     return out
 
 
-def _run_child(corpus: Path, index: Path, full: bool, profile: bool, log) -> dict:
+def _sizes(index: Path, m: dict) -> dict:
+    """Bytes of the live build's files by kind (its own, and its segments' summed)."""
+    out: dict[str, int] = {}
+    for name, size in m["files"].items():
+        key = "keyword" if name.startswith("keyword/") else name
+        out[key] = out.get(key, 0) + size
+    for seg in m["segments"]:
+        for name, size in seg["files"].items():
+            out[f"segments/{name}"] = out.get(f"segments/{name}", 0) + size
+    return out
+
+
+def _optimize_child(index: Path) -> dict:
+    from benchmarks.query_bench import rss_mb
+    from ingest.index import optimize_index
+    from ingest.settings import load_settings
+
+    t = time.perf_counter()
+    r = optimize_index(load_settings(index_dir=index))
+    return {**r, "seconds": round(time.perf_counter() - t, 2),
+            "peak_rss_mb": round(rss_mb()["peak"], 1)}
+
+
+def _run_child(corpus: Path, index: Path, full: bool, profile: bool, log,
+               optimize: bool = False) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.rebuild_bench", "--child", "--corpus", str(corpus),
            "--index", str(index)] + (["--full"] if full else []) + (["--profile"] if profile
-                                                                   else [])
+                                                                   else []) + (
+        ["--optimize"] if optimize else [])
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"build failed: {p.stderr[-2000:]}")
@@ -109,8 +136,10 @@ def run(work: Path, n_reports: int = 1000, seed: int = 0, log=print,
     change_one(target)
     one = _run_child(corpus, index, False, True, log)
     log(f"  rebuild: one changed report {one['seconds']} s (embedded {one['embedded']})")
+    opt = _run_child(corpus, index, False, False, log, optimize=True)
+    log(f"  rebuild: optimize {opt['seconds']} s")
     out = {"reports": n_reports, "corpus_bytes": corpus_bytes, "full": full,
-           "nochange": nochange, "one_changed": one,
+           "nochange": nochange, "one_changed": one, "optimize": opt,
            "embedder": "stand-in (benchmarks.standin.HashEmbedder)"}
     if embed_rates:
         # The changed report's passages and sentences with the real model (estimate).
@@ -135,9 +164,13 @@ def main(argv=None) -> int:
     ap.add_argument("--index", type=Path)
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--optimize", action="store_true")
     ap.add_argument("--reports", type=int, default=1000)
     ap.add_argument("--out", type=Path)
     a = ap.parse_args(argv)
+    if a.child and a.optimize:
+        print(json.dumps(_optimize_child(a.index)))
+        return 0
     if a.child:
         print(json.dumps(_child(a.corpus, a.index, a.full, a.profile)))
         return 0

@@ -306,6 +306,10 @@ def details(res: dict) -> str:
                 f"{nc['seconds']:.1f} s (peak RSS {nc['peak_rss_mb']:.0f} MB); one report "
                 f"changed {one['seconds']:.1f} s (embedded {one['embedded']}, reused "
                 f"{one['reused_vectors']:,}; peak RSS {one['peak_rss_mb']:.0f} MB)")
+        if rb.get("optimize"):
+            line += f"; `index optimize` {rb['optimize']['seconds']:.1f} s"
+        if f.get("index_bytes"):
+            line += f"; index {f['index_bytes'] / 1e6:,.0f} MB on disk"
         if one.get("estimated_real_model_embed_s") is not None:
             line += (f" + about {one['estimated_real_model_embed_s']:.0f} s to embed the "
                      "changed report with the real model (estimate from the measured rates)")

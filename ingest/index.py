@@ -49,6 +49,7 @@ from ingest.segments import (
     segment_dir,
 )
 from ingest.settings import Settings
+from ingest.sqlite_store import passage_of
 from ingest.vector_cache import VectorCache, embed_cached
 
 __all__ = ["BuildSummary", "build_index", "optimize_index", "build_lock",
@@ -272,7 +273,8 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
     dim = emb.dimension
     model_key = f"{settings.model}:{dim}"
     cache = VectorCache(index_dir / "cache" / "vectors.sqlite")
-    writer = SegmentWriter(index_dir, dim)
+    codes = settings.sentence_codes
+    writer = SegmentWriter(index_dir, dim, codes)
     ids = {e["report_id"] for e in kept.values()}
     next_rowid = int(prev.get("next_rowid", 1))
     entries: list[dict] = []
@@ -390,7 +392,7 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         segments = [s for s in segments if s["passages"] > s.get("deleted_passages", 0)]
         if new_seg:
             segments.append(new_seg)
-        segments, moved = _merge_policy(index_dir, segments, readers, dim)
+        segments, moved = _merge_policy(index_dir, segments, readers, dim, codes)
         for e in entries:
             e["segment"] = moved.get((e["segment"], e["report_id"]), e["segment"])
 
@@ -435,7 +437,7 @@ def _segment_stats(reader: SegmentReader, seg: dict) -> LexiconStats:
     return st
 
 
-def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int
+def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int, codes: str
                   ) -> tuple[list[dict], dict]:
     """Merge segments when there are too many (the smallest, into one) or when most of
     one is deleted (rewritten with its live reports). Returns the segments and, per
@@ -448,11 +450,11 @@ def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int
         pick += rest[:over + 1]
     if not pick:
         return segments, {}
-    return merge_segments(index_dir, segments, pick, readers, dim)
+    return merge_segments(index_dir, segments, pick, readers, dim, codes)
 
 
 def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], readers,
-                   dim: int) -> tuple[list[dict], dict]:
+                   dim: int, codes: str = "fp16") -> tuple[list[dict], dict]:
     """Copy the live reports of the picked segments into one new segment (rowids,
     vectors and sentences kept: nothing is embedded again, and the keyword index,
     keyed by rowid, is unchanged)."""
@@ -464,7 +466,7 @@ def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], read
                                     "report_id"):
             if rid not in dead:
                 items.append((lo, s["id"], rid))
-    writer = SegmentWriter(index_dir, dim)
+    writer = SegmentWriter(index_dir, dim, codes)
     moved = {}
     try:
         for _, sid, rid in sorted(items):
@@ -574,7 +576,8 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
         tmp = index_dir / "builds" / f".tmp-{build_id}"
         try:
             dim = int(manifest["model"]["dimension"])
-            merged, moved = merge_segments(index_dir, segments, segments, readers, dim)
+            codes = manifest.get("settings", {}).get("sentence_codes", "fp16")
+            merged, moved = merge_segments(index_dir, segments, segments, readers, dim, codes)
             tmp.mkdir()
             kw = KeywordWriter(tmp / KEYWORD_DIR)
             for seg in merged:
@@ -608,8 +611,9 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
 
 
 def _passages_of(reader: SegmentReader):
-    for rid, d in reader.db.execute("SELECT rowid, data FROM passages ORDER BY rowid"):
-        yield rid, Passage.from_dict(json.loads(d))
+    for rid, d, t in reader.db.execute("SELECT rowid, data, text FROM passages ORDER BY "
+                                       "rowid"):
+        yield rid, passage_of(d, t)
 
 
 def _vocab_vectors(vocab: list[str], prev_build: Path | None, emb, cache, model_key, dim,
@@ -671,4 +675,5 @@ def _settings_record(settings: Settings) -> dict:
 
     return {"ingest_version": INGEST_VERSION,
             "min_words": settings.min_words, "max_words": settings.max_words,
-            "exact_search_limit": settings.exact_search_limit, "model": settings.model}
+            "exact_search_limit": settings.exact_search_limit, "model": settings.model,
+            "sentence_codes": settings.sentence_codes}

@@ -134,7 +134,8 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
     settings.file_timeout_s seconds and a memory cap. A file that times out, or kills
     its worker, yields an error result; the others carry on. `digests` and
     `rel_paths` are keyed by each file's path relative to the corpus root (by the
-    file's name when `rel_paths` is not given)."""
+    file's name when `rel_paths` is not given). `progress`, a bar the caller closes,
+    advances once a file."""
     rel_paths = rel_paths or {p: p.name for p in paths}
     import multiprocessing as mp
 
@@ -194,8 +195,6 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
         finally:
             pool.terminate()
             pool.join()
-    if progress is not None:
-        progress.close()
 
 
 def _workers_can_start() -> bool:

@@ -13,7 +13,9 @@ listing the old ones; they are removed once no kept build lists them.
         passages.sqlite     reports, passages (with their global rowids), sentences,
                             per-report lexicon statistics
         vectors.npy         one float16 vector a passage, in rowid order
-        sentences.npy       one float16 vector a sentence (row = sentence id)
+        sentences.npy       one float16 vector a sentence (row = sentence id), or
+        sentences.codes.npy and sentences.sq.npy: the same scalar-quantised (8 or 4
+                            bits a dimension, faiss.ScalarQuantizer) and its ranges
         rowids.npy          the segment's passage rowids, ascending (row i = vectors row i)
         stats.json          the segment's lexicon statistics (its reports' summed)
 
@@ -37,9 +39,10 @@ import numpy as np
 from ingest.lexicon import LexiconStats
 from ingest.models import Passage, Report
 from ingest.readers import file_hash
-from ingest.sqlite_store import SCHEMA, report_row
+from ingest.sqlite_store import SCHEMA, passage_data, passage_of, report_row, sentence_offsets
 
-SEGMENT_FILES = ("passages.sqlite", "vectors.npy", "sentences.npy", "rowids.npy", "stats.json")
+#: How sentence vectors may be stored (settings.sentence_codes).
+SENTENCE_CODES = {"fp16": None, "sq8": "QT_8bit", "sq4": "QT_4bit"}
 SEGMENTS_DIR = "segments"
 #: Files up to this size are checksummed (bigger ones are checked by size only).
 VERIFY_LIMIT = 256 << 20
@@ -95,7 +98,11 @@ class SegmentWriter:
     """Writes one new segment, a report at a time, into segments/.tmp-<id> until
     finish() moves it into place."""
 
-    def __init__(self, index_dir: Path, dim: int):
+    def __init__(self, index_dir: Path, dim: int, sentence_codes: str = "fp16"):
+        if sentence_codes not in SENTENCE_CODES:
+            raise ValueError(f"unknown sentence codes {sentence_codes!r}")
+        self.codes = sentence_codes
+        self.dim = dim
         self.id = new_id()
         self.root = Path(index_dir) / SEGMENTS_DIR
         self.root.mkdir(parents=True, exist_ok=True)
@@ -120,14 +127,14 @@ class SegmentWriter:
         self.db.executemany(
             "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
             [(r, p.passage_id, p.report_id, p.kind, p.force, p.year, " > ".join(p.section),
-              p.text, json.dumps(p.to_dict())) for r, p in passages])
+              p.text, passage_data(p)) for r, p in passages])
         sid = self.sentence_vectors.rows
         rows = []
-        for (r, _), ss in zip(passages, sentences):
-            for j, t in enumerate(ss):
-                rows.append((sid, r, j, t))
+        for (r, p), ss in zip(passages, sentences):
+            for j, (pos, n) in enumerate(sentence_offsets(p.text, ss)):
+                rows.append((sid, r, j, pos, n))
                 sid += 1
-        self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?)", rows)
+        self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", rows)
         self.db.execute("INSERT INTO report_stats VALUES (?,?)",
                         (report.report_id, stats.to_json()))
         self.vectors.append(vectors)
@@ -147,13 +154,19 @@ class SegmentWriter:
             raise ValueError("segment rowids must ascend")
         np.save(self.tmp / "rowids.npy", order, allow_pickle=False)
         (self.tmp / "stats.json").write_text(self.stats.to_json(), encoding="utf-8")
-        for n in SEGMENT_FILES:
+        names = ["passages.sqlite", "vectors.npy", "rowids.npy", "stats.json"]
+        if self.codes == "fp16":
+            names.append("sentences.npy")
+        else:
+            _quantise(self.tmp, self.dim, self.codes)
+            names += ["sentences.codes.npy", "sentences.sq.npy"]
+        for n in names:
             with open(self.tmp / n, "rb") as fh:
                 os.fsync(fh.fileno())
         info = {"id": self.id, "reports": self.reports, "passages": len(order),
-                "sentences": self.sentence_vectors.rows,
-                "files": {n: (self.tmp / n).stat().st_size for n in SEGMENT_FILES},
-                "checksums": {n: file_hash(self.tmp / n) for n in SEGMENT_FILES
+                "sentences": self.sentence_vectors.rows, "sentence_codes": self.codes,
+                "files": {n: (self.tmp / n).stat().st_size for n in names},
+                "checksums": {n: file_hash(self.tmp / n) for n in names
                               if (self.tmp / n).stat().st_size <= VERIFY_LIMIT}}
         os.rename(self.tmp, self.root / self.id)
         return info
@@ -187,8 +200,7 @@ class SegmentReader:
         self.db = sqlite3.connect(f"file:{self.path / 'passages.sqlite'}?mode=ro", uri=True)
         self.rowids = np.load(self.path / "rowids.npy", allow_pickle=False)
         self.vectors = np.load(self.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        self.sentence_vectors = np.load(self.path / "sentences.npy", mmap_mode="r",
-                                        allow_pickle=False)
+        self.sentence_vectors = SentenceVectors(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -211,32 +223,90 @@ class SegmentReader:
 
     def texts(self, report_id: str) -> list[str]:
         """The report's passage and sentence texts (for pruning the embedding cache)."""
-        return [t for (t,) in self.db.execute(
-            "SELECT text FROM passages WHERE report_id=? UNION ALL SELECT s.text FROM "
-            "sentences s JOIN passages p ON p.rowid = s.passage_rowid WHERE p.report_id=?",
-            (report_id, report_id))]
+        out = []
+        for text, pos, n in self.db.execute(
+                "SELECT p.text, s.pos, s.len FROM passages p LEFT JOIN sentences s ON "
+                "p.rowid = s.passage_rowid WHERE p.report_id=? ORDER BY p.rowid, s.idx",
+                (report_id,)):
+            if not out or out[-1] != text:
+                out.append(text)
+            if pos is not None:
+                out.append(text[pos:pos + n])
+        return list(dict.fromkeys(out))
 
     def read(self, report_id: str) -> SegmentReport:
         """A report with everything the segment holds for it."""
         rep = self.report(report_id)
-        ps = [(r, Passage.from_dict(json.loads(d))) for r, d in self.db.execute(
-            "SELECT rowid, data FROM passages WHERE report_id=? ORDER BY rowid",
+        ps = [(r, passage_of(d, t)) for r, d, t in self.db.execute(
+            "SELECT rowid, data, text FROM passages WHERE report_id=? ORDER BY rowid",
             (report_id,))]
+        texts = {r: p.text for r, p in ps}
         rows = np.searchsorted(self.rowids, [r for r, _ in ps])
         sents: dict[int, list[str]] = {}
         ids: list[int] = []
-        for sid, pr, t in self.db.execute(
-                "SELECT s.id, s.passage_rowid, s.text FROM sentences s JOIN passages p ON "
-                "p.rowid = s.passage_rowid WHERE p.report_id=? ORDER BY s.passage_rowid, "
+        for sid, pr, pos, n in self.db.execute(
+                "SELECT s.id, s.passage_rowid, s.pos, s.len FROM sentences s JOIN passages p "
+                "ON p.rowid = s.passage_rowid WHERE p.report_id=? ORDER BY s.passage_rowid, "
                 "s.idx", (report_id,)):
-            sents.setdefault(pr, []).append(t)
+            sents.setdefault(pr, []).append(texts[pr][pos:pos + n])
             ids.append(sid)
         dim = self.vectors.shape[1]
         return SegmentReport(
             rep, ps, np.asarray(self.vectors[rows]) if len(rows) else np.zeros((0, dim)),
             [sents.get(r, []) for r, _ in ps],
-            np.asarray(self.sentence_vectors[ids]) if ids else np.zeros((0, dim)),
+            self.sentence_vectors.get(ids) if ids else np.zeros((0, dim)),
             self.report_stats(report_id))
+
+
+def _quantise(folder: Path, dim: int, codes: str, sample: int = 200_000,
+              chunk: int = 100_000) -> None:
+    """Replace a segment's float16 sentence vectors by scalar-quantised codes, trained
+    on an even sample of them and converted in chunks (bounded memory)."""
+    import faiss
+
+    src = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
+    sq = faiss.ScalarQuantizer(dim, getattr(faiss.ScalarQuantizer, SENTENCE_CODES[codes]))
+    n = len(src)
+    pick = np.linspace(0, n - 1, min(n, sample)).astype(np.int64) if n else []
+    sq.train(np.asarray(src[pick], dtype=np.float32) if n else np.zeros((1, dim), "float32"))
+    out = NpyWriter(folder / "sentences.codes.npy", sq.code_size, dtype=np.uint8)
+    for i in range(0, n, chunk):
+        out.append(sq.compute_codes(np.ascontiguousarray(src[i:i + chunk], dtype=np.float32)))
+    out.close()
+    np.save(folder / "sentences.sq.npy", faiss.vector_to_array(sq.trained), allow_pickle=False)
+    del src
+    (folder / "sentences.npy").unlink()
+
+
+class SentenceVectors:
+    """A segment's sentence vectors, float16 or scalar-quantised, read by id."""
+
+    def __init__(self, folder: Path):
+        import faiss
+
+        folder = Path(folder)
+        if (folder / "sentences.codes.npy").exists():
+            self.codes = np.load(folder / "sentences.codes.npy", mmap_mode="r",
+                                 allow_pickle=False)
+            trained = np.load(folder / "sentences.sq.npy", allow_pickle=False)
+            dim = len(trained) // 2
+            qtype = {dim: faiss.ScalarQuantizer.QT_8bit,
+                     (dim + 1) // 2: faiss.ScalarQuantizer.QT_4bit}[self.codes.shape[1]]
+            self.sq = faiss.ScalarQuantizer(dim, qtype)
+            faiss.copy_array_to_vector(trained.astype(np.float32), self.sq.trained)
+            self.sq.is_trained = True
+            self.vectors = None
+            self.rows = len(self.codes)
+        else:
+            self.vectors = np.load(folder / "sentences.npy", mmap_mode="r",
+                                   allow_pickle=False)
+            self.rows = len(self.vectors)
+
+    def get(self, ids) -> np.ndarray:
+        """float32 vectors of these sentence ids."""
+        if self.vectors is not None:
+            return np.asarray(self.vectors[ids], dtype=np.float32)
+        return self.sq.decode(np.ascontiguousarray(self.codes[ids]))
 
 
 def segment_dir(index_dir: Path, seg_id: str) -> Path:

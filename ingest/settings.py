@@ -30,6 +30,9 @@ class Settings:
     #: Past this many vectors the index stores float16 instead of float32 vectors
     #: (still an exact scan; measured in benchmarks/).
     exact_search_limit: int = 200_000
+    #: How sentence vectors (for reranking) are stored: fp16, or scalar-quantised to
+    #: sq8 / sq4 bits a dimension (ingest/segments.py; chosen in benchmarks/README.md).
+    sentence_codes: str = "fp16"
     #: Seconds one file may take to read before it is given up on.
     file_timeout_s: float = 120.0
     #: Worker processes that read files in parallel, and each one's memory cap.
@@ -60,7 +63,10 @@ ENV = {
                                     "a whole number of passages, 0 or more"),
     "REPORTQA_FILE_TIMEOUT": ("file_timeout_s", float, "a number of seconds above 0"),
     "REPORTQA_INGEST_WORKERS": ("ingest_workers", int, "a whole number from 1 to 64"),
+    "REPORTQA_SENTENCE_CODES": ("sentence_codes", str, "fp16, sq8 or sq4"),
 }
+#: Closed vocabularies of text settings.
+_CHOICES = {"sentence_codes": ("fp16", "sq8", "sq4")}
 _LIMITS = {"batch_size": (1, 4096), "exact_search_limit": (0, None),
            "file_timeout_s": (1e-3, None), "ingest_workers": (1, 64)}
 
@@ -77,7 +83,8 @@ def _parse(name: str, field_name: str, kind, allowed: str, raw):
                             fix=f"use {allowed}, or unset it") from None
     lo, hi = _LIMITS.get(field_name, (None, None))
     if (lo is not None and value < lo) or (hi is not None and value > hi) or (
-            kind is str and not value):
+            kind is str and not value) or (
+            field_name in _CHOICES and value not in _CHOICES[field_name]):
         raise SettingsError(f"{name}={raw!r} is not valid", fix=f"use {allowed}, or unset it")
     return value
 

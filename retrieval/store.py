@@ -17,8 +17,8 @@ from ingest.build_dir import current_build_dir, verify_build
 from ingest.errors import IndexError_
 from ingest.keyword_index import KEYWORD_DIR
 from ingest.models import Passage, Report
-from ingest.segments import SEGMENTS_DIR
-from ingest.sqlite_store import mark_superseded
+from ingest.segments import SEGMENTS_DIR, SentenceVectors
+from ingest.sqlite_store import mark_superseded, passage_of
 from retrieval.keyword import KeywordSearch, phrase
 
 REBUILD = "run `reportqa index build --full`"
@@ -120,10 +120,10 @@ class Store:
             try:
                 ids = np.load(d / "rowids.npy", allow_pickle=False)
                 vec = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
-                self.sentence_vectors.append(np.load(d / "sentences.npy", mmap_mode="r",
-                                                     allow_pickle=False))
-            except (ValueError, OSError) as e:
-                raise IndexError_(f"index segment {d} is damaged ({e})", fix=REBUILD) from None
+                self.sentence_vectors.append(SentenceVectors(d))
+            except (ValueError, OSError, KeyError, RuntimeError) as e:
+                raise IndexError_(f"index segment {d} is damaged "
+                                  f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
             if vec.ndim != 2 or vec.shape != (len(ids), dim):
                 raise IndexError_(f"index segment {d} is damaged (vectors)", fix=REBUILD)
             keep = np.ones(len(ids), dtype=bool)
@@ -187,21 +187,18 @@ class Store:
             return []
         q = ",".join(str(int(r)) for r in rowids)
         rows = self.db.execute(
-            f"SELECT seg, id, passage_rowid, text FROM sentences WHERE passage_rowid IN "
+            f"SELECT seg, id, passage_rowid, pos, len FROM sentences WHERE passage_rowid IN "
             f"({q}) ORDER BY passage_rowid, idx").fetchall()
-        out = []
+        texts = dict(self.db.execute(f"SELECT rowid, text FROM passages WHERE rowid IN ({q})"))
         by_seg: dict[int, list[int]] = {}
-        for k, (seg, _sid, _, _) in enumerate(rows):
-            by_seg.setdefault(seg, []).append(k)
+        for k, row in enumerate(rows):
+            by_seg.setdefault(row[0], []).append(k)
         vecs: list = [None] * len(rows)
         for seg, ks in by_seg.items():
-            v = np.asarray(self.sentence_vectors[seg][[rows[k][1] for k in ks]],
-                           dtype=np.float32)
-            for k, x in zip(ks, v):
+            for k, x in zip(ks, self.sentence_vectors[seg].get([rows[k][1] for k in ks])):
                 vecs[k] = x
-        for (_, _, pr, text), v in zip(rows, vecs):
-            out.append((pr, text, v))
-        return out
+        return [(pr, texts[pr][pos:pos + n], v) for (_, _, pr, pos, n), v in zip(rows, vecs)
+                if pr in texts]
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -232,7 +229,8 @@ class Store:
                     if seg.get("deleted") else "")
             arms.append(f"SELECT {cols} FROM s{i}.passages{live}")
             rarms.append(f"SELECT * FROM s{i}.reports{live}")
-            sarms.append(f"SELECT {i} AS seg, id, passage_rowid, idx, text FROM s{i}.sentences")
+            sarms.append(f"SELECT {i} AS seg, id, passage_rowid, idx, pos, len FROM "
+                         f"s{i}.sentences")
         try:
             con.execute("CREATE TEMP VIEW passages AS " + " UNION ALL ".join(arms))
             con.execute("CREATE TEMP VIEW sentences AS " + " UNION ALL ".join(sarms))
@@ -316,9 +314,10 @@ class Store:
         ids = list(dict.fromkeys(int(r) for r in rowids))
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            q = f"SELECT rowid, data FROM passages WHERE rowid IN ({','.join('?' * len(chunk))})"
-            for rid, d in self.db.execute(q, chunk):
-                out[rid] = Passage.from_dict(json.loads(d))
+            q = (f"SELECT rowid, data, text FROM passages WHERE rowid IN "
+                 f"({','.join('?' * len(chunk))})")
+            for rid, d, t in self.db.execute(q, chunk):
+                out[rid] = passage_of(d, t)
         return out
 
     def rowids_of(self, passage_ids: list[str]) -> list[int]:
@@ -434,13 +433,13 @@ class Store:
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""
-        q = "SELECT data FROM passages"
+        q = "SELECT data, text FROM passages"
         args: tuple = ()
         if report_id:
             q += " WHERE report_id=?"
             args = (report_id,)
-        for (d,) in self.db.execute(q + " ORDER BY rowid", args):
-            yield Passage.from_dict(json.loads(d))
+        for d, t in self.db.execute(q + " ORDER BY rowid", args):
+            yield passage_of(d, t)
 
     def status(self) -> IndexStatus:
         """Summary for `index status` and the UI."""

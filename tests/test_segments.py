@@ -6,8 +6,10 @@ keeps serving what it served, and a crash anywhere leaves the old index whole.""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -173,3 +175,38 @@ def test_crash_while_merging_leaves_the_old_index(env, monkeypatch):
     monkeypatch.undo()
     assert optimize_index(env)["merged"]
     assert _ids(Store(env.index_dir)) == ids_before
+
+
+@pytest.mark.parametrize("codes,min_cos", [("sq8", 0.999), ("sq4", 0.97)])
+def test_quantised_sentence_vectors(env, codes, min_cos):
+    build_index(env)
+    ref = Store(env.index_dir)
+    rows = [int(r) for r in ref.rowids]
+    want = {(pr, t): v for pr, t, v in ref.sentences(rows)}
+    q = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir.parent / codes,
+                      sentence_codes=codes)
+    build_index(q)
+    m = _manifest(q.index_dir)
+    seg = m["segments"][0]
+    assert seg["sentence_codes"] == codes
+    assert "sentences.codes.npy" in seg["files"] and "sentences.npy" not in seg["files"]
+    store = Store(q.index_dir)
+    got = {(pr, t): v for pr, t, v in store.sentences([int(r) for r in store.rowids])}
+    assert {t for _, t in got} == {t for _, t in want}  # the same sentences, same text
+    cos = [float(v @ want[k] / (np.linalg.norm(v) * np.linalg.norm(want[k])))
+           for k, v in got.items()]
+    assert min(cos) >= min_cos, min(cos)
+    # Passage text is stored once: the JSON column does not repeat it.
+    seg_db = sqlite3.connect(q.index_dir / "segments" / seg["id"] / "passages.sqlite")
+    data, text = seg_db.execute("SELECT data, text FROM passages LIMIT 1").fetchone()
+    assert "text" not in json.loads(data) and text
+    assert seg_db.execute("PRAGMA table_info(sentences)").fetchall()[-1][1] == "len"
+
+
+def test_sentence_codes_setting_is_checked(monkeypatch):
+    from ingest.settings import SettingsError
+
+    monkeypatch.setenv("REPORTQA_SENTENCE_CODES", "int3")
+    with pytest.raises(SettingsError) as e:
+        load_settings()
+    assert "REPORTQA_SENTENCE_CODES" in e.value.line() and "sq4" in e.value.line()
