@@ -45,8 +45,8 @@ if str(ROOT) not in sys.path:
 
 BENCH = ROOT / "benchmarks"
 #: Bump when synth_index writes something else the benchmark depends on (v2: the
-#: reports table's `latest` flags are computed, not all 1).
-SYNTH_VERSION = 2
+#: reports table's `latest` flags are computed, not all 1; v3: segments and tantivy).
+SYNTH_VERSION = 3
 TARGET_RATIO = 1.5
 
 
@@ -79,46 +79,14 @@ def ensure_index(n: int, work: Path, seed: int = 0) -> Path:
     if meta_p.exists() and current_build_dir(index) is not None:
         have = json.loads(meta_p.read_text())
         if {k: have.get(k) for k in want} == want:
-            add_schema_indexes(index)
             return index
     log(f"filters {fmt_size(n)}: building the synthetic index")
     d.mkdir(parents=True, exist_ok=True)
     meta_p.unlink(missing_ok=True)
     meta = synth_index.build(index, n, load_settings(), seed=seed,
                              sentence_vectors=want["sentence_vectors"], log=log)
-    (index / "vectors.npy").unlink(missing_ok=True)  # only the variants/ann need it
     meta_p.write_text(json.dumps({**want, "build": meta}, indent=2))
     return index
-
-
-def add_schema_indexes(index: Path) -> list[str]:
-    """Create the SQL indexes of today's ingest.sqlite_store.SCHEMA that an index built
-    before them lacks (the file is then what a build would write now; the manifest's
-    recorded size is updated to match). Returns the ones created."""
-    import re
-    import sqlite3
-
-    from ingest.build_dir import current_build_dir
-    from ingest.sqlite_store import SCHEMA
-
-    b = current_build_dir(index)
-    db_path = b / "passages.sqlite"
-    db = sqlite3.connect(db_path)
-    have = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    made = []
-    for m in re.finditer(r"CREATE INDEX (\w+) ON ([^;]+);", SCHEMA):
-        if m.group(1) not in have:
-            log(f"  adding index {m.group(1)} ({db_path})")
-            db.execute(f"CREATE INDEX {m.group(1)} ON {m.group(2)}")
-            made.append(m.group(1))
-    db.commit()
-    db.close()
-    mp = b / "manifest.json"
-    man = json.loads(mp.read_text())
-    if man["files"].get("passages.sqlite") != db_path.stat().st_size:
-        man["files"]["passages.sqlite"] = db_path.stat().st_size
-        mp.write_text(json.dumps(man, indent=2))
-    return made
 
 
 def report_columns(store) -> dict:
@@ -198,7 +166,7 @@ def measure(index: Path, n_q: int, warmup: int = 5, only: list[str] | None = Non
                            for k, fl in cs.items()}}
     for k, fl in cs.items():
         t = time.perf_counter()
-        a = store.allowed_rowids(fl) if fl.active else np.arange(1, store.faiss.ntotal + 1)
+        a = store.allowed_rowids(fl) if fl.active else store.rowids
         out["cases"][k]["allowed_rows"] = int(len(a))
         out["cases"][k]["allowed_share"] = round(len(a) / store.faiss.ntotal, 4)
         out["cases"][k]["contiguous_runs"] = int(1 + np.count_nonzero(np.diff(a) != 1)) \
@@ -272,12 +240,12 @@ def old_reconstruct(store, cs: dict, cap: int = 300_000) -> dict:
     allowed = store.allowed_rowids(cs[best])[:cap]
     q = np.ones(store.faiss.d, dtype=np.float32) / np.sqrt(store.faiss.d)
     t = time.perf_counter()
-    X = np.vstack([store.faiss.reconstruct(int(r) - 1) for r in allowed])
+    X = np.vstack([store.vector(int(r)) for r in allowed])
     top = np.argsort(-(X @ q))[:60]
     t_old = time.perf_counter() - t
     t = time.perf_counter()
     store.faiss.search(q[None, :], 60, params=faiss.SearchParameters(
-        sel=faiss.IDSelectorBatch(allowed - 1)))
+        sel=faiss.IDSelectorBatch(store.positions(allowed))))
     t_new = time.perf_counter() - t
     return {"case": best, "allowed": int(len(allowed)), "reconstruct_scan_ms":
             round(t_old * 1000, 1), "id_selector_ms": round(t_new * 1000, 1),

@@ -7,11 +7,12 @@ answer path asks for), and how far its top 60 agree with FTS5's (overlap@60, the
 of FTS5's candidates it also returns). On the shipped report, keyword-only hit@5 on the
 dev and training questions (does the engine find the gold passage among its top 5?).
 
-    pip install tantivy bm25s           # not dependencies of reportqa
+    pip install -e '.[bench]'           # bm25s (tantivy is reportqa's own engine)
     python -m benchmarks.keyword_engines --sizes 100k,1M --n 60
 
-The synthetic indexes are those of benchmarks/filter_bench.py (benchmarks/work/filters/);
-engine indexes go to benchmarks/work/keyword/ (git ignores benchmarks/work/)."""
+The synthetic indexes are those of benchmarks/filter_bench.py (benchmarks/work/filters/,
+built when missing); each engine's own index goes to benchmarks/work/keyword/ (git
+ignores benchmarks/work/). The keyword query is the one the answer path builds."""
 
 from __future__ import annotations
 
@@ -48,6 +49,19 @@ def fts_queries(store, questions: list[str]) -> list[str]:
 
     shim = types.SimpleNamespace(store=store)
     return [Searcher.keyword_query(shim, parse(q, store.lexicon)) for q in questions]
+
+
+def build_fts5(store, out: Path) -> sqlite3.Connection:
+    """The FTS5 table reportqa used before tantivy, over the index's passages."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    db = sqlite3.connect(out)
+    db.execute("CREATE VIRTUAL TABLE passages_fts USING fts5(text, section, "
+               "tokenize='porter unicode61 remove_diacritics 2')")
+    db.executemany("INSERT INTO passages_fts(rowid, text, section) VALUES (?,?,?)",
+                   store.db.execute("SELECT rowid, text, section FROM passages"))
+    db.commit()
+    return db
 
 
 def fts5_search(db: sqlite3.Connection, q: str) -> list[int]:
@@ -121,17 +135,22 @@ def bm25s_search(engine, q: str) -> list[int]:
 
 def measure_size(size: str, n: int) -> dict:
     from benchmarks import scaler
+    from benchmarks.filter_bench import ensure_index
+    from benchmarks.run import parse_size
     from retrieval.store import Store
 
-    index_dir = WORK / "filters" / size / "index"
+    index_dir = ensure_index(parse_size(size), WORK)
     store = Store(index_dir)
     db = store.db
     questions = scaler.questions(n, seed=3)
     queries = fts_queries(store, questions)
     out: dict = {"passages": store.faiss.ntotal, "questions": len(queries)}
-    fts_path = store.build_dir / "passages.sqlite"
-    out["fts5"] = {"disk_bytes": fts_path.stat().st_size, "build_s": None}
-    engines = {"fts5": lambda q: fts5_search(db, q)}
+    fts_path = WORK / "keyword" / size / "fts5.sqlite"
+    t = time.perf_counter()
+    fts = build_fts5(store, fts_path)
+    out["fts5"] = {"disk_bytes": fts_path.stat().st_size,
+                   "build_s": round(time.perf_counter() - t, 1)}
+    engines = {"fts5": lambda q: fts5_search(fts, q)}
     t = time.perf_counter()
     tan = build_tantivy(db, WORK / "keyword" / size / "tantivy")
     out["tantivy"] = {"build_s": round(time.perf_counter() - t, 1),
@@ -178,10 +197,11 @@ def shipped_quality() -> dict:
     store = Store(tmp / "index")
     qs = [q for q in load_questions(training_files()) if q.get("evidence")]
     queries = fts_queries(store, [q["question"] for q in qs])
-    texts = {r: p.text for r, p in store.passages(list(range(1, store.faiss.ntotal + 1))).items()}
+    texts = {r: p.text for r, p in store.passages([int(r) for r in store.rowids]).items()}
     tan = build_tantivy(store.db, tmp / "tantivy")
     bm = build_bm25s(store.db)
-    engines = {"fts5": lambda q: fts5_search(store.db, q),
+    fts = build_fts5(store, tmp / "fts5.sqlite")
+    engines = {"fts5": lambda q: fts5_search(fts, q),
                "tantivy": lambda q: tantivy_search(tan, q),
                "bm25s": lambda q: bm25s_search(bm, q)}
     out = {}

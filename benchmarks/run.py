@@ -13,8 +13,15 @@ Stages (default: all): ingest, embed, rebuild, scale, ann.
            reports through ingest.index.build_index (benchmarks/rebuild_bench.py)
 * scale    per size: a synthetic index (benchmarks/synth_index.py), then query
            processes measuring p50/p95/p99 of dense, keyword, hybrid, hybrid+rerank
-           and the naive baselines, peak RSS and index size on disk, for the current
-           defaults and for the recommended configuration (benchmarks/query_bench.py)
+           and the naive baselines (plain FTS5 BM25, exact float32 dense scan), peak
+           RSS, the synthetic build's peak RSS and the index size on disk
+           (benchmarks/query_bench.py)
+* warm     the warm query path for scripts: `reportqa ask --batch -` answering questions
+           piped to it one at a time, beside one `reportqa ask` call per question
+           (benchmarks/warm_cli.py)
+* keywords (only with --only keywords) the keyword engines side by side: SQLite FTS5,
+           tantivy and bm25s on the same indexes and questions, with keyword-only
+           quality on the shipped report (benchmarks/keyword_engines.py)
 * filters  (only with --only filters; sizes default to 100k,1M) filtered against
            unfiltered answer-path latency per filter kind, and the app's first page
            (benchmarks/filter_bench.py; results in benchmarks/results/filters.json)
@@ -47,12 +54,9 @@ if str(ROOT) not in sys.path:
 
 BENCH = ROOT / "benchmarks"
 RESULTS = BENCH / "results"
-STAGES = ("ingest", "embed", "rebuild", "scale", "ann")
+STAGES = ("ingest", "embed", "rebuild", "scale", "warm", "ann")
 #: Stages run only when --only names them.
-EXTRA_STAGES = ("filters",)
-#: Recommended keyword cut-off: terms in more than this share of passages are left out
-#: of the FTS5 query (dev-question quality unchanged; see benchmarks/keyword_prune.py).
-PRUNE_DF = 0.3
+EXTRA_STAGES = ("filters", "keywords")
 
 
 def parse_size(s: str) -> int:
@@ -441,6 +445,22 @@ def main(argv=None) -> int:
             else:
                 res["scale"][str(n)] = r
             out_json.write_text(json.dumps(res, indent=2))
+    if "warm" in stages:
+        from benchmarks import warm_cli
+        from ingest.index import build_index
+        from ingest.settings import load_settings
+
+        log("warm: `ask --batch -` against one call per question (shipped report)")
+        idx = work / "warm-index"
+        build_index(load_settings(corpus_dir=ROOT / "corpus", index_dir=idx))
+        res["warm"] = warm_cli.measure(idx, 20 if a.quick else 60, 2 if a.quick else 3)
+    if "keywords" in stages:
+        from benchmarks import keyword_engines
+
+        log("keywords: FTS5, tantivy and bm25s side by side")
+        keyword_engines.main(["--sizes", ",".join(fmt_size(n) for n in sizes)])
+        res["keyword_engines"] = json.loads(
+            (RESULTS / "keyword_engines.json").read_text())
     if "filters" in stages:
         from benchmarks import filter_bench
 

@@ -411,6 +411,11 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """The process-wide embedder for a model (loaded on first encode)."""
+def get_embedder(model: str = DEFAULT_MODEL):
+    """The process-wide embedder for a model (loaded on first encode): ONNX Runtime
+    int8 for `minilm-onnx-int8` (ingest/onnx_embed.py), PyTorch for the others."""
+    from ingest.onnx_embed import ONNX_MODEL, get_onnx_embedder
+
+    if model == ONNX_MODEL:
+        return get_onnx_embedder()
     return Embedder(model)

@@ -392,7 +392,8 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         segments = [s for s in segments if s["passages"] > s.get("deleted_passages", 0)]
         if new_seg:
             segments.append(new_seg)
-        segments, moved = _merge_policy(index_dir, segments, readers, dim, codes)
+        segments, moved = _merge_policy(index_dir, segments, readers, dim, codes,
+                                        _originals(cache, model_key, dim))
         for e in entries:
             e["segment"] = moved.get((e["segment"], e["report_id"]), e["segment"])
 
@@ -437,8 +438,17 @@ def _segment_stats(reader: SegmentReader, seg: dict) -> LexiconStats:
     return st
 
 
-def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int, codes: str
-                  ) -> tuple[list[dict], dict]:
+def _originals(cache: VectorCache, model_key: str, dim: int):
+    """Texts → their cached float32 vectors (None where the cache has none)."""
+    def get(texts: list[str]) -> list:
+        hashes = [text_hash(t) for t in texts]
+        have = cache.get_many(model_key, list(dict.fromkeys(hashes)), dim)
+        return [have.get(h) for h in hashes]
+    return get
+
+
+def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int, codes: str,
+                  originals=None) -> tuple[list[dict], dict]:
     """Merge segments when there are too many (the smallest, into one) or when most of
     one is deleted (rewritten with its live reports). Returns the segments and, per
     (old segment, report id), the segment that now holds it."""
@@ -450,14 +460,17 @@ def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int, code
         pick += rest[:over + 1]
     if not pick:
         return segments, {}
-    return merge_segments(index_dir, segments, pick, readers, dim, codes)
+    return merge_segments(index_dir, segments, pick, readers, dim, codes, originals)
 
 
 def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], readers,
-                   dim: int, codes: str = "fp16") -> tuple[list[dict], dict]:
+                   dim: int, codes: str = "fp16", originals=None
+                   ) -> tuple[list[dict], dict]:
     """Copy the live reports of the picked segments into one new segment (rowids,
     vectors and sentences kept: nothing is embedded again, and the keyword index,
-    keyed by rowid, is unchanged)."""
+    keyed by rowid, is unchanged). Quantised sentence vectors are re-encoded from the
+    embedding cache's originals (`originals(texts)`: a vector or None for each) where
+    it has them, so a merge loses nothing a fresh build would keep."""
     items = []
     for s in pick:
         r = readers(s["id"])
@@ -471,8 +484,14 @@ def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], read
     try:
         for _, sid, rid in sorted(items):
             sr = readers(sid).read(rid)
-            writer.add(sr.report, sr.passages, sr.vectors, sr.sentences, sr.sentence_vectors,
-                       sr.stats)
+            svecs = sr.sentence_vectors
+            if originals is not None and codes != "fp16" and len(svecs):
+                flat = [t for ss in sr.sentences for t in ss]
+                svecs = np.array(svecs, dtype=np.float32)
+                for i, v in enumerate(originals(flat)):
+                    if v is not None:
+                        svecs[i] = v
+            writer.add(sr.report, sr.passages, sr.vectors, sr.sentences, svecs, sr.stats)
             moved[(sid, rid)] = writer.id
         merged = writer.finish() if writer.reports else None
         if merged is None:
@@ -577,7 +596,13 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
         try:
             dim = int(manifest["model"]["dimension"])
             codes = manifest.get("settings", {}).get("sentence_codes", "fp16")
-            merged, moved = merge_segments(index_dir, segments, segments, readers, dim, codes)
+            cache = VectorCache(index_dir / "cache" / "vectors.sqlite")
+            try:
+                merged, moved = merge_segments(
+                    index_dir, segments, segments, readers, dim, codes,
+                    _originals(cache, f"{manifest['model']['name']}:{dim}", dim))
+            finally:
+                cache.close()
             tmp.mkdir()
             kw = KeywordWriter(tmp / KEYWORD_DIR)
             for seg in merged:

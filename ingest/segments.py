@@ -258,22 +258,32 @@ class SegmentReader:
             self.report_stats(report_id))
 
 
-def _quantise(folder: Path, dim: int, codes: str, sample: int = 200_000,
-              chunk: int = 100_000) -> None:
-    """Replace a segment's float16 sentence vectors by scalar-quantised codes, trained
-    on an even sample of them and converted in chunks (bounded memory)."""
+def _quantise(folder: Path, dim: int, codes: str, chunk: int = 100_000) -> None:
+    """Replace a segment's float16 sentence vectors by scalar-quantised codes. The
+    ranges are each dimension's minimum and maximum over all the segment's vectors
+    (faiss's RS_minmax, computed in chunks: bounded memory, and independent of the
+    order reports were added in, so a merged segment encodes like a fresh build)."""
     import faiss
 
     src = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
-    sq = faiss.ScalarQuantizer(dim, getattr(faiss.ScalarQuantizer, SENTENCE_CODES[codes]))
     n = len(src)
-    pick = np.linspace(0, n - 1, min(n, sample)).astype(np.int64) if n else []
-    sq.train(np.asarray(src[pick], dtype=np.float32) if n else np.zeros((1, dim), "float32"))
+    lo = np.full(dim, np.inf, dtype=np.float32)
+    hi = np.full(dim, -np.inf, dtype=np.float32)
+    for i in range(0, n, chunk):
+        part = np.asarray(src[i:i + chunk], dtype=np.float32)
+        lo = np.minimum(lo, part.min(0))
+        hi = np.maximum(hi, part.max(0))
+    if not n:
+        lo, hi = np.full(dim, -1.0, np.float32), np.full(dim, 1.0, np.float32)
+    sq = faiss.ScalarQuantizer(dim, getattr(faiss.ScalarQuantizer, SENTENCE_CODES[codes]))
+    trained = np.concatenate([lo, np.maximum(hi - lo, 1e-9)]).astype(np.float32)
+    faiss.copy_array_to_vector(trained, sq.trained)
+    sq.is_trained = True
     out = NpyWriter(folder / "sentences.codes.npy", sq.code_size, dtype=np.uint8)
     for i in range(0, n, chunk):
         out.append(sq.compute_codes(np.ascontiguousarray(src[i:i + chunk], dtype=np.float32)))
     out.close()
-    np.save(folder / "sentences.sq.npy", faiss.vector_to_array(sq.trained), allow_pickle=False)
+    np.save(folder / "sentences.sq.npy", trained, allow_pickle=False)
     del src
     (folder / "sentences.npy").unlink()
 

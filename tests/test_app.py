@@ -144,9 +144,9 @@ def test_pronoun_alone_is_no_follow_up(app):
 
 
 def test_abstention_reason_is_shown(app):
-    at = ask(app, "What does HMIC say about body-worn video?")
+    at = ask(app, "What does HMIC say about Taser use?")
     a = turns(at)[-1]["answer"]
-    assert a.abstained and a.reason and "body-worn video" in a.reason
+    assert a.abstained and a.reason and "taser" in a.reason
     assert any(plain(m.value).startswith("**No passage in the indexed reports answers this "
                                          f"({a.reason}).") for m in at.markdown)
 

@@ -179,8 +179,11 @@ def test_crash_while_merging_leaves_the_old_index(env, monkeypatch):
 
 @pytest.mark.parametrize("codes,min_cos", [("sq8", 0.999), ("sq4", 0.97)])
 def test_quantised_sentence_vectors(env, codes, min_cos):
-    build_index(env)
+    fp16 = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir,
+                         sentence_codes="fp16")
+    build_index(fp16)
     ref = Store(env.index_dir)
+    assert "sentences.npy" in _manifest(env.index_dir)["segments"][0]["files"]
     rows = [int(r) for r in ref.rowids]
     want = {(pr, t): v for pr, t, v in ref.sentences(rows)}
     q = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir.parent / codes,

@@ -84,6 +84,13 @@ def _seg(d: Path, b: Path) -> Path:
     return d / "segments" / m["segments"][0]["id"]
 
 
+def _sentences(d: Path, b: Path) -> Path:
+    """The segment's sentence vectors (quantised codes by default, float16 else)."""
+    seg = _seg(d, b)
+    codes = seg / "sentences.codes.npy"
+    return codes if codes.exists() else seg / "sentences.npy"
+
+
 def _largest(folder: Path) -> Path:
     return max((f for f in folder.iterdir() if f.is_file()), key=lambda f: f.stat().st_size)
 
@@ -97,7 +104,8 @@ DAMAGE = {
     "sqlite-truncated": lambda d, b: _truncate(_seg(d, b) / "passages.sqlite"),
     "sqlite-header-flipped": lambda d, b: _flip(_seg(d, b) / "passages.sqlite", 0.0, 32),
     "sqlite-pages-flipped": lambda d, b: _flip(_seg(d, b) / "passages.sqlite", 0.3, 8192),
-    "sentences-corrupt": lambda d, b: _flip(_seg(d, b) / "sentences.npy", 0.0, 16),
+    "sentences-corrupt": lambda d, b: _flip(_sentences(d, b), 0.0, 16),
+    "sentence-ranges-corrupt": lambda d, b: _flip(_seg(d, b) / "sentences.sq.npy", 0.0, 16),
     "segment-missing": lambda d, b: shutil.rmtree(_seg(d, b)),
     "keyword-file-truncated": lambda d, b: _truncate(_largest(b / "keyword")),
     "keyword-meta-flipped": lambda d, b: _flip(b / "keyword" / "meta.json", 0.2, 64),
