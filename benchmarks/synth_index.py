@@ -102,7 +102,7 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
     emb_args = emb_args or {}
     probe = HashEmbedder(**emb_args)
     dim = probe.dimension
-    writer = SegmentWriter(index_dir, dim)
+    writer = SegmentWriter(index_dir, dim, settings.sentence_codes)
     kw = KeywordWriter(tmp / KEYWORD_DIR, threads=1)
     reports = []
     rowid = 0

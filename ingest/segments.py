@@ -258,21 +258,36 @@ class SegmentReader:
             self.report_stats(report_id))
 
 
-def _quantise(folder: Path, dim: int, codes: str, chunk: int = 100_000) -> None:
+def _float16_chunks(path: Path, dim: int, chunk: int):
+    """A .npy file of float16 rows, read in chunks by plain reads (a memory map would
+    count every page read in the process's resident memory)."""
+    with open(path, "rb") as fh:
+        major, _ = np.lib.format.read_magic(fh)
+        read = (np.lib.format.read_array_header_1_0 if major == 1
+                else np.lib.format.read_array_header_2_0)
+        shape, _, _ = read(fh)
+        left = shape[0]
+        while left:
+            n = min(chunk, left)
+            yield np.fromfile(fh, dtype=np.float16, count=n * dim).reshape(n, dim)
+            left -= n
+
+
+def _quantise(folder: Path, dim: int, codes: str, chunk: int = 65_536) -> None:
     """Replace a segment's float16 sentence vectors by scalar-quantised codes. The
     ranges are each dimension's minimum and maximum over all the segment's vectors
     (faiss's RS_minmax, computed in chunks: bounded memory, and independent of the
     order reports were added in, so a merged segment encodes like a fresh build)."""
     import faiss
 
-    src = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
-    n = len(src)
+    src = folder / "sentences.npy"
     lo = np.full(dim, np.inf, dtype=np.float32)
     hi = np.full(dim, -np.inf, dtype=np.float32)
-    for i in range(0, n, chunk):
-        part = np.asarray(src[i:i + chunk], dtype=np.float32)
-        lo = np.minimum(lo, part.min(0))
-        hi = np.maximum(hi, part.max(0))
+    n = 0
+    for part in _float16_chunks(src, dim, chunk):
+        lo = np.minimum(lo, part.min(0).astype(np.float32))
+        hi = np.maximum(hi, part.max(0).astype(np.float32))
+        n += len(part)
     if not n:
         lo, hi = np.full(dim, -1.0, np.float32), np.full(dim, 1.0, np.float32)
     sq = faiss.ScalarQuantizer(dim, getattr(faiss.ScalarQuantizer, SENTENCE_CODES[codes]))
@@ -280,12 +295,11 @@ def _quantise(folder: Path, dim: int, codes: str, chunk: int = 100_000) -> None:
     faiss.copy_array_to_vector(trained, sq.trained)
     sq.is_trained = True
     out = NpyWriter(folder / "sentences.codes.npy", sq.code_size, dtype=np.uint8)
-    for i in range(0, n, chunk):
-        out.append(sq.compute_codes(np.ascontiguousarray(src[i:i + chunk], dtype=np.float32)))
+    for part in _float16_chunks(src, dim, chunk):
+        out.append(sq.compute_codes(np.ascontiguousarray(part, dtype=np.float32)))
     out.close()
     np.save(folder / "sentences.sq.npy", trained, allow_pickle=False)
-    del src
-    (folder / "sentences.npy").unlink()
+    src.unlink()
 
 
 class SentenceVectors:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ingest.models import Report
 from retrieval.abstain import EVERYDAY_WORD
 from retrieval.answer import Filters
-from retrieval.query import PERIOD_BOUND, Lexicon, forces, named_forces
+from retrieval.query import PERIOD_BOUND, Lexicon, covered_forces, forces, named_forces
 from retrieval.text import english_frequency
 
 #: The kind word that ends a body's name; users often leave it off ("Kent").
@@ -93,7 +93,14 @@ def asks_across(text: str) -> bool:
 
 
 def _forms(body: str, lexicon: Lexicon) -> list[str]:
-    """The ways a question may name an indexed body."""
+    """The ways a question may name an indexed body (worked out once per index)."""
+    key = ("forms", body)
+    if key not in lexicon.memo:
+        lexicon.memo[key] = _forms_of(body, lexicon)
+    return lexicon.memo[key]
+
+
+def _forms_of(body: str, lexicon: Lexicon) -> list[str]:
     forms = {body}
     core = _KIND.sub("", body).strip()
     if core != body and len(core) >= 4:
@@ -111,7 +118,10 @@ def _forms(body: str, lexicon: Lexicon) -> list[str]:
 def _names(text: str, body: str, forms: list[str]) -> bool:
     low = text.lower()
     for f in forms:
-        if re.search(r"\b" + r"\s+".join(re.escape(w) for w in f.lower().split()) + r"\b", low):
+        words = f.lower().split()
+        # (A substring test first: most bodies are not named in most questions.)
+        if words[0] in low and re.search(
+                r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b", low):
             return True
     return any(k.pattern.search(text) for k in forces() if k.canonical == body)
 
@@ -147,7 +157,7 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
 
     # Bodies named that no report covers: known forces, and "<Name> Police" forms
     # whose name the reports never use.
-    covered = {c for b in bodies_all for c in named_forces(b)} | set(bodies_all)
+    covered = covered_forces(tuple(bodies_all))
     missing = [f for f in named_forces(typed) if f not in covered]
     for m in _BODY.finditer(typed):
         words = [w for w in m.group(1).split() if w.lower() not in _NOT_NAMES]

@@ -606,7 +606,10 @@ def choose_reading(question: str, alone: Answer, joined: Answer, margin: float) 
 
 
 def _phrase_in(phrase: str, low_text: str) -> bool:
-    return re.search(r"\b" + re.escape(phrase.lower()) + r"\b", low_text) is not None
+    """Whether a phrase occurs in a lower-cased text as whole words (the substring
+    test first: most candidates lack most equivalents, and it is ~50x cheaper)."""
+    ph = phrase.lower()
+    return ph in low_text and re.search(r"\b" + re.escape(ph) + r"\b", low_text) is not None
 
 
 @lru_cache(maxsize=100_000)
