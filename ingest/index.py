@@ -315,10 +315,11 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
 
     try:
         # 2. Moved or renamed files: their passages and vectors are copied over.
+        originals = _originals(cache, model_key, dim)
         for rel, src in sorted(moves.items()):
             sr = readers(src["segment"]).read(src["report_id"])
             add(sr.report, [p for _, p in sr.passages], rel, digests[rel], sr.vectors,
-                sr.sentences, sr.sentence_vectors, sr.stats)
+                sr.sentences, _sentence_originals(sr, originals, codes), sr.stats)
             summary.added.append(rel)
         # 3. New and changed files, read in worker processes (each under a time limit,
         # so one pathological file cannot stall the build) and written as they come.
@@ -393,7 +394,7 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         if new_seg:
             segments.append(new_seg)
         segments, moved = _merge_policy(index_dir, segments, readers, dim, codes,
-                                        _originals(cache, model_key, dim))
+                                        originals)
         for e in entries:
             e["segment"] = moved.get((e["segment"], e["report_id"]), e["segment"])
 
@@ -436,6 +437,19 @@ def _segment_stats(reader: SegmentReader, seg: dict) -> LexiconStats:
     for rid in seg.get("deleted", []):
         st.add(reader.report_stats(rid), -1)
     return st
+
+
+def _sentence_originals(sr, originals, codes: str) -> np.ndarray:
+    """A copied report's sentence vectors: the cache's float32 originals where it has
+    them (quantised ones would be quantised twice), else what the segment holds."""
+    svecs = sr.sentence_vectors
+    if originals is None or codes == "fp16" or not len(svecs):
+        return svecs
+    svecs = np.array(svecs, dtype=np.float32)
+    for i, v in enumerate(originals([t for ss in sr.sentences for t in ss])):
+        if v is not None:
+            svecs[i] = v
+    return svecs
 
 
 def _originals(cache: VectorCache, model_key: str, dim: int):
@@ -484,14 +498,8 @@ def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], read
     try:
         for _, sid, rid in sorted(items):
             sr = readers(sid).read(rid)
-            svecs = sr.sentence_vectors
-            if originals is not None and codes != "fp16" and len(svecs):
-                flat = [t for ss in sr.sentences for t in ss]
-                svecs = np.array(svecs, dtype=np.float32)
-                for i, v in enumerate(originals(flat)):
-                    if v is not None:
-                        svecs[i] = v
-            writer.add(sr.report, sr.passages, sr.vectors, sr.sentences, svecs, sr.stats)
+            writer.add(sr.report, sr.passages, sr.vectors, sr.sentences,
+                       _sentence_originals(sr, originals, codes), sr.stats)
             moved[(sid, rid)] = writer.id
         merged = writer.finish() if writer.reports else None
         if merged is None:
