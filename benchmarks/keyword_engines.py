@@ -59,7 +59,7 @@ def build_fts5(store, out: Path) -> sqlite3.Connection:
     db.execute("CREATE VIRTUAL TABLE passages_fts USING fts5(text, section, "
                "tokenize='porter unicode61 remove_diacritics 2')")
     db.executemany("INSERT INTO passages_fts(rowid, text, section) VALUES (?,?,?)",
-                   store.db.execute("SELECT rowid, text, section FROM passages"))
+                   ((r, p.text, " > ".join(p.section)) for r, p in store.passage_rows()))
     db.commit()
     return db
 
@@ -72,7 +72,7 @@ def fts5_search(db: sqlite3.Connection, q: str) -> list[int]:
         "ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?", [q, K])]
 
 
-def build_tantivy(db: sqlite3.Connection, out: Path):
+def build_tantivy(store, out: Path):
     import tantivy
 
     shutil.rmtree(out, ignore_errors=True)
@@ -83,8 +83,9 @@ def build_tantivy(db: sqlite3.Connection, out: Path):
     sb.add_text_field("section", stored=False, tokenizer_name="en_stem")
     index = tantivy.Index(sb.build(), path=str(out))
     writer = index.writer(heap_size=512_000_000, num_threads=2)
-    for rowid, text, section in db.execute("SELECT rowid, text, section FROM passages"):
-        writer.add_document(tantivy.Document(rowid=rowid, text=text, section=section or ""))
+    for rowid, p in store.passage_rows():
+        writer.add_document(tantivy.Document(rowid=rowid, text=p.text,
+                                             section=" > ".join(p.section)))
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
@@ -105,7 +106,7 @@ def _bm25s_tokens(texts: list[str], stemmer):
     return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
 
 
-def build_bm25s(db: sqlite3.Connection):
+def build_bm25s(store):
     import bm25s
 
     try:
@@ -115,9 +116,9 @@ def build_bm25s(db: sqlite3.Connection):
     except ImportError:  # PyStemmer is optional for bm25s
         stemmer = None
     rowids, texts = [], []
-    for rowid, text, section in db.execute("SELECT rowid, text, section FROM passages"):
+    for rowid, p in store.passage_rows():
         rowids.append(rowid)
-        texts.append(f"{section or ''} {text}")
+        texts.append(f"{' > '.join(p.section)} {p.text}")
     retriever = bm25s.BM25()
     retriever.index(_bm25s_tokens(texts, stemmer), show_progress=False)
     return retriever, rowids, stemmer
@@ -141,7 +142,6 @@ def measure_size(size: str, n: int) -> dict:
 
     index_dir = ensure_index(parse_size(size), WORK)
     store = Store(index_dir)
-    db = store.db
     questions = scaler.questions(n, seed=3)
     queries = fts_queries(store, questions)
     out: dict = {"passages": store.faiss.ntotal, "questions": len(queries)}
@@ -152,12 +152,12 @@ def measure_size(size: str, n: int) -> dict:
                    "build_s": round(time.perf_counter() - t, 1)}
     engines = {"fts5": lambda q: fts5_search(fts, q)}
     t = time.perf_counter()
-    tan = build_tantivy(db, WORK / "keyword" / size / "tantivy")
+    tan = build_tantivy(store, WORK / "keyword" / size / "tantivy")
     out["tantivy"] = {"build_s": round(time.perf_counter() - t, 1),
                       "disk_bytes": _dir_size(WORK / "keyword" / size / "tantivy")}
     engines["tantivy"] = lambda q: tantivy_search(tan, q)
     t = time.perf_counter()
-    bm = build_bm25s(db)
+    bm = build_bm25s(store)
     out["bm25s"] = {"build_s": round(time.perf_counter() - t, 1), "disk_bytes": None}
     engines["bm25s"] = lambda q: bm25s_search(bm, q)
     base = {}
@@ -198,8 +198,8 @@ def shipped_quality() -> dict:
     qs = [q for q in load_questions(training_files()) if q.get("evidence")]
     queries = fts_queries(store, [q["question"] for q in qs])
     texts = {r: p.text for r, p in store.passages([int(r) for r in store.rowids]).items()}
-    tan = build_tantivy(store.db, tmp / "tantivy")
-    bm = build_bm25s(store.db)
+    tan = build_tantivy(store, tmp / "tantivy")
+    bm = build_bm25s(store)
     fts = build_fts5(store, tmp / "fts5.sqlite")
     engines = {"fts5": lambda q: fts5_search(fts, q),
                "tantivy": lambda q: tantivy_search(tan, q),

@@ -105,20 +105,16 @@ def _fts5_table(index: Path, out: Path) -> Path:
     would pick instead of reportqa's retrieval)."""
     import sqlite3
 
-    from ingest.index import current_build_dir
+    from retrieval.store import Store
 
     out.unlink(missing_ok=True)
-    m = json.loads((current_build_dir(index) / "manifest.json").read_text())
     db = sqlite3.connect(out)
     db.execute("CREATE VIRTUAL TABLE f USING fts5(text, section, "
                "tokenize='porter unicode61 remove_diacritics 2')")
-    for s in m["segments"]:
-        db.execute("ATTACH DATABASE ? AS s", (str(index / "segments" / s["id"] /
-                                                  "passages.sqlite"),))
-        db.execute("INSERT INTO f(rowid, text, section) SELECT rowid, text, section "
-                   "FROM s.passages")
-        db.commit()
-        db.execute("DETACH DATABASE s")
+    db.executemany("INSERT INTO f(rowid, text, section) VALUES (?,?,?)",
+                   ((r, p.text, " > ".join(p.section))
+                    for r, p in Store(index).passage_rows()))
+    db.commit()
     db.close()
     return out
 
@@ -134,13 +130,13 @@ def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss:
     meta_p = d / "base.json"
     res: dict = {"passages": n}
     meta = json.loads(meta_p.read_text()) if meta_p.exists() else None
-    if not (meta and meta.get("passages") == n and meta.get("schema") == 3
+    if not (meta and meta.get("passages") == n and meta.get("schema") == 4
             and (base / "CURRENT").exists()):
         log(f"scale {fmt_size(n)}: building the synthetic index")
         meta = synth_index.build(base, n, settings,
                                  sentence_vectors="embed" if n <= 100_000 else "derive",
                                  log=log)
-        meta["schema"] = 3
+        meta["schema"] = 4
         meta_p.write_text(json.dumps(meta))
     res["synthetic_build"] = meta
     if build_only:

@@ -33,7 +33,7 @@ from pathlib import Path
 from ingest.errors import BuildLocked, IndexError_
 from ingest.readers import file_hash
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: The files of one build, besides its manifest.
 BUILD_FILES = ("vocab.npy", "vocab.txt", "lexicon.json", "stats.json")

@@ -49,7 +49,6 @@ from ingest.segments import (
     segment_dir,
 )
 from ingest.settings import Settings
-from ingest.sqlite_store import passage_of
 from ingest.vector_cache import VectorCache, embed_cached
 
 __all__ = ["BuildSummary", "build_index", "optimize_index", "build_lock",
@@ -644,9 +643,7 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
 
 
 def _passages_of(reader: SegmentReader):
-    for rid, d, t in reader.db.execute("SELECT rowid, data, text FROM passages ORDER BY "
-                                       "rowid"):
-        yield rid, passage_of(d, t)
+    return reader.passages()
 
 
 def _vocab_vectors(vocab: list[str], prev_build: Path | None, emb, cache, model_key, dim,

@@ -10,8 +10,8 @@ segment — vectors and all, nothing is embedded again — and a later manifest 
 listing the old ones; they are removed once no kept build lists them.
 
     segments/<segment id>/
-        passages.sqlite     reports, passages (with their global rowids), sentences,
-                            per-report lexicon statistics
+        passages.sqlite     reports, passages (with their global rowids, and their
+                            sentences as offsets), per-report lexicon statistics
         vectors.npy         one float16 vector a passage, in rowid order
         sentences.npy       one float16 vector a sentence (row = sentence id), or
         sentences.codes.npy and sentences.sq.npy: the same scalar-quantised (8 or 4
@@ -39,7 +39,15 @@ import numpy as np
 from ingest.lexicon import LexiconStats
 from ingest.models import Passage, Report
 from ingest.readers import file_hash
-from ingest.sqlite_store import SCHEMA, passage_data, passage_of, report_row, sentence_offsets
+from ingest.sqlite_store import (
+    PASSAGE_COLUMNS,
+    SCHEMA,
+    passage_of,
+    passage_row,
+    passage_text,
+    report_row,
+    sentence_spans,
+)
 
 #: How sentence vectors may be stored (settings.sentence_codes).
 SENTENCE_CODES = {"fp16": None, "sq8": "QT_8bit", "sq4": "QT_4bit"}
@@ -124,17 +132,14 @@ class SegmentWriter:
         added before), their vectors, each passage's sentences and their vectors."""
         self.db.execute(f"INSERT INTO reports VALUES ({','.join('?' * 10)})",
                         report_row(report))
-        self.db.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
-            [(r, p.passage_id, p.report_id, p.kind, p.force, p.year, " > ".join(p.section),
-              p.text, passage_data(p)) for r, p in passages])
         sid = self.sentence_vectors.rows
         rows = []
         for (r, p), ss in zip(passages, sentences):
-            for j, (pos, n) in enumerate(sentence_offsets(p.text, ss)):
-                rows.append((sid, r, j, pos, n))
-                sid += 1
-        self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)", rows)
+            rows.append(passage_row(r, p, report, sid, ss))
+            sid += len(ss)
+        if sid - self.sentence_vectors.rows != len(sentence_vectors):
+            raise ValueError("one vector a sentence")
+        self.db.executemany(f"INSERT INTO passages VALUES ({','.join('?' * 11)})", rows)
         self.db.execute("INSERT INTO report_stats VALUES (?,?)",
                         (report.report_id, stats.to_json()))
         self.vectors.append(vectors)
@@ -221,41 +226,46 @@ class SegmentReader:
                               (report_id,)).fetchone()
         return LexiconStats.from_json(row[0]) if row else LexiconStats()
 
+    def _rows(self, report_id: str):
+        return self.db.execute(
+            f"SELECT rowid, {PASSAGE_COLUMNS}, first_sentence, spans FROM passages "
+            "WHERE report_id=? ORDER BY rowid", (report_id,))
+
     def texts(self, report_id: str) -> list[str]:
         """The report's passage and sentence texts (for pruning the embedding cache)."""
         out = []
-        for text, pos, n in self.db.execute(
-                "SELECT p.text, s.pos, s.len FROM passages p LEFT JOIN sentences s ON "
-                "p.rowid = s.passage_rowid WHERE p.report_id=? ORDER BY p.rowid, s.idx",
-                (report_id,)):
-            if not out or out[-1] != text:
-                out.append(text)
-            if pos is not None:
-                out.append(text[pos:pos + n])
+        for row in self._rows(report_id):
+            text = passage_text(row[6])
+            out.append(text)
+            out.extend(text[a:a + n] for a, n in sentence_spans(row[9]))
         return list(dict.fromkeys(out))
 
     def read(self, report_id: str) -> SegmentReport:
         """A report with everything the segment holds for it."""
         rep = self.report(report_id)
-        ps = [(r, passage_of(d, t)) for r, d, t in self.db.execute(
-            "SELECT rowid, data, text FROM passages WHERE report_id=? ORDER BY rowid",
-            (report_id,))]
-        texts = {r: p.text for r, p in ps}
+        ps, sents, ids = [], [], []
+        for row in self._rows(report_id):
+            p = passage_of(row[1:8], rep)
+            ps.append((row[0], p))
+            spans = sentence_spans(row[9])
+            sents.append([p.text[a:a + n] for a, n in spans])
+            ids.extend(range(row[8], row[8] + len(spans)))
         rows = np.searchsorted(self.rowids, [r for r, _ in ps])
-        sents: dict[int, list[str]] = {}
-        ids: list[int] = []
-        for sid, pr, pos, n in self.db.execute(
-                "SELECT s.id, s.passage_rowid, s.pos, s.len FROM sentences s JOIN passages p "
-                "ON p.rowid = s.passage_rowid WHERE p.report_id=? ORDER BY s.passage_rowid, "
-                "s.idx", (report_id,)):
-            sents.setdefault(pr, []).append(texts[pr][pos:pos + n])
-            ids.append(sid)
         dim = self.vectors.shape[1]
         return SegmentReport(
             rep, ps, np.asarray(self.vectors[rows]) if len(rows) else np.zeros((0, dim)),
-            [sents.get(r, []) for r, _ in ps],
-            self.sentence_vectors.get(ids) if ids else np.zeros((0, dim)),
+            sents, self.sentence_vectors.get(ids) if ids else np.zeros((0, dim)),
             self.report_stats(report_id))
+
+    def passages(self):
+        """(rowid, passage) of every passage, in rowid order."""
+        reports: dict[str, Report] = {}
+        for row in self.db.execute(f"SELECT rowid, {PASSAGE_COLUMNS} FROM passages "
+                                   "ORDER BY rowid"):
+            rid = row[2]
+            if rid not in reports:
+                reports[rid] = self.report(rid)
+            yield row[0], passage_of(row[1:], reports[rid])
 
 
 def _float16_chunks(path: Path, dim: int, chunk: int):

@@ -18,7 +18,13 @@ from ingest.errors import IndexError_
 from ingest.keyword_index import KEYWORD_DIR
 from ingest.models import Passage, Report
 from ingest.segments import SEGMENTS_DIR, SentenceVectors
-from ingest.sqlite_store import mark_superseded, passage_of
+from ingest.sqlite_store import (
+    PASSAGE_COLUMNS,
+    mark_superseded,
+    passage_of,
+    passage_text,
+    sentence_spans,
+)
 from retrieval.keyword import KeywordSearch, phrase
 
 REBUILD = "run `reportqa index build --full`"
@@ -185,26 +191,27 @@ class Store:
         reading order."""
         if not rowids:
             return []
-        q = ",".join(str(int(r)) for r in rowids)
+        q = ",".join(str(int(r)) for r in dict.fromkeys(rowids))
         rows = self.db.execute(
-            f"SELECT seg, id, passage_rowid, pos, len FROM sentences WHERE passage_rowid IN "
-            f"({q}) ORDER BY passage_rowid, idx").fetchall()
-        texts = dict(self.db.execute(f"SELECT rowid, text FROM passages WHERE rowid IN ({q})"))
+            f"SELECT seg, rowid, text, first_sentence, spans FROM passages WHERE rowid IN "
+            f"({q}) ORDER BY rowid").fetchall()
+        out: list = []
         by_seg: dict[int, list[int]] = {}
-        for k, row in enumerate(rows):
-            by_seg.setdefault(row[0], []).append(k)
-        vecs: list = [None] * len(rows)
+        for seg, rowid, blob, first, spans in rows:
+            text = passage_text(blob)
+            for j, (a, n) in enumerate(sentence_spans(spans)):
+                by_seg.setdefault(seg, []).append(len(out))
+                out.append([rowid, text[a:a + n], first + j])
         for seg, ks in by_seg.items():
-            for k, x in zip(ks, self.sentence_vectors[seg].get([rows[k][1] for k in ks])):
-                vecs[k] = x
-        return [(pr, texts[pr][pos:pos + n], v) for (_, _, pr, pos, n), v in zip(rows, vecs)
-                if pr in texts]
+            for k, x in zip(ks, self.sentence_vectors[seg].get([out[k][2] for k in ks])):
+                out[k][2] = x
+        return [tuple(x) for x in out]
 
     @property
     def db(self) -> sqlite3.Connection:
-        """This thread's read-only connection: the segments attached, and views over
-        their live rows (passages, sentences) and a table of the live reports with
-        their `latest` flags."""
+        """This thread's read-only connection: the segments attached, a view over their
+        live passages (with the segment each is in) and a table of the live reports
+        with their `latest` flags."""
         con = getattr(self._local, "db", None)
         if con is None:
             con = self._connect()
@@ -215,8 +222,9 @@ class Store:
         con = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
         con.execute("CREATE TEMP TABLE dead (seg INTEGER, report_id TEXT, "
                     "PRIMARY KEY (seg, report_id))")
-        arms, rarms, sarms = [], [], []
-        cols = "rowid, passage_id, report_id, kind, force, year, section, text, data"
+        arms, rarms = [], []
+        cols = ("rowid, passage_id, report_id, kind, force, year, section, text, data, "
+                "first_sentence, spans")
         for i, seg in enumerate(self.segments):
             path = self._segment_dir(seg) / "passages.sqlite"
             try:
@@ -227,13 +235,10 @@ class Store:
                             [(i, r) for r in seg.get("deleted", [])])
             live = (f" WHERE report_id NOT IN (SELECT report_id FROM temp.dead WHERE seg={i})"
                     if seg.get("deleted") else "")
-            arms.append(f"SELECT {cols} FROM s{i}.passages{live}")
+            arms.append(f"SELECT {i} AS seg, {cols} FROM s{i}.passages{live}")
             rarms.append(f"SELECT * FROM s{i}.reports{live}")
-            sarms.append(f"SELECT {i} AS seg, id, passage_rowid, idx, pos, len FROM "
-                         f"s{i}.sentences")
         try:
             con.execute("CREATE TEMP VIEW passages AS " + " UNION ALL ".join(arms))
-            con.execute("CREATE TEMP VIEW sentences AS " + " UNION ALL ".join(sarms))
             con.execute("CREATE TEMP TABLE reports AS " + " UNION ALL ".join(rarms))
             mark_superseded(con)
         except sqlite3.DatabaseError as e:
@@ -302,6 +307,10 @@ class Store:
                 self.db.execute("SELECT data FROM reports ORDER BY report_id")]
 
     @cached_property
+    def _report_of(self) -> dict[str, Report]:
+        return {r.report_id: r for r in self.reports}
+
+    @cached_property
     def latest(self) -> dict[str, bool]:
         """Per report id: whether it is the latest report of its body and programme
         (the reports table's `latest` column, set at build time)."""
@@ -314,10 +323,10 @@ class Store:
         ids = list(dict.fromkeys(int(r) for r in rowids))
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            q = (f"SELECT rowid, data, text FROM passages WHERE rowid IN "
+            q = (f"SELECT rowid, {PASSAGE_COLUMNS} FROM passages WHERE rowid IN "
                  f"({','.join('?' * len(chunk))})")
-            for rid, d, t in self.db.execute(q, chunk):
-                out[rid] = passage_of(d, t)
+            for row in self.db.execute(q, chunk):
+                out[row[0]] = passage_of(row[1:], self._report_of[row[2]])
         return out
 
     def rowids_of(self, passage_ids: list[str]) -> list[int]:
@@ -433,13 +442,18 @@ class Store:
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""
-        q = "SELECT data, text FROM passages"
+        yield from (p for _, p in self.passage_rows(report_id))
+
+    def passage_rows(self, report_id: str | None = None):
+        """(rowid, passage) of every passage in reading order (optionally one
+        report's)."""
+        q = f"SELECT rowid, {PASSAGE_COLUMNS} FROM passages"
         args: tuple = ()
         if report_id:
             q += " WHERE report_id=?"
             args = (report_id,)
-        for d, t in self.db.execute(q + " ORDER BY rowid", args):
-            yield passage_of(d, t)
+        for row in self.db.execute(q + " ORDER BY rowid", args):
+            yield row[0], passage_of(row[1:], self._report_of[row[2]])
 
     def status(self) -> IndexStatus:
         """Summary for `index status` and the UI."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -199,11 +200,16 @@ def test_quantised_sentence_vectors(env, codes, min_cos):
     cos = [float(v @ want[k] / (np.linalg.norm(v) * np.linalg.norm(want[k])))
            for k, v in got.items()]
     assert min(cos) >= min_cos, min(cos)
-    # Passage text is stored once: the JSON column does not repeat it.
+    # Passage text is stored once, compressed, and comes back byte for byte; the JSON
+    # column repeats neither it nor its report's fields; sentences are offsets into it.
     seg_db = sqlite3.connect(q.index_dir / "segments" / seg["id"] / "passages.sqlite")
-    data, text = seg_db.execute("SELECT data, text FROM passages LIMIT 1").fetchone()
-    assert "text" not in json.loads(data) and text
-    assert seg_db.execute("PRAGMA table_info(sentences)").fetchall()[-1][1] == "len"
+    rowid, data, blob = seg_db.execute("SELECT rowid, data, text FROM passages "
+                                       "LIMIT 1").fetchone()
+    d = json.loads(data)
+    assert not {"text", "report_title", "source_file", "passage_id"} & set(d)
+    assert zlib.decompress(blob).decode() == store.passages([rowid])[rowid].text
+    assert "sentences" not in {t for (t,) in seg_db.execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 def test_sentence_codes_setting_is_checked(monkeypatch):
