@@ -219,3 +219,18 @@ def test_sentence_codes_setting_is_checked(monkeypatch):
     with pytest.raises(SettingsError) as e:
         load_settings()
     assert "REPORTQA_SENTENCE_CODES" in e.value.line() and "sq4" in e.value.line()
+
+
+def test_float16_flat_index_past_the_exact_limit(env):
+    """Past REPORTQA_EXACT_SEARCH_LIMIT the reader scans float16 codes: the same
+    answers as the float32 scan (the stored vectors are float16 either way)."""
+    build_index(env)
+    exact = _searcher(env)
+    small = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir.parent / "fp16",
+                          exact_search_limit=0)
+    build_index(small)
+    assert _manifest(small.index_dir)["faiss"]["type"] == "flat-fp16"
+    fp16 = _searcher(small)
+    assert type(fp16.store.faiss).__name__ == "IndexScalarQuantizer"
+    qs = ["burglary plan", "road safety", "what about knife crime?"]
+    assert _answers(fp16, qs) == _answers(exact, qs)
