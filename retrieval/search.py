@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -48,6 +49,8 @@ BRIDGE_K, BRIDGE_MIN = 2, 0.6
 #: but dominate its cost on a large index (measured: keyword p95 halves at 100k);
 #: their weight still counts in term coverage. Applied from this many passages up.
 COMMON_TERM_SHARE, COMMON_TERM_MIN_INDEX = 0.3, 1000
+#: Threads that run keyword searches beside dense ones (shared by every Searcher).
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-keyword")
 #: Question vectors kept for reuse (a follow-up's two readings, evaluation runs).
 EMBED_CACHE = 4096
 #: A word in at least this share of passages is setting, not subject ("crime" in a
@@ -329,8 +332,11 @@ class Searcher:
         cfg = self.config
         full, reduced, subject = self._query_texts(query)
         qvec = self._embed_all([full] + [t for t in (reduced, subject) if t])[0]
+        # The keyword search runs beside the dense one (both release the GIL): on two
+        # cores a question waits for the slower of the two, not their sum.
+        kw_future = _POOL.submit(self.keyword, query, cfg.candidates, filters)
         dense = self.dense(qvec, cfg.candidates, filters)
-        kw = self.keyword(query, cfg.candidates, filters)
+        kw = kw_future.result()
         ds, ks = dict(dense), dict(kw)
         dr = {r: i for i, (r, _) in enumerate(dense)}
         kr = {r: i for i, (r, _) in enumerate(kw)}
