@@ -156,7 +156,16 @@ def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss:
     res["files_bytes"] = meta["files"]
     res["build_index_rss"] = build_rss.get(n)
     if not keep and n >= 100_000:
-        shutil.rmtree(d, ignore_errors=True)
+        # The index goes; its vectors stay (as float16) for the ann stage, which removes
+        # them.
+        from ingest.build_dir import current_build_dir
+
+        m = json.loads((current_build_dir(base) / "manifest.json").read_text())
+        os.replace(base / "segments" / m["segments"][0]["id"] / "vectors.npy",
+                   d / "vectors.npy")
+        for sub in d.iterdir():
+            if sub.name != "vectors.npy":
+                shutil.rmtree(sub, ignore_errors=True) if sub.is_dir() else sub.unlink()
     return res
 
 
@@ -188,10 +197,10 @@ def ann_stage(sizes: list[int], work: Path, quick: bool, keep: bool = False) -> 
     out: dict = {"standin": {}, "real": {}}
     Q = HashEmbedder().encode(workload(200))
     for n in sizes:
-        p = work / "scale" / fmt_size(n) / "base" / "vectors.npy"
+        p = work / "scale" / fmt_size(n) / "vectors.npy"
         if n < 10_000 or not p.exists():
             continue
-        X = np.load(p)
+        X = np.load(p).astype(np.float32)
         specs = [{"type": "flat"}, {"type": "flat-fp16"}, {"type": "flat-sq8"}]
         if n <= 200_000:
             specs.append({"type": "hnsw", "M": 32, "efConstruction": 80,

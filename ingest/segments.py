@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.build_dir import VERIFY_LIMIT
 from ingest.lexicon import LexiconStats
 from ingest.models import Passage, Report
 from ingest.readers import file_hash
@@ -53,8 +54,6 @@ from ingest.sqlite_store import (
 #: How sentence vectors may be stored (settings.sentence_codes).
 SENTENCE_CODES = {"fp16": None, "sq8": "QT_8bit", "sq4": "QT_4bit"}
 SEGMENTS_DIR = "segments"
-#: Files up to this size are checksummed (bigger ones are checked by size only).
-VERIFY_LIMIT = 256 << 20
 #: More live segments than this and a build merges the smaller ones (SQLite attaches
 #: at most 10 databases to one connection, and every segment costs each query a
 #: little).
