@@ -291,7 +291,7 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         return rid
 
     def add(rep: Report, ps: list[Passage], rel: str, digest: str, pvecs=None, sents=None,
-            svecs=None, stats=None, stale: str | None = None) -> None:
+            svecs=None, stats=None) -> None:
         nonlocal next_rowid
         rep, ps = relocated(rep, ps, rel, report_id(rel, digest))
         rows = list(zip(range(next_rowid, next_rowid + len(ps)), ps))
@@ -309,8 +309,7 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         new_reports.append(rep)
         added_ids.append(rep.report_id)
         entries.append({"file": rel, "sha256": digest, "report_id": rep.report_id,
-                        "passages": len(ps), "segment": writer.id,
-                        **({"stale": stale} if stale else {})})
+                        "passages": len(ps), "segment": writer.id})
 
     try:
         # 2. Moved or renamed files: their passages and vectors are copied over.

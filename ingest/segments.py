@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import mmap
 import os
 import shutil
 import sqlite3
@@ -312,16 +311,6 @@ def _quantise(folder: Path, dim: int, codes: str, chunk: int = 65_536) -> None:
     src.unlink()
 
 
-def _random_access(a: np.ndarray) -> np.ndarray:
-    """A memory-mapped array read a few scattered rows at a time: no read-ahead (the
-    kernel's read-ahead pulled whole neighbourhoods of the file into the query
-    process's resident memory: +1.5 GB over 60 questions at 1M passages)."""
-    m = getattr(a, "_mmap", None)
-    if m is not None and hasattr(m, "madvise") and hasattr(mmap, "MADV_RANDOM"):
-        m.madvise(mmap.MADV_RANDOM)
-    return a
-
-
 class SentenceVectors:
     """A segment's sentence vectors, float16 or scalar-quantised, read by id."""
 
@@ -330,8 +319,8 @@ class SentenceVectors:
 
         folder = Path(folder)
         if (folder / "sentences.codes.npy").exists():
-            self.codes = _random_access(np.load(folder / "sentences.codes.npy",
-                                                mmap_mode="r", allow_pickle=False))
+            self.codes = np.load(folder / "sentences.codes.npy", mmap_mode="r",
+                                 allow_pickle=False)
             trained = np.load(folder / "sentences.sq.npy", allow_pickle=False)
             dim = len(trained) // 2
             qtype = {dim: faiss.ScalarQuantizer.QT_8bit,
@@ -342,8 +331,8 @@ class SentenceVectors:
             self.vectors = None
             self.rows = len(self.codes)
         else:
-            self.vectors = _random_access(np.load(folder / "sentences.npy", mmap_mode="r",
-                                                  allow_pickle=False))
+            self.vectors = np.load(folder / "sentences.npy", mmap_mode="r",
+                                   allow_pickle=False)
             self.rows = len(self.vectors)
 
     def get(self, ids) -> np.ndarray:
