@@ -3,6 +3,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run test index lint clean
 
@@ -21,6 +22,10 @@ run: $(BIN)/reportqa
 
 ## test: set up and run the whole test suite
 test: $(BIN)/reportqa
+	# axe-core (package.json) for the browser test's accessibility check, when npm is
+	# here; without it that check is skipped, unless REPORTQA_REQUIRE_BROWSER is set.
+	if command -v npm >/dev/null 2>&1; then \
+	  test -f $(AXE) || npm ci --no-audit --no-fund --loglevel=error; fi
 	$(BIN)/python -m pytest -q
 
 index: $(BIN)/reportqa
@@ -30,4 +35,4 @@ lint: $(BIN)/reportqa
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) index .pytest_cache
+	rm -rf $(VENV) index .pytest_cache node_modules

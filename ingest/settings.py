@@ -40,6 +40,13 @@ class Settings:
     #: Worker processes that read files in parallel, and each one's memory cap.
     ingest_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     worker_memory_bytes: int = 4 << 30
+    #: Where the app keeps each browser session's basket and conversations (None: a
+    #: "sessions" folder in the index folder; point it elsewhere when the index is
+    #: read-only, e.g. served by several app processes).
+    sessions_dir: Path | None = None
+    #: The app's admin page (updating the index): "on", "off", or "auto" — on only
+    #: when the app listens on localhost (`reportqa serve` without --host).
+    admin: str = "auto"
     #: The settings given by an environment variable or an option (not defaults).
     explicit: frozenset = frozenset()
 
@@ -48,6 +55,18 @@ class Settings:
         """The model to query with: the one REPORTQA_MODEL (or --model) names, else
         None — the index's own model."""
         return self.model if "model" in self.explicit else None
+
+    @property
+    def sessions(self) -> Path:
+        """The folder of the app's saved baskets and conversations."""
+        return self.sessions_dir or self.index_dir / "sessions"
+
+    def admin_enabled(self, server_address: str | None) -> bool:
+        """Whether the app shows its admin page, given the address it listens on
+        (None or "": every interface)."""
+        if self.admin != "auto":
+            return self.admin == "on"
+        return (server_address or "") in ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(ReportQAError):
@@ -66,9 +85,11 @@ ENV = {
     "REPORTQA_FILE_TIMEOUT": ("file_timeout_s", float, "a number of seconds above 0"),
     "REPORTQA_INGEST_WORKERS": ("ingest_workers", int, "a whole number from 1 to 64"),
     "REPORTQA_SENTENCE_CODES": ("sentence_codes", str, "fp16, sq8 or sq4"),
+    "REPORTQA_SESSIONS": ("sessions_dir", Path, "a folder path"),
+    "REPORTQA_ADMIN": ("admin", str, "auto, on or off"),
 }
 #: Closed vocabularies of text settings.
-_CHOICES = {"sentence_codes": ("fp16", "sq8", "sq4")}
+_CHOICES = {"sentence_codes": ("fp16", "sq8", "sq4"), "admin": ("auto", "on", "off")}
 _LIMITS = {"batch_size": (1, 4096), "exact_search_limit": (0, None),
            "file_timeout_s": (1e-3, None), "ingest_workers": (1, 64)}
 

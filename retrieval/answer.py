@@ -4,7 +4,7 @@ answers")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.models import Passage
 
@@ -57,12 +57,14 @@ class Hit:
     highlight: str
     rank: int = 0
     features: dict = field(default_factory=dict, compare=False)
+    #: Relevance in words: "strong", "partial" or "weak" match (retrieval/relevance.py).
+    match: str = ""
 
     def to_dict(self) -> dict:
         """The passage object of README's machine-readable answers."""
         p = self.passage
         return {
-            "rank": self.rank, "score": round(float(self.score), 4),
+            "rank": self.rank, "score": round(float(self.score), 4), "match": self.match,
             "passage_id": p.passage_id, "citation": p.citation, "report": p.report_title,
             "report_id": p.report_id, "force": p.force, "year": p.year,
             "section": list(p.section), "page": p.page or None,
@@ -108,9 +110,18 @@ class Answer:
         return (f"{n} passage{'s' if n != 1 else ''} from {len(reports)} "
                 f"report{'s' if len(reports) != 1 else ''}")
 
+    @property
+    def short_answer(self):
+        """The short extractive answer above the cards (retrieval/short_answer.py)."""
+        # Imported here: short_answer builds on this module's types.
+        from retrieval.short_answer import short_answer
+
+        return short_answer(self)
+
     def to_dict(self) -> dict:
         """README's machine-readable answer."""
         d = {"id": self.id, "question": self.question, "abstained": self.abstained,
+             "short_answer": self.short_answer.to_dict(),
              "confidence": round(float(self.confidence), 4), "reason": self.reason,
              "follow_up_of": self.follow_up_of,
              "corrections": [list(c) for c in self.corrections], "scope": self.scope,
@@ -194,8 +205,7 @@ class Comparison:
     def as_answer(self) -> Answer:
         """The answering rows' passages as one Answer (rank = row number), for the
         exports."""
-        hits = tuple(Hit(r.hit.passage, r.hit.score, r.hit.highlight, i, r.hit.features)
-                     for i, r in enumerate(self.answering, 1))
+        hits = tuple(replace(r.hit, rank=i) for i, r in enumerate(self.answering, 1))
         return Answer(question=self.question, hits=hits, abstained=not hits,
                       confidence=max((r.confidence for r in self.answering), default=0.0),
                       id=self.id, searched_as=self.searched_as, build_id=self.build_id,

@@ -1,6 +1,7 @@
 """Exports of cited passages for a briefing: CSV (for Excel), Markdown (a briefing
-annex), DOCX (the same as a Word table) and JSON. Every row carries its full citation,
-the question it answered, the index build and the time of export.
+annex), DOCX (the same annex for Word: a table per question on portrait A4) and JSON.
+Every row carries its full citation, the question it answered, the analyst's note, the
+index build and the time of export.
 
 Report text and questions are untrusted: every string is cleaned of control and
 bidirectional-override characters, CSV cells are neutralised against formula
@@ -15,8 +16,10 @@ import io
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
+from ingest.models import short_heading
 from retrieval.answer import Answer, Comparison
 
 #: Export formats, their file extensions and MIME types.
@@ -33,7 +36,7 @@ TABLE_NOTE = "table row, reformatted"
 
 #: Row fields, in column order.
 COLUMNS = ("question", "rank", "score", "abstained", "citation", "report", "force", "year",
-           "section", "page", "kind", "reformatted", "text", "highlight", "judgment",
+           "section", "page", "kind", "reformatted", "text", "highlight", "note", "judgment",
            "source_file",
            "passage_id", "report_id", "build_id", "exported_at")
 
@@ -136,6 +139,8 @@ def export_rows(answers: list[Answer], selected: set[str] | None = None,
                 "reformatted": TABLE_NOTE if p.kind == "table" else "",
                 "text": p.text,
                 "highlight": hit.highlight,
+                # The analyst's note on the passage: the caller fills it from the basket.
+                "note": "",
                 "judgment": "",
                 "source_file": p.source_file,
                 "passage_id": p.passage_id,
@@ -176,10 +181,75 @@ def safe_filename(question: str, fmt: str) -> str:
     characters before the extension; "reportqa-export" when nothing is left."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
-    s = unicodedata.normalize("NFKD", clean_text(question))
+    return f"reportqa-{_slug(question, 60) or 'export'}.{FORMATS[fmt][0]}"
+
+
+def export_filename(rows: list[dict], fmt: str, topic: str | None = None,
+                    when: dt.date | None = None) -> str:
+    """A file name that says what the export holds: date, topic and passage count, as
+    in "reportqa-2026-12-02-anti-social-behaviour-3-passages.docx".
+
+    The topic is ``topic`` when given, else the section heading most of the rows come
+    from (the last heading of each row's section, in its citation form; the earliest
+    wins a tie), else the first row's question; the first of these that leaves any
+    characters is used, slugged as by safe_filename (ASCII letters, digits and
+    hyphens, at most 40 characters), and left out when none does. The date is
+    ``when``, else the day of the rows' export time (what the file's header says),
+    else today."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    headings = Counter(short_heading(r["section"].split(" › ")[-1]) for r in rows
+                       if r.get("section"))
+    candidates = [topic or "", *(h for h, _ in headings.most_common(1)),
+                  *(r.get("question") or "" for r in rows[:1])]
+    slug = next((s for s in (_slug(c, 40) for c in candidates) if s), "")
+    n = len(rows)
+    parts = ["reportqa", (when or _export_day(rows)).isoformat(), slug,
+             f"{n}-passage{'s' if n != 1 else ''}"]
+    return "-".join(p for p in parts if p) + "." + FORMATS[fmt][0]
+
+
+def _export_day(rows: list[dict]) -> dt.date:
+    try:
+        return dt.datetime.fromisoformat(str(rows[0]["exported_at"])).date()
+    except (IndexError, KeyError, ValueError):
+        return dt.date.today()
+
+
+def _slug(text: str, limit: int) -> str:
+    """Lower-case ASCII letters and digits joined by single hyphens, at most ``limit``
+    characters: safe as any part of a file name on any system."""
+    s = unicodedata.normalize("NFKD", clean_text(text))
     s = s.encode("ascii", "ignore").decode("ascii").lower()
-    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:60].rstrip("-")
-    return f"reportqa-{s or 'export'}.{FORMATS[fmt][0]}"
+    return re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:limit].rstrip("-")
+
+
+def formatted_citation(row: dict) -> str:
+    """An export row's passage as a one-line citation to paste into a briefing:
+    report title in double quotes, the inspected body (force), year, section path
+    and printed page, joined by commas, e.g.
+
+        "Crime inspection 2014", West Midlands Police, 2014,
+        section "Tackling anti-social behaviour › Partnership working", p. 19
+
+    (on one line). The section is the whole path, each heading in its citation form
+    (short_heading), since a last heading alone ("Overall summary") is often
+    ambiguous. A page range ("12–13") is cited "pp.". Missing pieces are left out,
+    and so is the force of a national (thematic) report, which inspects no single
+    body; nothing is added that the row does not hold (no publisher prefix)."""
+    def one_line(v: object) -> str:
+        return " ".join(clean_text(v).split())
+
+    title, force = one_line(row.get("report")), one_line(row.get("force"))
+    year, page = one_line(row.get("year") or ""), one_line(row.get("page"))
+    section = " › ".join(short_heading(s) for s in one_line(row.get("section")).split(" › ")
+                         if s.strip())
+    parts = [f'"{title}"' if title else "",
+             force if force.lower() != "national" else "",
+             year,
+             f'section "{section}"' if section else "",
+             f"{'pp.' if '–' in page else 'p.'} {page}" if page else ""]
+    return ", ".join(p for p in parts if p)
 
 
 # -- formats -------------------------------------------------------------------------
@@ -258,6 +328,8 @@ def _markdown(rows: list[dict]) -> bytes:
                    _quote(r["text"]), ""]
             if r.get("highlight"):
                 md += ["Key sentence: " + _inline(r["highlight"]), ""]
+            if r.get("note"):
+                md += ["Note: " + _inline(r["note"]), ""]
             meta = [r.get("kind") or "", r.get("reformatted") or "",
                     f"graded {r['judgment']}" if r.get("judgment") else "",
                     f"source {r.get('source_file') or '?'}",
@@ -266,60 +338,157 @@ def _markdown(rows: list[dict]) -> bytes:
     return ("\n".join(md).rstrip() + "\n").encode("utf-8")
 
 
+# The Word annex's page: A4 portrait with 2 cm margins, in twips (1/20 pt), the unit of
+# w:gridCol. 11906 × 16838 is Word's own A4, so the grid sums to the text width exactly.
+_PAGE_TW = (11906, 16838)
+_MARGIN_TW = 1134
+_TEXT_TW = _PAGE_TW[0] - 2 * _MARGIN_TW  # 9638 (17.0 cm)
+# Its table's columns: "#" (1.2 cm), the passage (the rest, 12.4 cm: what a reader
+# reads) and the identifiers (3.4 cm, in small type: for whoever traces a quote back).
+_GRID_TW = (680, _TEXT_TW - 680 - 1928, 1928)
+# Word's default left and right cell padding, set explicitly so the table indent below
+# can rely on it.
+_CELL_PAD_TW = 108
+
+
 def _docx(rows: list[dict]) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Pt, Twips
 
     doc = Document()
     section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Twips(_PAGE_TW[0]), Twips(_PAGE_TW[1])
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.5))
+        setattr(section, side, Twips(_MARGIN_TW))
+    # Arial: in every Word, and LibreOffice draws it with the metric-compatible
+    # Liberation Sans, so the annex breaks into the same pages in both.
+    for name in ("Normal", "Heading 1", "Heading 2"):
+        style = doc.styles[name]
+        style.font.name = "Arial"
+        # The headings name theme fonts too, and a theme font wins over a named one.
+        for attr in ("w:asciiTheme", "w:hAnsiTheme"):
+            style.element.rPr.rFonts.attrib.pop(qn(attr), None)
     doc.styles["Normal"].font.size = Pt(9)
     doc.add_heading("Briefing annex: passages from the inspection reports", level=1)
     doc.add_paragraph(_header(rows))
-    if not rows:
-        return _save(doc)
-    headings = ("#", "Question", "Citation", "Passage", "Details")
-    widths = (Cm(1.2), Cm(4.0), Cm(5.0), Cm(11.5), Cm(5.0))
+    # One table per question, under its heading: the question is read once, not
+    # repeated on every row.
+    for qnum, (question, abstained, group) in enumerate(_by_question(rows), 1):
+        doc.add_heading(f"{qnum}. {' '.join(question.split())}", level=2)
+        if abstained:
+            doc.add_paragraph().add_run(
+                "No passage in the indexed reports answers this; the nearest passages "
+                "follow.").italic = True
+        table = _docx_table(doc, ("#", "Passage", "Identifiers"))
+        for r in group:
+            num, main, ids = table.add_row().cells
+            num.paragraphs[0].text = f"{qnum}.{r['rank']}"
+            _docx_passage(main, r)
+            _docx_ids(ids, r)
+            for cell, width in zip((num, main, ids), _GRID_TW):
+                cell.width = Twips(width)
+    return _save(doc)
+
+
+def _docx_ids(cell, r: dict) -> None:
+    """The identifiers cell, in 7 pt: each id under its label."""
+    from docx.shared import Pt
+
+    ids = [(label, r.get(key)) for label, key in (
+        ("Passage id", "passage_id"), ("Report id", "report_id"),
+        ("Index build", "build_id"), ("Source file", "source_file")) if r.get(key)]
+    for i, (label, value) in enumerate(ids):
+        para = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(label + "\n").bold = True
+        para.add_run(str(value))
+        for run in para.runs:
+            run.font.size = Pt(7)
+
+
+def _docx_table(doc, headings: tuple[str, ...]):
+    """A table laid out on _GRID_TW: python-docx writes equal w:gridCol widths, and
+    LibreOffice (and Word when it autofits) lays out by the grid, not the cell widths,
+    so the grid, a fixed layout and the cell widths are all set."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Twips
+
     table = doc.add_table(rows=1, cols=len(headings))
     table.style = "Table Grid"
-    for cell, text, width in zip(table.rows[0].cells, headings, widths):
-        cell.width = width
+    table.autofit = False  # w:tblLayout w:type="fixed"
+    for col, width in zip(table._tbl.tblGrid.gridCol_lst, _GRID_TW):
+        col.w = Twips(width)
+    tbl_pr = table._tbl.tblPr
+    # Word rejects a w:tblPr whose children are out of schema order: each element
+    # goes before the first of its successors.
+    tbl_w = tbl_pr.find(qn("w:tblW"))  # python-docx writes one ("auto")
+    tbl_w.set(qn("w:w"), str(_TEXT_TW))
+    tbl_w.set(qn("w:type"), "dxa")
+    # The document is in Word 2010 compatibility mode, where a table starts one cell
+    # padding left of the margin; this indent puts its border on the margin, so the
+    # table spans exactly the text width.
+    tbl_pr.insert_element_before(
+        _twips_el("w:tblInd", _CELL_PAD_TW), "w:tblBorders", "w:shd", "w:tblLayout",
+        "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+    margins = OxmlElement("w:tblCellMar")
+    margins.append(_twips_el("w:left", _CELL_PAD_TW))
+    margins.append(_twips_el("w:right", _CELL_PAD_TW))
+    tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription",
+                                 "w:tblPrChange")
+    header = table.rows[0]
+    for cell, text, width in zip(header.cells, headings, _GRID_TW):
+        cell.width = Twips(width)
         cell.paragraphs[0].add_run(text).bold = True
-    # Repeat the header row on every page.
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    # The header row repeats on every page the table runs onto.
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
-    tr_pr.append(el)
-    for qnum, (question, abstained, group) in enumerate(_by_question(rows), 1):
-        for r in group:
-            cells = table.add_row().cells
-            for cell, width in zip(cells, widths):
-                cell.width = width
-            cells[0].text = f"{qnum}.{r['rank']}"
-            cells[1].text = question + (" (no passage answers this; nearest passage)"
-                                        if abstained else "")
-            cells[2].text = r["citation"]
-            para = cells[3].paragraphs[0]
-            for seg, marked in mark_segments(r["text"], r.get("highlight") or ""):
-                para.add_run(seg).bold = marked
-            kind = r.get("kind") or ""
-            if r.get("reformatted"):
-                kind += f" ({r['reformatted']})"
-            details = [("Kind", kind), ("Report", r.get("report")),
-                       ("Force", r.get("force")), ("Year", r.get("year")),
-                       ("Section", r.get("section")), ("Page", r.get("page")),
-                       ("Judgment", r.get("judgment")),
-                       ("Highlight", r.get("highlight")), ("Source file", r.get("source_file")),
-                       ("Passage id", r.get("passage_id")), ("Index build", r.get("build_id")),
-                       ("Exported", r.get("exported_at"))]
-            cells[4].text = "\n".join(f"{k}: {v}" for k, v in details if v not in (None, ""))
-    return _save(doc)
+    header._tr.get_or_add_trPr().append(el)
+    return table
+
+
+def _twips_el(tag: str, twips: int):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    el = OxmlElement(tag)
+    el.set(qn("w:w"), str(twips))
+    el.set(qn("w:type"), "dxa")
+    return el
+
+
+def _docx_passage(cell, r: dict) -> None:
+    """The passage cell: the citation (bold), the passage verbatim with its highlight
+    in bold (or after it, when not found in it), the analyst's note (italic), then what
+    kind of text it is and its graded judgment."""
+    from docx.shared import Pt
+
+    cite = cell.paragraphs[0]
+    cite.add_run(formatted_citation(r)).bold = True
+    para = cell.add_paragraph()
+    segments = mark_segments(r["text"], r.get("highlight") or "")
+    for seg, marked in segments:
+        para.add_run(seg).bold = marked
+    if r.get("highlight") and not any(marked for _, marked in segments):
+        # A highlight not found in the text cannot be marked; it is not dropped.
+        cell.add_paragraph("Key sentence: " + " ".join(r["highlight"].split()))
+    if r.get("note"):
+        note = cell.add_paragraph()
+        note.add_run("Analyst's note: ").italic = True
+        note.add_run(r["note"]).italic = True
+    kind = r.get("kind") or ""
+    if r.get("reformatted"):
+        kind += f" ({r['reformatted']})"
+    meta = [f"Kind: {kind}" if kind else "",
+            f"Judgment: {r['judgment']}" if r.get("judgment") else ""]
+    if any(meta):
+        run = cell.add_paragraph().add_run(" · ".join(m for m in meta if m))
+        run.font.size = Pt(8)
+    for p in cell.paragraphs:
+        p.paragraph_format.space_after = Pt(3)
 
 
 def _save(doc) -> bytes:

@@ -27,6 +27,7 @@ from retrieval.abstain import abstain_features, decide, reason_for
 from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
 from retrieval.highlight import best_sentences
 from retrieval.query import Query, bridgeable, bridged, parse
+from retrieval.relevance import match_word
 from retrieval.scope import Scope, resolve
 from retrieval.store import Store
 from retrieval.text import has_figure, has_number, stem, tokens
@@ -107,13 +108,19 @@ class SearchConfig:
     #: A follow-up is read with the previous question only when that reading's
     #: confidence beats the question alone by this much (or it opens as a continuation).
     follow_up_margin: float = 0.0
+    #: Score thresholds of the relevance words (retrieval/relevance.py).
+    relevance: dict = field(default_factory=dict)
 
     @classmethod
     def fitted(cls, model: str | None = None) -> SearchConfig:
         """The ranker and abstainer shipped in retrieval/data for an embedding model."""
         ranker, abstain = _load_json("ranker.json", model), _load_json("abstain.json", model)
+        words = _load_json("relevance.json", model)
+        if words.get("model") != (model or words.get("model")):
+            words = {}  # fitted on another model's score scale: no words beat wrong ones
         return cls(weights=dict(ranker.get("weights") or DEFAULT_WEIGHTS), abstain=abstain,
-                   follow_up_margin=float(abstain.get("follow_up_margin", 0.0)))
+                   follow_up_margin=float(abstain.get("follow_up_margin", 0.0)),
+                   relevance={k: words[k] for k in ("strong", "partial") if k in words})
 
 
 class Searcher:
@@ -471,7 +478,8 @@ class Searcher:
         if scope is None:
             return a
         if scope.missing:
-            return replace(a, abstained=True, confidence=min(a.confidence, 0.05),
+            weak = tuple(replace(h, match="weak") for h in a.hits)
+            return replace(a, abstained=True, confidence=min(a.confidence, 0.05), hits=weak,
                            reason=scope.missing, scope=_scope_dict(scope))
         return replace(a, scope=_scope_dict(scope)) if scope.narrows or scope.compare else a
 
@@ -498,6 +506,7 @@ class Searcher:
             "subject_sim": self._subject_sim(query, hits),
             "absent_sim": self._best_sentence(hits, absent, 5) or 0.0}
         abstained, conf = decide(signals, cfg.abstain, query)
+        hits = [replace(h, match=match_word(h.score, cfg.relevance, abstained)) for h in hits]
         return Answer(hits=tuple(hits), abstained=abstained, confidence=conf,
                       reason=reason_for(query, signals, hits) if abstained else None,
                       signals=signals, **base)

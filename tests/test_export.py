@@ -4,6 +4,7 @@ report or question text cannot inject formulas, links, images, HTML or bidi tric
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -18,7 +19,9 @@ from retrieval.export import (
     FORMATS,
     clean_text,
     escape_markdown,
+    export_filename,
     export_rows,
+    formatted_citation,
     mark_segments,
     neutralise_cell,
     render,
@@ -159,27 +162,34 @@ def test_docx_is_a_word_table(conversation):
     from docx import Document
 
     rows = export_rows(conversation, None, exported_at=EXPORTED_AT)
+    rows[0]["note"] = "Quote this in section 2."
     data = render(rows, "docx")
     assert zipfile.is_zipfile(io.BytesIO(data))
     doc = Document(io.BytesIO(data))
+    # One table per question, under a heading that asks it.
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert headings == ["1. How does the force tackle ASB?",
+                        "2. +cmd and what about <b>crime</b> [x](http://evil)?"]
+    assert len(doc.tables) == 2
     table = doc.tables[0]
-    assert [c.text for c in table.rows[0].cells] == [
-        "#", "Question", "Citation", "Passage", "Details"]
-    assert len(table.rows) == 1 + len(rows)
-    first = table.rows[1].cells
-    assert first[0].text == "1.1"
-    assert first[2].text == rows[0]["citation"]
-    assert "ASB fell by 12%" in first[3].text
-    # The highlight is bold in the passage cell.
-    bold = [r.text for r in first[3].paragraphs[0].runs if r.bold]
-    assert bold == ["ASB fell by 12% in 2013/14."]
-    details = first[4].text
-    for field in ("Report: Crime inspection 2014", "Force: West Midlands Police",
-                  "Page: 19", "Source file: hmic-crime-inspection-2014-west-midlands.txt",
-                  "Index build: b1", f"Exported: {EXPORTED_AT}"):
-        assert field in details
+    assert [c.text for c in table.rows[0].cells] == ["#", "Passage", "Identifiers"]
+    assert len(table.rows) == 1 + 2
+    num, main, ids = table.rows[1].cells
+    assert num.text == "1.1"
+    cite, text, note, meta = main.paragraphs
+    assert cite.text == formatted_citation(rows[0]) and all(r.bold for r in cite.runs)
+    assert "ASB fell by 12%" in text.text
+    # The highlight is bold in the passage.
+    assert [r.text for r in text.runs if r.bold] == ["ASB fell by 12% in 2013/14."]
+    assert note.text == "Analyst's note: Quote this in section 2."
+    assert all(r.italic for r in note.runs)
+    assert meta.text == "Kind: paragraph"
+    for field in ("Passage id\np1", "Report id\nwm-2014", "Index build\nb1",
+                  "Source file\nhmic-crime-inspection-2014-west-midlands.txt"):
+        assert field in ids.text
+    assert all(r.font.size.pt == 7 for p in ids.paragraphs for r in p.runs)
     # Hostile text is stored as literal text (Word does not interpret it), minus bidi.
-    hostile = table.rows[3].cells[3].text
+    hostile = doc.tables[1].rows[1].cells[1].text
     assert "<script>alert(1)</script>" in hostile and "\u202e" not in hostile
 
 
@@ -188,7 +198,7 @@ def test_docx_survives_control_characters():
 
     p = passage("p1", "bell\x07 nul\x00 vt\x0b ok \ufffe")
     data = render(export_rows([answer("q\x00?", [(p, "")])]), "docx")
-    assert "bell nul vt ok" in Document(io.BytesIO(data)).tables[0].rows[1].cells[3].text
+    assert "bell nul vt ok" in Document(io.BytesIO(data)).tables[0].rows[1].cells[1].text
 
 
 def test_json_rows(conversation):
@@ -252,3 +262,98 @@ def test_table_rows_say_they_were_reformatted():
     cells = [c.text for row in doc.tables[0].rows for c in row.cells]
     assert any("Kind: table (table row, reformatted)" in c for c in cells)
     assert not any("Kind: paragraph (" in c for c in cells)
+
+
+def test_notes_in_every_format(conversation):
+    from docx import Document
+
+    rows = export_rows(conversation, {"p1", "p3"}, exported_at=EXPORTED_AT)
+    assert [r["note"] for r in rows] == ["", ""]
+    assert COLUMNS[COLUMNS.index("highlight") + 1] == "note"
+    rows[0]["note"] = "=HYPERLINK(\"http://x\") see [x](http://evil) \u202eok"
+    rows[1]["note"] = "Cite in the briefing."
+    table = list(csv.reader(io.StringIO(render(rows, "csv").decode("utf-8-sig"),
+                                        newline="")))
+    assert table[1][COLUMNS.index("note")].startswith("'=HYPERLINK(")
+    assert table[2][COLUMNS.index("note")] == "Cite in the briefing."
+    data = json.loads(render(rows, "json"))
+    assert data[0]["note"] == '=HYPERLINK("http://x") see [x](http://evil) ok'
+    md = render(rows, "md").decode()
+    assert "Note: \\=HYPERLINK(\"http\\://x\") see \\[x\\](http\\://evil) ok" in md
+    assert "Note: Cite in the briefing." in md
+    assert md.index("> The force works well") < md.index("Note: \\=HYPERLINK")
+    doc = Document(io.BytesIO(render(rows, "docx")))
+    cells = [t.rows[1].cells[1].text for t in doc.tables]
+    assert "Analyst's note: =HYPERLINK(\"http://x\") see [x](http://evil) ok" in cells[0]
+    assert "Analyst's note: Cite in the briefing." in cells[1]
+    # No note, no note line.
+    rows[1]["note"] = ""
+    assert "Note:" not in render(rows[1:], "md").decode()
+    assert "Analyst's note" not in Document(io.BytesIO(render(rows[1:], "docx"))).tables[
+        0].rows[1].cells[1].text
+
+
+def test_formatted_citation(conversation):
+    rows = export_rows(conversation, None, exported_at=EXPORTED_AT)
+    assert formatted_citation(rows[0]) == (
+        '"Crime inspection 2014", West Midlands Police, 2014, section "Tackling '
+        'anti-social behaviour › Partnership working", p. 19')
+    assert formatted_citation(rows[1]).endswith(
+        'section "Reducing crime › Crime", p. 10')
+    national = {"report": "State of policing  2016", "force": "National", "year": 2017,
+                "section": "Summary", "page": "12–13"}
+    assert formatted_citation(national) == (
+        '"State of policing 2016", 2017, section "Summary", pp. 12–13')
+    assert formatted_citation({"report": "R", "force": "", "year": None, "section": "",
+                               "page": ""}) == '"R"'
+    assert formatted_citation({}) == ""
+    assert "\u202e" not in formatted_citation({"report": "a\u202eb\nc"})
+
+
+def test_export_filename(conversation):
+    rows = export_rows(conversation, None, exported_at=EXPORTED_AT)
+    # Two of three passages come from "Partnership working" (the last heading).
+    assert export_filename(rows, "docx") == (
+        "reportqa-2026-01-02-partnership-working-3-passages.docx")
+    assert export_filename(rows[:1], "csv", topic="Anti-social behaviour",
+                           when=dt.date(2026, 12, 2)) == (
+        "reportqa-2026-12-02-anti-social-behaviour-1-passage.csv")
+    # No section: the first question; a topic with no usable characters falls through.
+    bare = [dict(rows[0], section="")]
+    assert export_filename(bare, "md", topic="???") == (
+        "reportqa-2026-01-02-how-does-the-force-tackle-asb-1-passage.md")
+    # An inspection question as heading is cited (and named) in its short form.
+    asb = [dict(r, section="How effective is the force at tackling anti-social behaviour?")
+           for r in rows]
+    assert export_filename(asb, "json") == (
+        "reportqa-2026-01-02-tackling-anti-social-behaviour-3-passages.json")
+    assert export_filename([], "json", when=dt.date(2026, 1, 1)) == (
+        "reportqa-2026-01-01-0-passages.json")
+    with pytest.raises(ValueError):
+        export_filename(rows, "xlsx")
+
+
+@pytest.mark.parametrize("topic", [
+    "../../etc/passwd", "..\\..\\windows\\system32", "a\x00b\nc", "\u202egnp.exe",
+    "é" * 300, "x" * 300])
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_export_filename_is_safe(topic, fmt):
+    rows = [{"question": topic, "section": topic, "exported_at": EXPORTED_AT}] * 120
+    for name in (export_filename(rows, fmt, topic=topic), export_filename(rows, fmt)):
+        stem = name[: -len(FORMATS[fmt][0]) - 1]
+        assert re.fullmatch(r"[a-z0-9-]+", stem), name
+        assert len(name) <= 80
+
+
+def test_docx_passage_cell_keeps_unmarkable_highlight_and_judgment():
+    from docx import Document
+
+    p = passage("p1", "Officers patrol the town centre at night.")
+    rows = export_rows([answer("patrols", [(p, "A sentence the passage does not hold.")])],
+                       exported_at=EXPORTED_AT)
+    rows[0]["judgment"] = "Good (overall)"
+    cell = Document(io.BytesIO(render(rows, "docx"))).tables[0].rows[1].cells[1]
+    assert [para.text for para in cell.paragraphs] == [
+        formatted_citation(rows[0]), "Officers patrol the town centre at night.",
+        "Key sentence: A sentence the passage does not hold.",
+        "Kind: paragraph · Judgment: Good (overall)"]

@@ -1,5 +1,6 @@
-"""The reportqa Streamlit app: ask a question, read the answering passages with their
-citations, ask a follow-up, and take the passages you need into a briefing.
+"""The reportqa Streamlit app: ask a question, read the short answer and the cited
+passages, open each passage's source page, ask a follow-up, and keep the passages you
+need in a basket that becomes the briefing's annex.
 
 Run with `reportqa serve`, which binds to 127.0.0.1 (or `streamlit run ui/app.py
 --server.address 127.0.0.1`: without that option Streamlit listens on every interface,
@@ -7,13 +8,19 @@ and the app has no login). The index is the one `load_settings().index_dir` name
 (REPORTQA_INDEX). The app only calls retrieval (and ingest's settings and index build):
 it never opens index files itself.
 
-Untrusted text — passages from reports, questions from users — reaches the page only
-through st.text, widget options, or st.html after html.escape; Markdown-rendering
-elements get it backslash-escaped. Control and bidi-override characters are removed."""
+Pages: Ask (the conversation; the sidebar holds the basket, filters and
+conversations), Library (what the index holds), and Admin (changing the index) where
+Settings.admin_enabled allows it.
+
+Untrusted text — passages from reports, questions from users, uploaded files — reaches
+the page only through st.text, widget options, or st.html after html.escape (ui/cards.py);
+Markdown-rendering elements get it backslash-escaped. Control and bidi-override
+characters are removed."""
 
 from __future__ import annotations
 
-import html
+import datetime as dt
+import json
 import logging
 import sys
 import threading
@@ -35,29 +42,23 @@ from retrieval.export import (
     clean_text,
     comparison_rows,
     escape_markdown,
-    export_rows,
-    mark_segments,
+    export_filename,
+    formatted_citation,
     render,
     safe_filename,
 )
 from retrieval.facets import GRADE_ORDER, current_build, facets, library
 from retrieval.query import MAX_QUESTION_CHARS, cut_question
+from retrieval.records import turn_from_record, turn_record
+from ui import basket as bk
+from ui.admin import admin_page, build
+from ui.cards import CSS, card_html, h, short_answer_html, turn_anchor
+from ui.workspace import Workspace, new_session_id, valid_session_id
 
 ANY_SECTION = "(any section)"
 EXPORT_LABELS = {"csv": "CSV (Excel)", "md": "Markdown", "docx": "Word", "json": "JSON"}
-
-CSS = """
-<style>
-.rq-card .rq-citation {font-weight: 600; font-size: 1.02rem; margin: 0 0 .35rem 0;}
-.rq-card .rq-meta {font-size: .8rem; opacity: .75; margin-bottom: .4rem;}
-.rq-card .rq-kind {border: 1px solid rgba(128,128,128,.5); border-radius: .6rem;
-  padding: 0 .45rem; margin-right: .4rem;}
-.rq-card .rq-rel {letter-spacing: .05rem; margin-right: .3rem;}
-.rq-card .rq-text {white-space: pre-wrap; line-height: 1.45;}
-.rq-card mark {background: #fff3a3; color: inherit; padding: 0 .1rem;}
-.rq-card .rq-nearest {color: #a15c00; font-size: .8rem;}
-</style>
-"""
+#: The JSON of a downloaded conversation says what it is.
+CONVERSATION_KIND = "reportqa conversation"
 
 
 # -- resources (once per process, keyed by the live build) ---------------------------
@@ -95,77 +96,85 @@ def _facets_and_status(index_dir: str, build: str, model: str | None
     return facets(store), store.status().__dict__
 
 
-# -- state ------------------------------------------------------------------------------
+# -- state: this browser session's conversation and basket, kept on disk ---------------
 
-def _state() -> None:
+def _state(settings) -> None:
+    """The session's state, loaded once per browser session from its file (the URL's
+    `?s=` id names it, so a reload finds it again)."""
     ss = st.session_state
-    ss.setdefault("turns", [])  # [{"id", "question", "answer": Answer, "filters", "seconds"}]
-    ss.setdefault("selected", set())  # passage ids chosen for export
-    ss.setdefault("next_turn", 1)
-    ss.setdefault("reask", None)  # id of a turn to ask again as a new question
+    if "session_id" not in ss:
+        sid = st.query_params.get("s")
+        if not valid_session_id(sid):
+            sid = new_session_id()
+        ss["session_id"] = sid
+        ws = Workspace(settings.sessions, sid)
+        data, problem = ws.load()
+        ss["workspace"] = ws
+        ss["problems"] = [problem] if problem else []
+        ss["basket"] = data["basket"]
+        ss["topic"] = data.get("topic", "")
+        ss["saved"] = data.get("saved", [])
+        try:
+            ss["turns"] = [turn_from_record(t, str(ws.path)) for t in data["turns"]]
+        except ReportQAError as e:
+            ss["turns"] = []
+            ss["problems"].append(e.line())
+        ss["next_turn"] = max((t["id"] for t in ss["turns"]), default=0) + 1
+    # A page switch drops the query string: put the session id back.
+    if st.query_params.get("s") != ss["session_id"]:
+        st.query_params["s"] = ss["session_id"]
+    ss.setdefault("reask", None)
+    ss.setdefault("loaded_files", set())
+
+
+def _persist() -> None:
+    """Write the session's basket and conversation to its file (if they changed)."""
+    ss = st.session_state
+    ws = ss.get("workspace")
+    if ws is None:
+        return
+    problem = ws.save({"basket": ss["basket"], "topic": ss.get("topic", ""),
+                       "turns": [turn_record(t) for t in ss["turns"]], "saved": ss["saved"]})
+    if problem and problem not in ss["problems"]:
+        ss["problems"].append(problem)
+        st.warning(_md(problem))
 
 
 def _toggle_key(turn_id: int, passage_id: str) -> str:
     return f"sel:{turn_id}:{passage_id}"
 
 
-def _on_toggle(key: str, passage_id: str) -> None:
-    """Keep the selection and every card showing the same passage in step."""
+def _on_toggle(key: str, turn_id: int, passage_id: str) -> None:
+    """Add the passage to the basket or take it out."""
     ss = st.session_state
-    on = bool(ss.get(key))
-    if on:
-        ss["selected"].add(passage_id)
+    if ss.get(key):
+        turn = next(t for t in ss["turns"] if t["id"] == turn_id)
+        hit = next(x for x in turn["answer"].hits if x.passage.passage_id == passage_id)
+        bk.add(ss["basket"], bk.item_of(turn["answer"], hit))
     else:
-        ss["selected"].discard(passage_id)
-    for t in ss["turns"]:
-        if any(h.passage.passage_id == passage_id for h in t["answer"].hits):
-            ss[_toggle_key(t["id"], passage_id)] = on
+        bk.remove(ss["basket"], passage_id)
+
+
+def _add_all(turn_id: int) -> None:
+    ss = st.session_state
+    turn = next(t for t in ss["turns"] if t["id"] == turn_id)
+    for hit in turn["answer"].hits:
+        bk.add(ss["basket"], bk.item_of(turn["answer"], hit))
 
 
 def _clear() -> None:
     ss = st.session_state
     for t in ss["turns"]:
-        for h in t["answer"].hits:
-            ss.pop(_toggle_key(t["id"], h.passage.passage_id), None)
+        for hit in t["answer"].hits:
+            ss.pop(_toggle_key(t["id"], hit.passage.passage_id), None)
     ss["turns"] = []
-    ss["selected"] = set()
 
 
 # -- rendering ----------------------------------------------------------------------------
 
-def _h(text: object) -> str:
-    """HTML-escaped, cleaned text."""
-    return html.escape(clean_text(text), quote=True)
-
-
 def _md(text: object) -> str:
     """Text for a Markdown-rendering element, shown literally."""
     return escape_markdown(text, strict=True)
-
-
-def _relevance(score: float) -> str:
-    # Ranking scores of useful passages fall roughly between 0.5 and 1.0.
-    level = max(0, min(5, round((float(score) - 0.5) / 0.1)))
-    return "●" * level + "○" * (5 - level)
-
-
-def card_html(hit, abstained: bool) -> str:
-    """One passage card's HTML: citation heading, kind, relevance, the passage with
-    its highlight marked. Every piece of text is escaped."""
-    p = hit.passage
-    text = clean_text(p.text)
-    body = "".join(f"<mark>{_h(seg)}</mark>" if marked else _h(seg)
-                   for seg, marked in mark_segments(text, clean_text(hit.highlight)))
-    nearest = ('<span class="rq-nearest">nearest passage — does not answer the question'
-               "</span>") if abstained else ""
-    return (
-        f'<div class="rq-card" data-passage-id="{_h(p.passage_id)}">'
-        f'<h4 class="rq-citation">{_h(p.citation)}</h4>'
-        f'<div class="rq-meta"><span class="rq-kind">{_h(p.kind)}</span>'
-        f'<span class="rq-rel" title="relevance score {hit.score:.2f}">'
-        f"{_relevance(hit.score)}</span>relevance {hit.score:.2f} · rank {hit.rank}"
-        f" {nearest}</div>"
-        f'<div class="rq-text">{body}</div></div>')
 
 
 def _filters_caption(f: Filters) -> str:
@@ -185,10 +194,6 @@ def _filters_caption(f: Filters) -> str:
     if f.latest_only:
         parts.append("latest reports only")
     return "Filters — " + "; ".join(parts) if parts else ""
-
-
-def _ask_as_new(turn_id: int) -> None:
-    st.session_state["reask"] = turn_id
 
 
 def comparison_table(c: Comparison) -> list[dict]:
@@ -233,18 +238,63 @@ def _render_comparison(turn: dict) -> None:
     st.caption("The answering passage of each report follows.")
 
 
+def _ask_as_new(turn_id: int) -> None:
+    st.session_state["reask"] = turn_id
+
+
+@st.dialog("Source", width="large")
+def _source_dialog(hit, turn_id: int) -> None:
+    """The passage in its source: the printed page with the passage marked (PDF), or
+    the section's neighbouring passages (text reports)."""
+    from retrieval.source import source_view
+
+    p = hit.passage
+    st.markdown("**" + _md(p.citation) + "**")
+    searcher = st.session_state["rq_searcher"]
+    with st.spinner("Opening the source…"):
+        view = source_view(searcher.store, p, st.session_state["rq_corpus"])
+    if view.note:
+        st.info(_md(view.note))
+    if view.kind == "pdf_page" and view.image:
+        st.image(view.image, caption=_md(f"Printed page {view.page_label} of "
+                                         f"{p.source_file} — the passage is marked in yellow"),
+                 alt=clean_text(f"Page {view.page_label} of {p.report_title}, with the "
+                                "passage marked"))
+        if view.continues_on:
+            st.caption(_md("The passage continues on printed page(s) "
+                           + ", ".join(view.continues_on)))
+        return
+    st.caption(_md(f"The passage in its section, with the passages before and after it "
+                   f"({p.source_file})"))
+    shown = p.section
+    for q in (*view.before, view.passage, *view.after):
+        if q.section != shown:  # a neighbour from another subsection says which
+            st.caption(_md(" › ".join(q.section)))
+            shown = q.section
+        if q.passage_id == p.passage_id:
+            st.html(f'<div class="rq-card"><div class="rq-text"><mark>{h(q.text)}</mark>'
+                    "</div></div>")
+        else:
+            st.text(clean_text(q.text))
+
+
 def _render_answer(turn: dict) -> None:
     answer: Answer = turn["answer"]
+    tid = turn["id"]
+    st.html(f'<h2 class="rq-sr">Answer to: {h(turn["question"])}</h2>')
     if turn.get("comparison") is not None:
         _render_comparison(turn)
-    else:
-        st.markdown("**" + _md(answer.summary_line) + "**")
+    st.html(short_answer_html(answer.short_answer, tid))
+    if not answer.abstained and turn.get("comparison") is None:
+        st.caption(_md(answer.summary_line))
+    elif answer.abstained and answer.hits:
+        st.caption("Nearest passages:")
     if answer.follow_up_of:
         cols = st.columns([4, 1])
         cols[0].caption(_md(f"Read as a follow-up to “{answer.follow_up_of}” — searched "
                             f"as: {answer.searched_as}"))
-        cols[1].button("Ask as a new question", key=f"new:{turn['id']}",
-                       on_click=_ask_as_new, args=(turn["id"],),
+        cols[1].button("Ask as a new question", key=f"new:{tid}",
+                       on_click=_ask_as_new, args=(tid,),
                        help="Search this question on its own, without the previous one")
     notes = []
     if answer.corrections:
@@ -259,22 +309,57 @@ def _render_answer(turn: dict) -> None:
         notes.append("Answered from the reports on " + ", ".join(named))
     if notes:
         st.caption(_md(" · ".join(notes)))
-    selected = st.session_state["selected"]
+    in_basket = bk.ids(st.session_state["basket"])
     for hit in answer.hits:
         pid = hit.passage.passage_id
-        key = _toggle_key(turn["id"], pid)
+        key = _toggle_key(tid, pid)
         with st.container(border=True):
-            st.html(card_html(hit, answer.abstained))
-            if key not in st.session_state:
-                st.session_state[key] = pid in selected
-            st.toggle("Add to export", key=key, on_change=_on_toggle, args=(key, pid))
+            st.html(card_html(hit, answer.abstained, tid))
+            # The basket is the truth (it can change from the sidebar or a reload).
+            st.session_state[key] = pid in in_basket
+            c1, c2 = st.columns([3, 2])
+            with c1:
+                # The label is the citation, so each toggle has its own accessible
+                # name; the visible words are the caption beside it.
+                st.toggle(f"Add to export: [{hit.rank}] {clean_text(hit.passage.citation)}",
+                          key=key, on_change=_on_toggle, args=(key, tid, pid))
+            is_pdf = hit.passage.source_file.lower().endswith(".pdf")
+            what = (f"Source page {hit.passage.page}" if is_pdf and hit.passage.page
+                    else "Show in context")
+            if c2.button(what, key=f"src:{tid}:{pid}", icon=":material/description:",
+                         help="Open the passage in its source"):
+                _source_dialog(hit, tid)
+    if len(answer.hits) > 1 and not answer.abstained:
+        st.button("Add all to export", key=f"all:{tid}", on_click=_add_all, args=(tid,),
+                  help="Put every passage of this answer in the basket")
 
 
 def _render_turn(turn: dict) -> None:
     with st.chat_message("user"):
+        st.html(f'<div class="rq-turn" id="{turn_anchor(turn["id"])}"></div>')
         st.text(turn["question"])
     with st.chat_message("assistant"):
         _render_answer(turn)
+
+
+def _scroll_to(turn_id: int) -> None:
+    """Bring a new turn into view even when the reader had scrolled up (the chat
+    keeps its place otherwise)."""
+    # A component iframe (same origin) reaches the page; st.html's scripts can be
+    # stripped once another element has fixed the page's sanitiser configuration.
+    # Streamlit scrolls the chat to its bottom as the answer's elements arrive, so
+    # the turn's start is brought back to the top for two seconds, unless the reader
+    # scrolls or types meanwhile.
+    anchor = turn_anchor(turn_id)
+    st.iframe(
+        "<script>(function(){const w=window.parent,d=w.document;let moved=false,n=0;"
+        "for(const e of ['wheel','touchstart','keydown','mousedown'])"
+        "d.addEventListener(e,()=>{moved=true;},{once:true,capture:true});"
+        f"function go(){{const el=d.getElementById('{anchor}');"
+        "if(el&&!moved){const t=el.getBoundingClientRect().top;"
+        "if(t<0||t>150){el.scrollIntoView({block:'start'});}"
+        f"w.rqScrolled='{anchor}';}}if(n++<20&&!moved){{setTimeout(go,100);}}}}"
+        "setTimeout(go,50);})();</script>", height=1, alt="Scrolls the new answer into view")
 
 
 # -- sidebar ------------------------------------------------------------------------------
@@ -310,110 +395,140 @@ def _sidebar_filters(fac: dict) -> tuple[Filters, int]:
     return f, int(top_k)
 
 
-def _sidebar_export(build: str) -> None:
-    st.header("Export")
-    turns = st.session_state["turns"]
-    selected = st.session_state["selected"]
-    scope = st.radio("Passages to export", ["selected", "all"], key="export_scope",
-                     format_func=lambda s: ("Selected passages" if s == "selected"
-                                           else "All cited passages"))
-    answers = [t["answer"] for t in turns]
-    rows = export_rows(answers, set(selected) if scope == "selected" else None,
-                       build_id=build)
-    if scope == "selected" and not rows:
-        st.caption("Nothing selected yet: switch on “Add to export” on a passage card, "
-                   "or export all cited passages.")
-    else:
-        st.caption(f"{len(rows)} passage{'s' if len(rows) != 1 else ''} to export")
-    first_q = rows[0]["question"] if rows else "export"
+def _basket_panel() -> None:
+    """The basket: export buttons first (reachable without scrolling), then each kept
+    passage with its note, its formatted citation to copy, and move/remove buttons."""
+    ss = st.session_state
+    items = ss["basket"]
+    st.header("Basket")
+    n = len(items)
+    st.caption(_md(f"{n} passage{'s' if n != 1 else ''} kept for the annex" if n else
+                   "Empty: switch on “Add to export” on a passage to keep it here."))
+    topic = st.text_input("Topic (names the files)", key="topic",
+                          placeholder="e.g. victim contact",
+                          help="Export file names say the date, this topic and the count")
+    rows = [dict(r) for r in items]
     cols = st.columns(2)
     for i, fmt in enumerate(FORMATS):
         with cols[i % 2]:
             st.download_button(
                 EXPORT_LABELS[fmt], data=render(rows, fmt) if rows else b"",
-                file_name=safe_filename(first_q, fmt), mime=FORMATS[fmt][1],
-                key=f"dl_{fmt}", disabled=not rows, on_click="ignore",
-                width="stretch")
+                file_name=export_filename(rows, fmt, topic=topic or None),
+                mime=FORMATS[fmt][1], key=f"dl_{fmt}", disabled=not rows,
+                on_click="ignore", width="stretch",
+                help=f"The basket as {EXPORT_LABELS[fmt]}, notes included")
+    for i, r in enumerate(items):
+        pid = r["passage_id"]
+        with st.container(border=True, key=f"bi:{pid}"):
+            st.markdown(_md(f"{i + 1}. {r['citation']}"))
+            b1, b2, b3 = st.columns(3)
+            b1.button("Up", key=f"up:{pid}", on_click=bk.move, args=(items, pid, -1),
+                      disabled=i == 0, width="stretch", help="Move up")
+            b2.button("Down", key=f"down:{pid}", on_click=bk.move, args=(items, pid, 1),
+                      disabled=i == n - 1, width="stretch", help="Move down")
+            b3.button("Remove", key=f"rm:{pid}", on_click=bk.remove, args=(items, pid),
+                      width="stretch", help="Take it out of the basket")
+            nkey = f"note:{pid}"
+            if nkey not in ss:
+                ss[nkey] = r.get("note", "")
+            st.text_area(f"Note on passage {i + 1}", key=nkey, height=68,
+                         max_chars=bk.MAX_NOTE, placeholder="Your note for the briefing",
+                         on_change=lambda p=pid, k=nkey: bk.set_note(
+                             st.session_state["basket"], p, st.session_state[k]))
+            st.code(formatted_citation(r), language=None, wrap_lines=True)
+    with st.expander("Load or empty the basket"):
+        up = st.file_uploader("Load a basket (a JSON export)", type=["json"],
+                              key="basket_file")
+        if up is not None and up.file_id not in ss["loaded_files"]:
+            ss["loaded_files"].add(up.file_id)
+            try:
+                loaded = bk.load(up.getvalue(), up.name)
+            except ReportQAError as e:
+                st.error(_md(e.line()))
+            else:
+                added = sum(bk.add(items, it) for it in loaded)
+                for it in loaded:
+                    ss[f"note:{it['passage_id']}"] = next(
+                        x["note"] for x in items if x["passage_id"] == it["passage_id"])
+                st.success(_md(f"Loaded {added} passage(s) from {up.name}"))
+        st.button("Empty the basket", key="basket_empty",
+                  on_click=lambda: st.session_state["basket"].clear(), disabled=not items)
 
 
-def _sidebar_status(status: dict, settings) -> None:
-    with st.expander("Index", expanded=False):
-        n_rep = len(status["reports"])
-        st.caption(_md(f"{n_rep} report{'s' if n_rep != 1 else ''} · "
-                       f"{status['passages']} passages"))
-        st.caption(_md(f"Model: {status['model']} ({status['dimension']}-d)"))
-        st.caption(_md(f"Built: {status['built_at']} (build {status['build_id']})"))
-        for r in status["reports"]:
-            st.text(f"• {clean_text(r['force'])} — {clean_text(r['title'])} "
-                    f"({r['year']}), {r['passages']} passages")
-        if status.get("failures"):
-            st.warning(_md(f"{len(status['failures'])} file(s) failed in the last build; "
-                           "run `reportqa index status` for details."))
-    if st.button("Update the index", key="rebuild",
-                 help="Index new or changed reports from the corpus folder."):
-        _build(settings, full=False)
+def _conversation_record(turns: list[dict]) -> bytes:
+    return (json.dumps({"kind": CONVERSATION_KIND, "turns": [turn_record(t) for t in turns]},
+                       ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-# -- index build ----------------------------------------------------------------------
-
-class _StatusLog(logging.Handler):
-    """Shows the index build's progress log lines in the st.status box."""
-
-    def __init__(self, placeholder):
-        super().__init__(logging.INFO)
-        self.placeholder = placeholder
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.placeholder.text(clean_text(record.getMessage())[:300])
-        except Exception:  # noqa: BLE001 — progress display must never break a build
-            pass
+def _open_turns(turns: list[dict]) -> None:
+    ss = st.session_state
+    _clear()
+    ss["turns"] = turns
+    ss["next_turn"] = max((t["id"] for t in turns), default=0) + 1
 
 
-def _build(settings, full: bool) -> None:
-    from ingest.index import build_index
-
-    with st.status("Building the index…", expanded=True) as box:
-        st.text(f"Reports: {settings.corpus_dir}\nIndex: {settings.index_dir}")
-        line = st.empty()
-        handler = _StatusLog(line)
-        logger = logging.getLogger("ingest")
-        old_level = logger.level
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        try:
-            summary = build_index(settings, full=full)
-        except ReportQAError as e:
-            box.update(label="The index could not be built", state="error")
-            st.error(_md(e.line()))
-            return
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(old_level)
-        if summary.passages == 0:
-            box.update(label="Nothing usable was indexed", state="error")
-            st.error(_md(f"No readable reports in {settings.corpus_dir} — add PDF, .txt "
-                         "or .md reports there and try again."))
-            return
-        for f in summary.failed:
-            st.warning(_md(f["reason"]))
-        box.update(label=f"Index built: {summary.passages} passages in "
-                         f"{summary.seconds:.0f} s", state="complete", expanded=False)
-    st.rerun()
+def _save_conversation(name: str) -> None:
+    ss = st.session_state
+    if not ss["turns"]:
+        return
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    ss["saved"] = [c for c in ss["saved"] if c["name"] != name][-49:] + [{
+        "name": name, "saved_at": when, "turns": [turn_record(t) for t in ss["turns"]]}]
 
 
-def _no_index_page(settings, problem: str | None = None) -> None:
-    st.title("reportqa")
-    if problem:
-        st.error(_md(problem))
-    else:
-        st.info(_md(f"There is no index yet at {settings.index_dir}."))
-    st.markdown("Build it from the reports in the corpus folder, in a terminal:")
-    st.code("reportqa index build" + (" --full" if problem else ""), language="bash")
-    st.caption(_md(f"Corpus folder: {settings.corpus_dir}. Or build it from here "
-                   "(about a minute for the demo report):"))
-    if st.button("Build the index now", type="primary", key="build"):
-        _build(settings, full=bool(problem))
+def _conversations_panel() -> None:
+    """Save, reopen, download, upload and clear conversations."""
+    ss = st.session_state
+    turns = ss["turns"]
+    with st.expander("Conversations", expanded=False):
+        default = turns[0]["question"][:60] if turns else ""
+        name = st.text_input("Name", key="conv_name", placeholder=default or "a name")
+        if st.button("Save conversation", key="conv_save", disabled=not turns):
+            _save_conversation(clean_text(name or default)[:80] or "conversation")
+            st.success(_md(f"Saved “{name or default}”"))
+        if ss["saved"]:
+            names = [c["name"] for c in ss["saved"]][::-1]
+            pick = st.selectbox("Saved conversations", names, key="conv_pick",
+                                format_func=clean_text)
+            if st.button("Open", key="conv_open"):
+                rec = next(c for c in ss["saved"] if c["name"] == pick)
+                try:
+                    _open_turns([turn_from_record(t, pick) for t in rec["turns"]])
+                except ReportQAError as e:
+                    st.error(_md(e.line()))
+                else:
+                    st.rerun()
+        st.download_button("Download conversation (JSON)",
+                           data=_conversation_record(turns) if turns else b"",
+                           file_name=safe_filename("conversation " + default, "json"),
+                           mime="application/json", key="conv_download", disabled=not turns,
+                           on_click="ignore")
+        up = st.file_uploader("Open a conversation file", type=["json"], key="conv_file")
+        if up is not None and up.file_id not in ss["loaded_files"]:
+            ss["loaded_files"].add(up.file_id)
+            try:
+                data = json.loads(up.getvalue().decode("utf-8-sig"))
+                if not isinstance(data, dict) or data.get("kind") != CONVERSATION_KIND:
+                    raise ReportQAError(f"{up.name}: not a saved reportqa conversation",
+                                        fix="open a file saved by “Download conversation”")
+                _open_turns([turn_from_record(t, up.name) for t in data["turns"]])
+            except (UnicodeDecodeError, ValueError) as e:
+                st.error(_md(f"{up.name}: not JSON ({e})"))
+            except ReportQAError as e:
+                st.error(_md(e.line()))
+            else:
+                st.rerun()
+        st.button("Clear conversation", on_click=_clear, key="clear", disabled=not turns)
+
+
+def _index_caption(status: dict) -> None:
+    """What the analyst needs to know of the index: its date and what it holds."""
+    n_rep = len(status["reports"])
+    st.caption(_md(f"Index of {status['built_at'][:16].replace('T', ' ')} UTC: {n_rep} "
+                   f"report{'s' if n_rep != 1 else ''} · {status['passages']} passages · "
+                   f"model {status['model']}"))
+    st.page_link(st.session_state["rq_pages"]["library"], label="What the index holds",
+                 icon=":material/menu_book:")
 
 
 # -- the page -----------------------------------------------------------------------------
@@ -504,15 +619,19 @@ def _library_page(searcher, build: str) -> None:
         st.bar_chart(data, x="body", y="judgments", color="grade", height=300)
 
 
-def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) -> None:
-    """Sidebar filters, the conversation and the chat input."""
+def _chat_page(searcher, warm, fac: dict, status: dict, settings, build_id: str) -> None:
+    """The conversation and chat input; the sidebar: basket, filters, conversations."""
+    st.session_state["rq_searcher"] = searcher
+    st.session_state["rq_corpus"] = settings.corpus_dir
     with st.sidebar:
-        st.button("Clear conversation", on_click=_clear, key="clear")
-        filters, top_k = _sidebar_filters(fac)
+        with st.expander("Filters", expanded=False):
+            filters, top_k = _sidebar_filters(fac)
 
     if st.session_state["reask"] is not None:
         _reask(searcher)
     st.title("Ask the inspection reports")
+    for problem in st.session_state["problems"]:
+        st.warning(_md(problem))
     if not st.session_state["turns"]:
         st.caption(_md(f"{len(status['reports'])} report(s), {status['passages']} "
                        "passages indexed. Ask in plain English, e.g. “How does the force "
@@ -525,7 +644,9 @@ def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) ->
     if prompt:
         question, was_cut = cut_question(" ".join(clean_text(prompt).split()))
         if question:
+            tid = st.session_state["next_turn"]
             with st.chat_message("user"):
+                st.html(f'<div class="rq-turn" id="{turn_anchor(tid)}"></div>')
                 st.text(question)
                 if was_cut:
                     st.caption(_md(f"Your question was cut to its first "
@@ -534,37 +655,60 @@ def _chat_page(searcher, warm, fac: dict, status: dict, settings, build: str) ->
                 turn = _ask(searcher, question, filters, top_k, warm)
                 if turn is not None:
                     _render_answer(turn)
+            _scroll_to(tid)
 
-    # Drawn last, so the export panel includes an answer given in this run.
+    # Drawn last, so the basket includes an answer given in this run.
     with st.sidebar:
-        _sidebar_export(build)
-        _sidebar_status(status, settings)
+        _basket_panel()
+        _conversations_panel()
+        _index_caption(status)
 
 
 def _open_index(with_facets: bool):
     """The live index's settings, build, searcher (and warm-up thread, facets and
     status for the ask page); None, after showing the no-index page, when there is no
     usable index."""
-    _state()
     try:
         settings = load_settings()
     except ReportQAError as e:  # a bad REPORTQA_* value: one line, not a traceback
         st.error(_md(e.line()))
         return None
+    _state(settings)
     index_dir = str(settings.index_dir)
-    build = current_build(index_dir)
-    if build is None:
+    build_id = current_build(index_dir)
+    if build_id is None:
         _no_index_page(settings)
         return None
     try:
-        searcher = _searcher(index_dir, build, settings.query_model)
+        searcher = _searcher(index_dir, build_id, settings.query_model)
         model = settings.query_model
-        extra = (_warm_up(index_dir, build, model),
-                 *_facets_and_status(index_dir, build, model)) if with_facets else ()
+        extra = (_warm_up(index_dir, build_id, model),
+                 *_facets_and_status(index_dir, build_id, model)) if with_facets else ()
     except ReportQAError as e:
         _no_index_page(settings, problem=e.line())
         return None
-    return settings, build, searcher, *extra
+    return settings, build_id, searcher, *extra
+
+
+def _no_index_page(settings, problem: str | None = None) -> None:
+    st.title("reportqa")
+    if problem:
+        st.error(_md(problem))
+    else:
+        st.info(_md(f"There is no index yet at {settings.index_dir}."))
+    st.markdown("Build it from the reports in the corpus folder, in a terminal:")
+    st.code("reportqa index build" + (" --full" if problem else ""), language="bash")
+    if not _admin_enabled(settings):
+        st.caption("Ask the administrator of this app to build it.")
+        return
+    st.caption(_md(f"Corpus folder: {settings.corpus_dir}. Or build it from here "
+                   "(about a minute for the demo report):"))
+    if st.button("Build the index now", type="primary", key="build"):
+        build(settings, full=bool(problem))
+
+
+def _admin_enabled(settings) -> bool:
+    return settings.admin_enabled(st.get_option("server.address"))
 
 
 def library_page() -> None:
@@ -572,30 +716,42 @@ def library_page() -> None:
     index as the ask page."""
     opened = _open_index(with_facets=False)
     if opened:
-        _, build, searcher = opened
-        _library_page(searcher, build)
+        _, build_id, searcher = opened
+        _library_page(searcher, build_id)
+
+
+def admin_main() -> None:
+    """The admin page as its own script (ui/admin_page.py runs it)."""
+    opened = _open_index(with_facets=False)
+    if opened:
+        settings, _, searcher = opened
+        admin_page(settings, searcher.store)
 
 
 def main() -> None:
-    """The app: no-index help, or its two pages — ask (sidebar, conversation, chat
-    input) and the report library."""
+    """The app: no-index help, or its pages — Ask (conversation, basket), Library and,
+    where allowed, Admin."""
     st.set_page_config(page_title="reportqa — inspection reports", page_icon="📑",
                        layout="wide")
     opened = _open_index(with_facets=True)
     if not opened:
         return
-    settings, build, searcher, warm, fac, status = opened
+    settings, build_id, searcher, warm, fac, status = opened
 
     st.html(CSS)
     pages = {
-        "ask": st.Page(lambda: _chat_page(searcher, warm, fac, status, settings, build),
+        "ask": st.Page(lambda: _chat_page(searcher, warm, fac, status, settings, build_id),
                        title="Ask", icon="💬", url_path="ask", default=True),
         "library": st.Page(str(Path(__file__).resolve().parent / "library.py"),
                            title="Library", icon="📚", url_path="library"),
     }
+    if _admin_enabled(settings):
+        pages["admin"] = st.Page(str(Path(__file__).resolve().parent / "admin_page.py"),
+                                 title="Admin", icon="🛠️", url_path="admin")
     # The library's "Ask about this report" switches back to the ask page.
     st.session_state["rq_pages"] = pages
     st.navigation(list(pages.values())).run()
+    _persist()
 
 
 if __name__ == "__main__":

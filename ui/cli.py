@@ -268,9 +268,17 @@ def _check_filters(searcher, filters) -> None:
 
 
 def _print_answer(a) -> None:
-    click.echo(click.style(a.summary_line, bold=True))
+    """The short answer first, then each cited passage with its citation, relevance
+    in words, highlighted sentences and text."""
+    click.echo(click.style(a.short_answer.text, bold=True))
+    if a.abstained:
+        click.echo("Nearest passages:" if a.hits else "")
+    else:
+        click.echo(a.summary_line)
     for h in a.hits:
-        click.echo(f"\n[{h.rank}] {h.passage.citation}  ({h.passage.kind}, score {h.score:.2f})")
+        how = f"{h.match} match, " if h.match else ""
+        click.echo(f"\n[{h.rank}] {h.passage.citation}  ({h.passage.kind}, {how}"
+                   f"score {h.score:.2f})")
         if h.highlight:
             click.echo(click.style(f"  » {h.highlight}", fg="green"))
         for line in h.passage.text.splitlines():

@@ -35,7 +35,7 @@ APP = str(Path(__file__).resolve().parent.parent.parent / "ui" / "app.py")
 ROOT = Path(__file__).resolve().parent.parent.parent
 BROKEN_NAME = f"{H.ESC}[2J{H.ESC}]0;owned{H.BEL}broken {H.RLO}fdp.pdf"
 #: The tags our own card markup uses; anything else in a card came from a report.
-OUR_TAGS = {"div", "h4", "span", "mark"}
+OUR_TAGS = {"div", "h3", "span", "mark"}
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +113,9 @@ def downloads(monkeypatch) -> dict[str, tuple[str, bytes]]:
 
 
 @pytest.fixture
-def app_session(hostile, monkeypatch, downloads):
+def app_session(hostile, monkeypatch, downloads, tmp_path):
     monkeypatch.setenv("REPORTQA_INDEX", str(hostile["index"]))
+    monkeypatch.setenv("REPORTQA_SESSIONS", str(tmp_path / "sessions"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
@@ -147,6 +148,14 @@ def test_app_shows_hostile_text_inert(app_session):
         tags = {t.lower() for t in re.findall(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9]*)", c)}
         assert tags <= OUR_TAGS, tags - OUR_TAGS
         assert "javascript:" not in re.sub(r"&[a-z]+;|&#\d+;", "", c) or "&lt;" in c
+    # The short answers: our paragraph and marker links only, to the cards' anchors.
+    shorts = [h.value for h in at.get("html") if 'class="rq-short"' in h.value]
+    assert len(shorts) == len(H.QUESTIONS)
+    for sa in shorts:
+        tags = {t.lower() for t in re.findall(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9]*)", sa)}
+        assert tags <= {"p", "a"}, tags
+        assert set(re.findall(r'href="([^"]*)"', sa)) <= {
+            f"#{m}" for m in re.findall(r'id="(rq-card-[0-9]+-[0-9]+)"', "".join(cards))}
     shown = "\n".join(cards)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown  # kept, as text
     # Markdown-rendering elements get every ASCII punctuation mark escaped.
@@ -163,15 +172,18 @@ def test_app_shows_hostile_text_inert(app_session):
 
 def test_app_exports_are_inert_and_complete(app_session, downloads):
     at = app_session
-    at.radio(key="export_scope").set_value("all").run()
+    for toggle in list(at.toggle):  # every cited passage into the basket
+        at.toggle(key=toggle.key).set_value(True).run()
+    assert len(at.session_state["basket"]) == len({t.key.rsplit(":", 1)[1] for t in at.toggle})
     by_fmt = {}
     for fmt in FORMATS:
         button = at.download_button(key=f"dl_{fmt}")
         file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
         by_fmt[fmt] = downloads[file_id]
-    # File names: made from the first question, nothing but a plain safe name.
+    # File names: the date, a topic from the passages, the count; a plain safe name.
     for fmt, (name, _) in by_fmt.items():
-        assert re.fullmatch(rf"reportqa-[a-z0-9-]{{1,60}}\.{FORMATS[fmt][0]}", name), name
+        assert re.fullmatch(rf"reportqa-\d{{4}}-\d\d-\d\d-[a-z0-9-]{{1,60}}-passages?"
+                            rf"\.{FORMATS[fmt][0]}", name), name
 
     rows = list(csv.reader(io.StringIO(by_fmt["csv"][1].decode("utf-8-sig"), newline="")))
     assert len(rows) > 1
@@ -195,7 +207,7 @@ def test_app_exports_are_inert_and_complete(app_session, downloads):
     from docx import Document
 
     doc = Document(io.BytesIO(by_fmt["docx"][1]))
-    doc_text = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
+    doc_text = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert not _invisible(doc_text.replace("\n", "").replace("\t", ""))
     assert "<script>alert(1)</script>" in doc_text  # shown as the text it is
 
