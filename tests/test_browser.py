@@ -249,7 +249,7 @@ def test_ask_in_a_real_browser(server, tmp_path):
             sidebar.get_by_text(f"2. {third}", exact=True).wait_for(state="detached",
                                                                    timeout=20_000)
             _idle(page)
-            note = sidebar.get_by_label("Note on passage 1")
+            note = sidebar.get_by_role("textbox", name=f"Note on {third}")
             note.fill("For para 3 of the briefing")
             note.press("Control+Enter")
             # Kept on disk for this browser session (the URL's ?s= id).
@@ -274,7 +274,7 @@ def test_ask_in_a_real_browser(server, tmp_path):
             page.get_by_text("1 passage kept for the annex").wait_for(timeout=60_000)
             sidebar.get_by_text(f"1. {third}", exact=True).wait_for(timeout=20_000)
             _idle(page)
-            assert sidebar.get_by_label("Note on passage 1").input_value() == \
+            assert sidebar.get_by_role("textbox", name=f"Note on {third}").input_value() == \
                 "For para 3 of the briefing", session_file.read_text()[:2000]
             page.locator(".rq-card").nth(4).wait_for(timeout=30_000)
             page.wait_for_timeout(500)
@@ -295,6 +295,22 @@ def test_ask_in_a_real_browser(server, tmp_path):
             text = "\n".join(c.text for t in Document(str(saved)).tables
                              for r in t.rows for c in r.cells)
             assert "For para 3 of the briefing" in text
+
+            # The JSON export is the basket file: emptied, the basket loads back from it.
+            with page.expect_download(timeout=30_000) as dl:
+                page.get_by_role("button", name="JSON").click()
+            basket_file = tmp_path / dl.value.suggested_filename
+            dl.value.save_as(basket_file)
+            sidebar.get_by_text("Load or empty the basket").click()
+            sidebar.get_by_role("button", name="Empty the basket").click()
+            page.get_by_text("Empty: switch on").wait_for(timeout=20_000)
+            _idle(page)
+            sidebar.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
+                .set_input_files(str(basket_file))
+            page.get_by_text("1 passage kept for the annex").wait_for(timeout=30_000)
+            _idle(page)
+            assert sidebar.get_by_role("textbox", name=f"Note on {third}").input_value() == \
+                "For para 3 of the briefing"
 
             # The source, one click away (a text report: the passage in its context).
             page.locator("button", has_text="Show in context").first.click()

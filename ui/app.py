@@ -404,6 +404,9 @@ def _basket_panel() -> None:
     n = len(items)
     st.caption(_md(f"{n} passage{'s' if n != 1 else ''} kept for the annex" if n else
                    "Empty: switch on “Add to export” on a passage to keep it here."))
+    flash = ss.pop("basket_flash", None)
+    if flash:
+        st.success(_md(flash))
     topic = st.text_input("Topic (names the files)", key="topic",
                           placeholder="e.g. victim contact",
                           help="Export file names say the date, this topic and the count")
@@ -421,18 +424,21 @@ def _basket_panel() -> None:
         pid = r["passage_id"]
         with st.container(border=True, key=f"bi:{pid}"):
             st.markdown(_md(f"{i + 1}. {r['citation']}"))
-            b1, b2, b3 = st.columns(3)
-            b1.button("Up", key=f"up:{pid}", on_click=bk.move, args=(items, pid, -1),
-                      disabled=i == 0, width="stretch", help="Move up")
-            b2.button("Down", key=f"down:{pid}", on_click=bk.move, args=(items, pid, 1),
-                      disabled=i == n - 1, width="stretch", help="Move down")
-            b3.button("Remove", key=f"rm:{pid}", on_click=bk.remove, args=(items, pid),
-                      width="stretch", help="Take it out of the basket")
+            with st.container(horizontal=True):
+                st.button("Up", key=f"up:{pid}", on_click=bk.move, args=(items, pid, -1),
+                          disabled=i == 0, help="Move up")
+                st.button("Down", key=f"down:{pid}", on_click=bk.move, args=(items, pid, 1),
+                          disabled=i == n - 1, help="Move down")
+                st.button("Remove", key=f"rm:{pid}", on_click=bk.remove, args=(items, pid),
+                          help="Take it out of the basket")
             nkey = f"note:{pid}"
             if nkey not in ss:
                 ss[nkey] = r.get("note", "")
-            st.text_area(f"Note on passage {i + 1}", key=nkey, height=68,
-                         max_chars=bk.MAX_NOTE, placeholder="Your note for the briefing",
+            # Named by the citation (as the card's toggle is): a name that stays with
+            # the passage when it moves, and differs from every other note's.
+            st.text_area(f"Note on {r['citation']}", key=nkey, height=68,
+                         label_visibility="collapsed", max_chars=bk.MAX_NOTE,
+                         placeholder="Your note for the briefing",
                          on_change=lambda p=pid, k=nkey: bk.set_note(
                              st.session_state["basket"], p, st.session_state[k]))
             st.code(formatted_citation(r), language=None, wrap_lines=True)
@@ -450,7 +456,9 @@ def _basket_panel() -> None:
                 for it in loaded:
                     ss[f"note:{it['passage_id']}"] = next(
                         x["note"] for x in items if x["passage_id"] == it["passage_id"])
-                st.success(_md(f"Loaded {added} passage(s) from {up.name}"))
+                # Drawn again from the top, so the count and the items show the load.
+                ss["basket_flash"] = f"Loaded {added} passage(s) from {up.name}"
+                st.rerun()
         st.button("Empty the basket", key="basket_empty",
                   on_click=lambda: st.session_state["basket"].clear(), disabled=not items)
 

@@ -15,6 +15,8 @@ CSS = """
 <style>
 /* Streamlit greys captions with opacity .6: 2.9:1 on white, under WCAG AA 4.5:1. */
 [data-testid="stCaptionContainer"] {color: #50545f; opacity: 1;}
+/* Room in the sidebar for the basket's Up / Down / Remove row. */
+[data-testid="stSidebar"] {min-width: 340px;}
 .rq-short {font-size: 1.05rem; line-height: 1.5; margin: .2rem 0 .6rem 0;
   padding: .55rem .8rem; border-left: 4px solid #1c6fb5; background: rgba(28,111,181,.07);}
 .rq-short a.rq-cite {text-decoration: none; font-weight: 600; white-space: nowrap;}

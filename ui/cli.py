@@ -430,21 +430,23 @@ def eval_cmd(gold, top_k, as_json, no_baselines, cv, index_dir) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]),
               default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="File or folder to write (default: a name made from the question).")
+              help="File or folder to write (default: a name with the date, the question "
+                   "and the passage count).")
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 100))
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_with_filters
 @_friendly
 def export(question, fmt, output, top_k, index_dir, filters) -> None:
     """Answer QUESTION and write its cited passages as CSV, Markdown, DOCX or JSON."""
-    from retrieval.export import export_rows, render, safe_filename
+    from retrieval.export import export_filename, export_rows, render
 
     searcher = _searcher(index_dir)
     _check_filters(searcher, filters)
     a = searcher.ask(question, top_k=top_k, filters=filters)
-    data = render(export_rows([a], build_id=searcher.store.build_id), fmt)
+    rows = export_rows([a], build_id=searcher.store.build_id)
+    data = render(rows, fmt)
     if output is None or output.is_dir():
-        output = (output or Path(".")) / safe_filename(question, fmt)
+        output = (output or Path(".")) / export_filename(rows, fmt, topic=question)
     output.write_bytes(data)
     click.echo(f"wrote {len(a.hits)} passages to {output}")
 
