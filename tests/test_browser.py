@@ -128,7 +128,8 @@ def _idle(page) -> None:
 
 
 def _axe(page, where: str) -> None:
-    """Run axe-core on the page; fail on any serious or critical violation."""
+    """Run axe-core on the page; fail on any serious or critical violation, or on
+    headings out of order."""
     if not AXE.exists():
         if os.environ.get("REPORTQA_REQUIRE_BROWSER"):
             pytest.fail(f"{AXE} is missing: run `npm ci` (make test does)")
@@ -141,7 +142,10 @@ def _axe(page, where: str) -> None:
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
         " nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 200) + ' | ' + n.failureSummary)}))")
-    bad = [v for v in found if v["impact"] in ("serious", "critical")]
+    # Serious and critical findings, and headings out of order (moderate in axe, but
+    # what a screen-reader user navigates by).
+    bad = [v for v in found if v["impact"] in ("serious", "critical")
+           or v["id"] == "heading-order"]
     (ARTIFACTS / f"axe-{where}.json").write_text(json.dumps(found, indent=2))
     assert not bad, f"axe-core on {where}: {json.dumps(bad, indent=1)}"
 

@@ -622,7 +622,7 @@ def _library_page(searcher, build: str) -> None:
     grades = [{"body": r["body"] or r["title"], "grade": j["grade"]}
               for r in shown for j in r["judgments"] if j["grade"] in GRADE_ORDER]
     if grades:
-        st.subheader("Grades across bodies")
+        st.header("Grades across bodies")
         data = pd.DataFrame(grades).value_counts().reset_index(name="judgments")
         st.bar_chart(data, x="body", y="judgments", color="grade", height=300)
 
