@@ -26,6 +26,10 @@ test: $(BIN)/reportqa
 	# here; without it that check is skipped, unless REPORTQA_REQUIRE_BROWSER is set.
 	if command -v npm >/dev/null 2>&1; then \
 	  test -f $(AXE) || npm ci --no-audit --no-fund --loglevel=error; fi
+	# Ray (the optional cluster extra) for the distributed-build tests, if it installs;
+	# without it those tests are skipped, unless REPORTQA_REQUIRE_RAY is set.
+	$(BIN)/python -c "import ray" 2>/dev/null || $(BIN)/pip install -q -e '.[cluster]' \
+	  || echo "Ray did not install: the distributed-build tests will be skipped"
 	$(BIN)/python -m pytest -q
 
 index: $(BIN)/reportqa

@@ -163,8 +163,10 @@ class _Readers:
 
 
 def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
-                embedder=None) -> BuildSummary:
+                embedder=None, cluster=None) -> BuildSummary:
     """Build or update the index of settings.corpus_dir in settings.index_dir.
+    With `cluster` (an ingest.ray_build.RayCluster, entered), files are read and
+    passages embedded on the cluster's workers; everything else is as a local build.
     Raises ReportQAError for problems with the whole build (lock held, no corpus)."""
     t0 = time.monotonic()
     index_dir = Path(settings.index_dir)
@@ -209,7 +211,7 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         try:
             return _build(settings, summary, t0, index_dir, corpus, prev_build,
                           prev_manifest if reuse else {}, digests, by_rel, prev_hashes,
-                          readers, embedder)
+                          readers, embedder, cluster)
         finally:
             readers.close()
 
@@ -239,7 +241,7 @@ def _hash_files(files: list[Path], rel_of: dict[Path, str], summary: BuildSummar
 
 
 def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, by_rel,
-           prev_hashes, readers, embedder) -> BuildSummary:
+           prev_hashes, readers, embedder, cluster=None) -> BuildSummary:
     """The build proper (under the lock): keep unchanged reports in their segments,
     write what is new or changed (or moved) to one new segment in bounded batches,
     mark what is gone deleted, merge segments when there are too many, then write the
@@ -268,7 +270,11 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         todo.append(rel)
     summary.removed = sorted(set(prev_hashes) - set(by_rel))
 
-    emb = embedder or get_embedder(settings.model)
+    if embedder is None:
+        embedder = (cluster.embedder(settings.model, settings.batch_size) if cluster
+                    else get_embedder(settings.model))
+    emb = embedder
+    read_files = cluster.ingest_many if cluster else ingest_many
     dim = emb.dimension
     model_key = f"{settings.model}:{dim}"
     cache = VectorCache(index_dir / "cache" / "vectors.sqlite")
@@ -332,7 +338,7 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
 
         for i in range(0, len(todo), STREAM_FILES):
             chunk = [by_rel[r] for r in todo[i:i + STREAM_FILES]]
-            for res in ingest_many(chunk, digests, settings, progress=bar,
+            for res in read_files(chunk, digests, settings, progress=bar,
                                    rel_paths={by_rel[r]: r for r in todo[i:i + STREAM_FILES]}):
                 rel = _relative(Path(res.path), corpus)
                 if res.error:

@@ -93,7 +93,8 @@ def embed_cached(texts: list[str], embedder, cache: VectorCache, model_key: str,
         own = bar is None
         if own:
             bar = progress(None, total=len(uniq), desc=f"embedding {desc}", unit=desc)
-        step = max(batch_size * 4, 64)
+        # A distributed embedder asks for bigger hand-overs (ingest/ray_build.py).
+        step = getattr(embedder, "chunk", None) or max(batch_size * 4, 64)
         for s in range(0, len(uniq), step):
             chunk = uniq[s : s + step]
             vecs = embedder.encode([first[h] for h in chunk], batch_size=batch_size)

@@ -425,3 +425,38 @@ def test_compare_and_library_in_a_real_browser(archive_server):
             page.screenshot(path=str(ARTIFACTS / "browser-library.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_two_app_processes_serve_one_index_and_write_nothing_to_it(ui_index, tmp_path):
+    """Several app processes on one index folder (behind a proxy): each answers, and
+    serving changes no file under the index (baskets go to REPORTQA_SESSIONS), so the
+    folder can be read-only or shared."""
+    from playwright.sync_api import sync_playwright
+
+    def snapshot() -> dict[str, tuple[int, int]]:
+        return {str(p.relative_to(ui_index)): (p.stat().st_size, p.stat().st_mtime_ns)
+                for p in ui_index.rglob("*") if p.is_file() and "sessions" not in p.parts}
+
+    before = snapshot()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shared = str(tmp_path / "shared-sessions")
+    with _serving(ui_index, tmp_path / "a", REPORTQA_SESSIONS=shared) as one, \
+            _serving(ui_index, tmp_path / "b", REPORTQA_SESSIONS=shared) as two, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for server in (one, two):
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                page.goto(server["url"], wait_until="domcontentloaded")
+                box = page.locator('[data-testid="stChatInput"] textarea')
+                box.wait_for(timeout=60_000)
+                box.fill("victim satisfaction rate")
+                box.press("Enter")
+                page.locator(".rq-card").first.wait_for(timeout=90_000)
+                assert "83.7 percent" in page.locator(".rq-short").first.inner_text()
+                page.close()
+        finally:
+            browser.close()
+    assert snapshot() == before
+    assert len(list(Path(shared).glob("*.json"))) == 2  # one per browser session

@@ -105,18 +105,33 @@ def index() -> None:
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait if another build is running.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]",
+              help="Read and embed on a Ray cluster (pip install -e '.[cluster]'): a "
+                   "running cluster's address, or none to start one on this machine.")
+@click.option("--ray-gpus", type=float, default=0.0, show_default=True,
+              help="GPUs per embedding actor on the Ray cluster (0: CPU actors).")
 @_friendly
-def index_build(corpus, index_dir, full, model, wait, as_json) -> None:
+def index_build(corpus, index_dir, full, model, wait, as_json, ray_address, ray_gpus) -> None:
     """Build or update the index (incremental; atomic swap).
 
     Exit status: 0 all files indexed; 3 index built but some files failed;
     4 nothing usable was built; 5 another build holds the lock; 2 other errors."""
+    import contextlib
+
     from ingest.errors import BuildLocked
     from ingest.index import EXIT_LOCKED, build_index
 
     s = load_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
     try:
-        summary = build_index(s, full=full, wait_s=wait)
+        with contextlib.ExitStack() as stack:
+            cluster = None
+            if ray_address:
+                from ingest.ray_build import RayCluster
+
+                cluster = stack.enter_context(RayCluster(ray_address, s.ingest_workers,
+                                                         gpus_per_actor=ray_gpus))
+            summary = build_index(s, full=full, wait_s=wait, cluster=cluster)
     except BuildLocked as e:
         click.echo(f"error: {e.line()}", err=True)
         sys.exit(EXIT_LOCKED)
