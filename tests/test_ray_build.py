@@ -158,3 +158,28 @@ def test_cli_builds_with_ray_and_says_so_without_it(corpus, tmp_path, monkeypatc
                                    str(tmp_path / "i"), "--ray"])
     assert res.exit_code == 2 and "Ray is not installed" in res.output
     assert "pip install -e '.[cluster]'" in res.output
+
+
+def test_a_file_that_hangs_is_named_and_the_others_read(cluster, tmp_path):
+    """A file slower than the time limit costs only itself, as in a local build."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from ingest.pipeline import corpus_files
+
+    slow = tmp_path / "slow-drawing.pdf"
+    c = Canvas(str(slow), invariant=1)  # a page of 200,000 tiny text runs: seconds to read
+    c.setFont("Helvetica", 10)
+    t = c.beginText(72, 700)
+    for i in range(200_000):
+        t.setTextOrigin(72 + (i % 50) * 9, 700 - (i // 50) % 60 * 11)
+        t.textOut("ab ")
+    c.drawText(t)
+    c.showPage()
+    c.save()
+    shutil.copy(REPORT, tmp_path / REPORT.name)
+    files = corpus_files([tmp_path])
+    settings = load_settings(file_timeout_s=1.0)
+    results = {Path(r.path).name: r for r in cluster.ingest_many(files, {}, settings)}
+    assert "took longer than 1 s" in (results[slow.name].error or ""), results[slow.name]
+    good = results[REPORT.name]
+    assert good.error is None and good.passages
