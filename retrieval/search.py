@@ -116,7 +116,7 @@ class SearchConfig:
         """The ranker and abstainer shipped in retrieval/data for an embedding model."""
         ranker, abstain = _load_json("ranker.json", model), _load_json("abstain.json", model)
         words = _load_json("relevance.json", model)
-        if words.get("model") != (model or words.get("model")):
+        if model and words.get("model") not in (None, model):
             words = {}  # fitted on another model's score scale: no words beat wrong ones
         return cls(weights=dict(ranker.get("weights") or DEFAULT_WEIGHTS), abstain=abstain,
                    follow_up_margin=float(abstain.get("follow_up_margin", 0.0)),

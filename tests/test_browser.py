@@ -119,6 +119,15 @@ def archive_server(archive, tmp_path):
         yield s
 
 
+def _open_and_ask(page, url: str, question: str) -> None:
+    """Open the app and ask a question as soon as the chat input appears."""
+    page.goto(url, wait_until="domcontentloaded")
+    box = page.locator('[data-testid="stChatInput"] textarea')
+    box.wait_for(timeout=60_000)
+    box.fill(question)
+    box.press("Enter")
+
+
 def _idle(page) -> None:
     """Wait until the app's script run is over (its running indicator gone)."""
     page.wait_for_timeout(300)
@@ -385,11 +394,8 @@ def test_compare_and_library_in_a_real_browser(archive_server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            page.goto(archive_server["url"], wait_until="domcontentloaded")
-            box = page.locator('[data-testid="stChatInput"] textarea')
-            box.wait_for(timeout=60_000)
-            box.fill("Compare victim satisfaction across the forces")
-            box.press("Enter")
+            _open_and_ask(page, archive_server["url"],
+                          "Compare victim satisfaction across the forces")
             page.get_by_text("answer this (one row per report)").wait_for(timeout=120_000)
             page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
             page.locator(".rq-card").nth(8).wait_for(timeout=30_000)
@@ -448,11 +454,7 @@ def test_two_app_processes_serve_one_index_and_write_nothing_to_it(ui_index, tmp
         try:
             for server in (one, two):
                 page = browser.new_page(viewport={"width": 1280, "height": 720})
-                page.goto(server["url"], wait_until="domcontentloaded")
-                box = page.locator('[data-testid="stChatInput"] textarea')
-                box.wait_for(timeout=60_000)
-                box.fill("victim satisfaction rate")
-                box.press("Enter")
+                _open_and_ask(page, server["url"], "victim satisfaction rate")
                 page.locator(".rq-card").first.wait_for(timeout=90_000)
                 assert "83.7 percent" in page.locator(".rq-short").first.inner_text()
                 page.close()

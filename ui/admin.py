@@ -11,11 +11,8 @@ import logging
 import streamlit as st
 
 from ingest.errors import ReportQAError
-from retrieval.export import clean_text, escape_markdown
-
-
-def _md(text: object) -> str:
-    return escape_markdown(text, strict=True)
+from retrieval.export import clean_text
+from ui.cards import md as _md
 
 
 class _StatusLog(logging.Handler):

@@ -41,7 +41,6 @@ from retrieval.export import (
     FORMATS,
     clean_text,
     comparison_rows,
-    escape_markdown,
     export_filename,
     formatted_citation,
     render,
@@ -53,7 +52,8 @@ from retrieval.records import turn_from_record, turn_record
 from ui import basket as bk
 from ui.admin import admin_page, build
 from ui.cards import CSS, card_html, h, short_answer_html, turn_anchor
-from ui.workspace import Workspace, new_session_id, valid_session_id
+from ui.cards import md as _md
+from ui.workspace import MAX_SAVED, Workspace, new_session_id, valid_session_id
 
 ANY_SECTION = "(any section)"
 EXPORT_LABELS = {"csv": "CSV (Excel)", "md": "Markdown", "docx": "Word", "json": "JSON"}
@@ -172,11 +172,6 @@ def _clear() -> None:
 
 # -- rendering ----------------------------------------------------------------------------
 
-def _md(text: object) -> str:
-    """Text for a Markdown-rendering element, shown literally."""
-    return escape_markdown(text, strict=True)
-
-
 def _filters_caption(f: Filters) -> str:
     parts = []
     if f.report_ids:
@@ -243,7 +238,7 @@ def _ask_as_new(turn_id: int) -> None:
 
 
 @st.dialog("Source", width="large")
-def _source_dialog(hit, turn_id: int) -> None:
+def _source_dialog(hit) -> None:
     """The passage in its source: the printed page with the passage marked (PDF), or
     the section's neighbouring passages (text reports)."""
     from retrieval.source import source_view
@@ -328,7 +323,7 @@ def _render_answer(turn: dict) -> None:
                     else "Show in context")
             if c2.button(what, key=f"src:{tid}:{pid}", icon=":material/description:",
                          help="Open the passage in its source"):
-                _source_dialog(hit, tid)
+                _source_dialog(hit)
     if len(answer.hits) > 1 and not answer.abstained:
         st.button("Add all to export", key=f"all:{tid}", on_click=_add_all, args=(tid,),
                   help="Put every passage of this answer in the basket")
@@ -480,7 +475,8 @@ def _save_conversation(name: str) -> None:
     if not ss["turns"]:
         return
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    ss["saved"] = [c for c in ss["saved"] if c["name"] != name][-49:] + [{
+    kept = [c for c in ss["saved"] if c["name"] != name][-(MAX_SAVED - 1):]
+    ss["saved"] = kept + [{
         "name": name, "saved_at": when, "turns": [turn_record(t) for t in ss["turns"]]}]
 
 

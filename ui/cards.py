@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 from retrieval.answer import Hit
-from retrieval.export import clean_text, mark_segments
+from retrieval.export import clean_text, escape_markdown, mark_segments
 from retrieval.short_answer import ShortAnswer
 
 CSS = """
@@ -50,6 +50,12 @@ MATCH_HELP = {
 def h(text: object) -> str:
     """HTML-escaped, cleaned text."""
     return html.escape(clean_text(text), quote=True)
+
+
+def md(text: object) -> str:
+    """Text for a Markdown-rendering element (st.markdown, st.caption, ...), shown
+    literally: every punctuation mark escaped, so no markup can form."""
+    return escape_markdown(text, strict=True)
 
 
 def card_anchor(turn_id: int, rank: int) -> str:
