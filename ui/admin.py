@@ -7,6 +7,7 @@ command line's, so a failed one leaves the previous index serving."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -76,10 +77,18 @@ def _optimize(settings) -> None:
     st.rerun()
 
 
-def admin_page(settings, store) -> None:
-    """The index's state, the corpus folder's drift from it, and the index actions."""
+@st.cache_data(ttl=60, show_spinner="Comparing the corpus folder with the index…")
+def _drift(build_id: str, corpus_dir: str, _manifest: dict) -> dict:
+    """How the corpus differs from the live build (keyed by build; the manifest is
+    that build's). It hashes every file, so it is kept for a minute: each click on the
+    page reruns it."""
     from ingest.index import corpus_drift
 
+    return corpus_drift(_manifest, Path(corpus_dir))
+
+
+def admin_page(settings, store) -> None:
+    """The index's state, the corpus folder's drift from it, and the index actions."""
     st.title("Index administration")
     st.markdown(_md(f"Corpus folder: {settings.corpus_dir} · index: {settings.index_dir}"))
     status = store.status()
@@ -87,7 +96,7 @@ def admin_page(settings, store) -> None:
     st.markdown(_md(f"Build {status.build_id}, made {status.built_at}: "
                     f"{len(status.reports)} report(s), {status.passages} passages, "
                     f"{status.segments} segment(s), model {status.model}"))
-    drift = corpus_drift(store.manifest, settings.corpus_dir)
+    drift = _drift(store.build_id, str(settings.corpus_dir), store.manifest)
     if drift.get("differs"):
         st.warning(_md(f"The corpus folder differs from the live index: {drift['added']} new,"
                        f" {drift['changed']} changed, {drift['removed']} removed file(s). "
