@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ingest.models import RawPage
+from ingest.pdf_layout import CAPTION_MARK, ROW_MARK
 
 # Hyphen look-alikes become "-"; en/em dashes are kept (titles use them) but NFKC
 # would leave the non-breaking hyphen (U+2011) as U+2010, which search would miss.
@@ -30,7 +31,13 @@ def normalise_chars(text: str) -> str:
     text = text.translate(_BIDI)
     for a, b in _CHAR_MAP.items():
         text = text.replace(a, b)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return "".join(ch for ch in text
+                   if ch in _KEEP or unicodedata.category(ch)[0] != "C")
+
+
+#: Newlines, tabs and the reader's table marks (private-use characters that say a line
+#: is a rebuilt table row or caption) survive cleaning.
+_KEEP = frozenset("\n\t" + ROW_MARK + CAPTION_MARK)
 
 
 @dataclass
@@ -43,6 +50,8 @@ class Page:
     label: str | None = None
     header: str | None = None
     footnotes: dict[str, str] = field(default_factory=dict)
+    #: Stripped line text → (font size in points, bold), where the reader knew them.
+    styles: dict[str, tuple[float, bool]] = field(default_factory=dict)
 
 
 _PAGE_NO = re.compile(r"^(?:page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d+)?$", re.I)
@@ -262,8 +271,9 @@ def clean_pages(raw: list[RawPage]) -> list[Page]:
     pages = []
     for (lines, _, header), label, src in zip(stripped, labels, sources):
         lines, notes = extract_footnotes(lines)
+        styles = {normalise_chars(t).strip(): (size, bold) for t, size, bold in src.styles}
         pages.append(Page(index=src.index, lines=lines, label=label, header=header,
-                          footnotes=notes))
+                          footnotes=notes, styles=styles))
     return pages
 
 

@@ -31,6 +31,9 @@ class RawPage:
     index: int
     text: str
     label: str | None = None
+    #: (line text, font size in points, bold) for the lines whose style the reader
+    #: knows (PDFs read through pdfium); empty for text reports.
+    styles: tuple[tuple[str, float, bool], ...] = ()
 
 
 @dataclass(frozen=True)

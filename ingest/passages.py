@@ -18,7 +18,7 @@ __all__ = ["INGEST_VERSION", "build_passages", "passage_sentences", "report_key"
 
 #: Bumped whenever ingestion changes what passages a file gives: an index built by
 #: another version re-ingests every report (cached vectors keep that cheap).
-INGEST_VERSION = 6
+INGEST_VERSION = 7
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 
@@ -83,6 +83,29 @@ def _units(text: str, max_words: int) -> list[str]:
     if cur:
         out.append(" ".join(cur))
     return out
+
+
+def _table_units(text: str, max_words: int) -> list[str]:
+    """A table, or pieces of whole rows when it is longer than max_words; the caption
+    line (a first line that is not a row: units, period) opens every piece, so each
+    passage says what its figures are."""
+    lines = text.split("\n")
+    if _words(text) <= max_words or len(lines) < 2:
+        return [text] if _words(text) <= max_words else _units(text, max_words)
+    caption = [lines[0]] if " — " not in lines[0] else []
+    rows = lines[len(caption):]
+    out: list[list[str]] = []
+    n = 0
+    budget = max_words - _words(caption[0]) if caption else max_words
+    for row in rows:
+        w = _words(row)
+        if out and n + w <= budget:
+            out[-1].append(row)
+            n += w
+        else:
+            out.append([row])
+            n = w
+    return ["\n".join(caption + piece) for piece in out]
 
 
 def build_passages(
@@ -154,7 +177,8 @@ def build_passages(
         if e.kind in ("grades", "grid"):
             continue
         kind = _kind_for(section, e)
-        for u in _units(e.text, max_words):
+        split = _table_units if e.kind == "table" else _units
+        for u in split(e.text, max_words):
             pending.append((u, kind, e.pages))
     flush()
 

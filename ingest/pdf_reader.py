@@ -144,17 +144,25 @@ def read_pdf(path: Path) -> list[RawPage]:
         raise _fail(path, "PDF has no pages", FIX_REEXPORT)
 
     labels = _page_labels(reader, len(pages), path)
+    pdoc = _open_pdfium(data, path)
     out: list[RawPage] = []
     failed: list[int] = []
     for index, page in enumerate(pages):
+        styles: tuple = ()
         try:
-            text = _page_text(page)
+            read = _pdfium_page_text(pdoc, index, path) if pdoc is not None else None
+            if read is None:
+                text = _page_text(page)
+            else:
+                text, styles = read
         except Exception as exc:  # one bad page must not lose the rest
             log.warning("%s: PDF page %d: text extraction failed (%s); using empty text",
                         path, index + 1, _one_line(exc))
             failed.append(index)
             text = ""
-        out.append(RawPage(index=index, text=text, label=labels[index]))
+        out.append(RawPage(index=index, text=text, label=labels[index], styles=styles))
+    if pdoc is not None:
+        pdoc.close()
 
     if failed and (truncated or len(failed) == len(pages)):
         reason = "truncated PDF (the file ends early)" if truncated else "damaged PDF"
@@ -266,7 +274,59 @@ def _page_labels_problem(tree) -> str | None:
     return None
 
 
-# --- page text ---------------------------------------------------------------------------
+# --- page text through pdfium ----------------------------------------------------------
+
+
+def _open_pdfium(data: bytes, path: Path):
+    """The document opened by pdfium, or None (pypdf then reads every page): pdfium
+    refuses some files pypdf repairs, and those still read."""
+    try:
+        import pypdfium2 as pdfium
+
+        return pdfium.PdfDocument(data)
+    except Exception as exc:  # noqa: BLE001 — any refusal falls back to pypdf
+        log.info("%s: pdfium cannot open the file (%s); reading with pypdf", path,
+                 _one_line(exc))
+        return None
+
+
+def _pdfium_page_text(pdoc, index: int, path: Path) -> tuple[str, tuple] | None:
+    """A page's text from pdfium's character boxes (ingest/pdf_layout.py): lines with
+    words as printed, paragraphs split at wide gaps and style changes, and tables as
+    marked row lines. None when pdfium cannot place the page's characters."""
+    from .pdf_layout import find_tables, merge_baselines, page_lines, rebuild_table
+
+    try:
+        page = pdoc[index]
+        textpage = page.get_textpage()
+        frags = page_lines(textpage)
+    except Exception as exc:  # noqa: BLE001 — the page is read by pypdf instead
+        log.info("%s: PDF page %d: pdfium failed (%s); reading it with pypdf", path,
+                 index + 1, _one_line(exc))
+        return None
+    if not frags:
+        # No characters placed (or none at all): pypdf gets its chance at the page,
+        # and names it if it cannot read it either.
+        return None
+    lines = merge_baselines(frags)
+    out: list[str] = []
+    styles: list[tuple[str, float, bool]] = []
+    done = 0
+    for region in find_tables(lines):
+        out += _assemble([_as_line(ln) for ln in lines[done:region[0]]])
+        out += ["", *rebuild_table(lines, region, lines[max(0, region[0] - 3):region[0]]), ""]
+        done = region[2]
+    out += _assemble([_as_line(ln) for ln in lines[done:]])
+    styles = [(ln.text.strip(), ln.size, ln.bold) for ln in lines if not ln.marked]
+    return _join(out), tuple(styles)
+
+
+def _as_line(ln) -> _Line:
+    return _Line(text=ln.text, x=ln.x0, y=ln.y, size=ln.size, last_x=ln.cells[-1].x0,
+                 end=ln.x1, bold=ln.bold)
+
+
+# --- page text through pypdf ------------------------------------------------------------
 
 
 @dataclass
@@ -281,6 +341,8 @@ class _Line:
     end: float = 0.0
     #: False for rotated text, whose positions the line logic below does not understand.
     upright: bool = True
+    #: Set by the pdfium reader; a change of weight starts a new paragraph (a heading).
+    bold: bool = False
     _longest: int = 0
 
     def add(self, text: str, x: float, y: float, size: float, upright: bool) -> None:
@@ -404,6 +466,7 @@ def _assemble(lines: list[_Line]) -> list[str]:
                 dy <= 0.25 * line.size  # back up the page: a new column or region
                 or dy > 1.3 * max(leading(prev), leading(line)) + 0.5
                 or abs(prev.size - line.size) >= 1.5
+                or prev.bold != line.bold
             ):
                 out.append("")
         out.append(text)

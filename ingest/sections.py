@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ingest.clean import Page
+from ingest.pdf_layout import CAPTION_MARK, ROW_MARK
 
 # The four-point scale, and "Adequate", which the five-point scale of PEEL 2021/22 adds.
 GRADE_WORDS = r"(?:Outstanding|Good|Adequate|Requires improvement|Inadequate)"
@@ -54,6 +55,8 @@ class Block:
     page: int  # position in the page list
     first_on_page: bool = False
     last_on_page: bool = False
+    #: (font size, bold) of each line where the reader knew them (PDFs), else None.
+    styles: list[tuple[float, bool] | None] | None = None
 
     @property
     def text(self) -> str:
@@ -129,8 +132,14 @@ def _blocks(pages: list[Page]) -> list[Block]:
             if ln.strip():
                 cur.append(ln.rstrip())
             elif cur:
-                out.extend(Block(part, pi) for tp in _split_table_lines(cur)
-                           for part in _split_grade_lines(tp))
+                if page.styles:
+                    # The PDF reader found this page's tables from positions already:
+                    # the text-only row rules below would only misread its lines.
+                    out.append(Block(cur, pi, styles=[page.styles.get(x.strip())
+                                                      for x in cur]))
+                else:
+                    out.extend(Block(part, pi) for tp in _split_table_lines(cur)
+                               for part in _split_grade_lines(tp))
                 cur = []
         if len(out) > start:
             out[start].first_on_page = True
@@ -213,6 +222,35 @@ def _is_heading(b: Block, nxt: Block | None) -> bool:
     if re.search(r"\b(?:https?://|www\.)", t):
         return False
     return True
+
+
+def _body_size(pages: list[Page]) -> float | None:
+    """The body text's font size: the size most of the report's characters are set in
+    (None for a report whose reader gave no styles)."""
+    sizes: Counter = Counter()
+    for p in pages:
+        for text, (size, _bold) in p.styles.items():
+            sizes[size] += len(text)
+    return sizes.most_common(1)[0][0] if sizes else None
+
+
+def _block_style(b: Block) -> tuple[float, bool] | None:
+    """(largest size, all bold) of a block's lines, when the reader knew their style."""
+    known = [s for s in (b.styles or []) if s is not None]
+    if not known:
+        return None
+    return max(s[0] for s in known), all(s[1] for s in known)
+
+
+def _styled_as_heading(b: Block, body_size: float | None) -> bool:
+    """A heading must look like one where the layout is known: bold, or set larger than
+    the body text. A short line in the body's font is a label, a caption or a table
+    row, not a heading (they used to become headings from their length alone)."""
+    style = _block_style(b)
+    if style is None or not body_size:
+        return True
+    size, bold = style
+    return bold or size >= body_size + 1
 
 
 def _split_rows(b: Block) -> list[re.Match] | None:
@@ -379,9 +417,14 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
         b.last_on_page = i == len(blocks) - 1 or blocks[i + 1].page != b.page
     toc = {_key(e) for e in contents}
     vocab = _vocab(pages)
+    body_size = _body_size(pages)
 
-    def level_of(text: str) -> int:
+    def level_of(text: str, style: tuple[float, bool] | None = None) -> int:
         k = _key(text)
+        if style is not None and body_size and not _QUESTION_HEADING.match(text) and not (
+                toc and k in toc):
+            # From layout: the report's largest heading size marks its chapters.
+            return 1 if top_size and style[0] >= top_size - 0.25 else 2
         if toc:
             if k in toc:
                 return 1
@@ -397,16 +440,25 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
     kinds: list[str] = []
     for i, b in enumerate(blocks):
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if _GRADE_BLOCK.match(b.text):
+        if b.lines[0][:1] in (ROW_MARK, CAPTION_MARK):
+            kinds.append("rebuilt")
+        elif _GRADE_BLOCK.match(b.text):
             kinds.append("grades")
-        elif _split_rows(b):
+        elif b.styles is None and _split_rows(b):
             kinds.append("row")
-        elif _is_heading(b, nxt):
+        elif _is_heading(b, nxt) and _styled_as_heading(b, body_size):
             kinds.append("heading")
         elif _BULLET.match(b.lines[0]):
             kinds.append("bullet")
         else:
             kinds.append("para")
+
+    # The largest size headings are set in, when it is larger than the body's.
+    heading_sizes = [st[0] for b, k in zip(blocks, kinds) if k == "heading"
+                     for st in [_block_style(b)] if st is not None]
+    top_size = max(heading_sizes, default=None)
+    if top_size is not None and body_size and top_size < body_size + 1.5:
+        top_size = None
 
     # 2. A heading left alone at the foot of a page whose top is not a heading was
     # drawn last by the PDF (chapter titles often are): it titles that page, so it
@@ -431,6 +483,10 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
     while i < len(seq):
         b, k = seq[i]
         pg = [b.page]
+        if k == "rebuilt":
+            _add_rebuilt_table(elements, b)
+            i += 1
+            continue
         if k == "row":
             rows: list[re.Match] = []
             j = i
@@ -471,7 +527,8 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
             elements.append(Element("grades", b.text, pg, grades=_GRADE_ITEM.findall(b.text)))
         elif k == "heading":
             text = normalise_heading(b.text)
-            elements.append(Element("heading", text, pg, level=level_of(text), raw=b.lines))
+            elements.append(Element("heading", text, pg, raw=b.lines,
+                                    level=level_of(text, _block_style(b))))
         else:
             text = _dehyphenate(b.lines, vocab)
             kind = "bullet" if k == "bullet" else "paragraph"
@@ -520,6 +577,24 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
         i += 1
     # Footnotes become notes placed after the paragraph that cites them.
     return out, contents
+
+
+def _add_rebuilt_table(elements: list[Element], b: Block) -> None:
+    """A table the PDF reader rebuilt from positions (one marked line a row, an optional
+    marked caption first). A table that carries on from the foot of the previous page,
+    with nothing but page furniture between, stays one table (its repeated caption
+    is dropped)."""
+    caption = [ln[1:].strip() for ln in b.lines if ln.startswith(CAPTION_MARK)]
+    rows = [ln[1:].strip() for ln in b.lines if ln.startswith(ROW_MARK)]
+    prev = elements[-1] if elements else None
+    if (prev is not None and prev.kind == "table" and prev.raw == ["rebuilt"]
+            and b.first_on_page and prev.pages and prev.pages[-1] == b.page - 1):
+        prev_caption = prev.text.split("\n", 1)[0]
+        keep = [c for c in caption if c != prev_caption]
+        prev.text += "\n" + "\n".join(keep + rows)
+        prev.pages = sorted(set(prev.pages + [b.page]))
+        return
+    elements.append(Element("table", "\n".join(caption + rows), [b.page], raw=["rebuilt"]))
 
 
 def attach_footnotes(elements: list[Element], pages: list[Page]) -> list[Element]:

@@ -72,7 +72,9 @@ def test_table_and_footnote(pdf):
     (table,) = [p for p in res.passages if p.kind == "table"]
     for row in info["table"]["rows"]:
         label, a, b = row[0], row[1], row[2]
-        assert f"{label} — Northshire {a}, England and Wales {b}" in table.text
+        # Each row names every value's column header (read from the page's layout).
+        assert (f"{label} — Northshire rate (per 1,000 population): {a}; "
+                f"England and Wales rate (per 1,000 population): {b}") in table.text
     text = "\n".join(p.text for p in res.passages if p.kind != "note")
     assert "kits1" not in text and "kits to victims" in text
     assert any(p.kind == "note" and "forensic liquid" in p.text for p in res.passages)

@@ -9,6 +9,7 @@ import pdf_factory as factory
 import pytest
 
 from ingest.errors import UnreadableReport
+from ingest.pdf_layout import CAPTION_MARK, ROW_MARK
 from ingest.pdf_reader import read_pdf
 
 
@@ -94,13 +95,16 @@ def test_sentence_over_page_break(report):
 
 
 @pytest.mark.parametrize("fixture", ["report", "report_no_labels"])
-def test_table_rows_on_one_line(fixture, request):
+def test_table_rows_carry_label_and_every_header(fixture, request):
     info, pages = request.getfixturevalue(fixture)
-    lines = pages[info["table"]["page"]].text.split("\n")
-    for label, *values in info["table"]["rows"]:
-        assert "  ".join([label, *values]) in lines
-    # The two-line column header keeps its cells apart too.
-    assert "12 months to June 2015  Northshire rate (per  England and Wales rate" in lines
+    lines = [ln.lstrip(ROW_MARK + CAPTION_MARK)
+             for ln in pages[info["table"]["page"]].text.split("\n")]
+    _period, local, national = info["table"]["header"]
+    for label, a, b in info["table"]["rows"]:
+        # One line a row: its label, then each value after its two-line column header.
+        assert f"{label} — {local}: {a}; {national}: {b}" in lines
+    # The label column's header (the period) is the table's caption, not a value's.
+    assert "12 months to June 2015" in lines
 
 
 def test_footnote_marker_and_text(report):

@@ -1,0 +1,498 @@
+"""A PDF page's lines, cells and tables from pdfium's character boxes.
+
+pypdf's text extraction splits and glues words in PDFs laid out by other publishers
+("consol idated", "incom e", "andliabilities": measured by benchmarks/reading_bench.py)
+and took ~0.1 s a page on long filings. pdfium (pypdfium2, already the page renderer)
+places every character with its box and font, and its text page infers word spaces
+from glyph widths; reading a page's characters through it takes a few milliseconds.
+From the boxes this module rebuilds:
+
+* **lines** with their baseline, size (from glyph boxes, in points) and weight (the
+  font's name or weight), so headings can come from layout;
+* **cells**: runs of words on a line separated by a gap much wider than a word space;
+* **tables**: runs of lines whose trailing cells are figures in the same columns. Each
+  table row is written as one line that carries its label and the header of every value
+  ("Net income — 2023: $72,361; 2022: $72,738 (In millions)"), marked with
+  :data:`ROW_MARK` so the structure stage knows it is a rebuilt row, not prose.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import statistics
+from dataclasses import dataclass, field
+
+#: First character of a rebuilt table-row line (a private-use code point: no report
+#: prints it). Cleaning keeps it; ingest/sections.py turns such lines into a table.
+ROW_MARK = "\ue0a0"
+#: First character of a table's caption line (title, units, column context).
+CAPTION_MARK = "\ue0a1"
+
+#: A cell that is a figure: a number with its sign, currency, brackets, percent or a
+#: footnote star, or a dash / "n/a" standing for no value.
+_VALUE = re.compile(
+    r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?"
+    r"|[-–—−]+|n/?a|nm|—%)$", re.I)
+_YEAR = re.compile(r"^(?:FY\s?)?(?:19|20)\d{2}(?:/\d{2,4})?$")
+_UNIT = re.compile(
+    r"\((?:[^()]*\b(?:in|of)\s+)?(?:millions?|billions?|thousands?|percent|%|£m|\$m|"
+    r"[$£€]\s?(?:m|bn|000s?)|per cent)\b[^()]*\)|\bin (?:millions|billions|thousands)\b"
+    r"(?: of [a-z. ]+)?", re.I)
+_BULLETS = frozenset("•·▪●◦‣■□➢►✓")
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+@dataclass
+class Cell:
+    """Words of one line that sit together (no wide gap between them)."""
+
+    text: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class Line:
+    """One printed line: its cells left to right, baseline, glyph-box em size, weight."""
+
+    cells: list[Cell]
+    y: float
+    size: float
+    bold: bool
+    #: Index in reading order (pdfium's), kept for stable sorting.
+    order: int = 0
+    marked: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The line as text: cells joined by two spaces (a wide gap on the page)."""
+        return self.marked or "  ".join(c.text for c in self.cells)
+
+    @property
+    def x0(self) -> float:
+        return self.cells[0].x0 if self.cells else 0.0
+
+    @property
+    def x1(self) -> float:
+        return self.cells[-1].x1 if self.cells else 0.0
+
+
+def _is_bold(tp, i: int, buf, flags) -> bool:
+    import pypdfium2.raw as raw
+
+    weight = raw.FPDFText_GetFontWeight(tp, i)
+    if weight >= 600:
+        return True
+    n = raw.FPDFText_GetFontInfo(tp, i, buf, len(buf), ctypes.byref(flags))
+    return bool(n and _BOLD_NAME.search(buf.value.decode("latin-1", "replace")))
+
+
+def page_lines(textpage) -> list[Line] | None:
+    """The lines of one pdfium text page in pdfium's reading order, or None when its
+    characters cannot be matched to their boxes (the caller then uses pypdf)."""
+    import pypdfium2.raw as raw
+
+    tp = textpage.raw
+    n = raw.FPDFText_CountChars(tp)
+    if n <= 0:
+        return []
+    text = textpage.get_text_range()
+    if len(text) != n:
+        return None
+    # Loose boxes span each glyph's advance width and the font's ascent and descent,
+    # so the gap between two boxes is the spacing the PDF set (a tight box of a narrow
+    # "1" leaves a gap as wide as a word space on each side).
+    box = raw.FS_RECTF()
+    ref = ctypes.byref(box)
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    # (character, left, right, bottom, top, index in the text page) per line.
+    raw_lines: list[list[tuple[str, float, float, float, float, int]]] = [[]]
+    for i, ch in enumerate(text):
+        if ch in "\r\n":
+            if raw_lines[-1]:
+                raw_lines.append([])
+            continue
+        if ch == "\ufffe":
+            # pdfium's mark for a hyphen that ends a line ("end-to-" / "end").
+            ch = "-"
+        if ch.isspace():
+            raw_lines[-1].append((" ", 0.0, 0.0, 0.0, 0.0, i))
+            continue
+        raw.FPDFText_GetLooseCharBox(tp, i, ref)
+        raw_lines[-1].append((ch, box.left, box.right, box.bottom, box.top, i))
+    out: list[Line] = []
+    for chars in (part for run in raw_lines for part in _visual_lines(run)):
+        line = _line_from_chars(chars)
+        if line is None:
+            continue
+        # Weight from the line's first and middle letters (two font look-ups a line,
+        # not one a character: they are the slow calls).
+        idx = [k for k, c in enumerate(chars) if c[0].isalnum()]
+        if idx:
+            line.bold = all(_is_bold(tp, chars[k][5], buf, flags)
+                            for k in {idx[0], idx[len(idx) // 2]})
+        line.order = len(out)
+        out.append(line)
+    return out
+
+
+def _visual_lines(chars):
+    """Cut a run of characters where pdfium put no line break but the text goes back to
+    the left or down a line (it glued "dynamic." to the next line's "We")."""
+    glyphs = [c for c in chars if c[0] != " "]
+    if not glyphs:
+        return [chars]
+    em = max(1.0, statistics.median(c[4] - c[3] for c in glyphs) / 1.15)
+    parts = [[]]
+    prev = None
+    for c in chars:
+        if c[0] != " ":
+            if prev is not None and (c[1] < prev[2] - 2 * em
+                                     or abs(c[3] - prev[3]) > 0.8 * em and c[1] < prev[2]):
+                parts.append([])
+            prev = c
+        parts[-1].append(c)
+    return parts
+
+
+def _line_from_chars(chars) -> Line | None:
+    glyphs = [c for c in chars if c[0] != " "]
+    if not glyphs:
+        return None
+    # A loose box is the font's ascent to descent: about 1.15 em in common fonts.
+    em = statistics.median(c[4] - c[3] for c in glyphs) / 1.15
+    em = em if em > 1 else 10.0
+    words: list[list] = []  # [text, x0, x1]
+    prev = None
+    space = False
+    for c in chars:
+        if c[0] == " ":
+            space = True
+            continue
+        ch, x0, x1 = c[0], c[1], c[2]
+        if prev is not None:
+            gap = x0 - prev[2]
+            # pdfium's inferred space is kept unless the glyphs touch; a gap as wide
+            # as a space with no space character is a word break pdfium missed.
+            if ((space and gap > -0.05 * em) or gap > 0.2 * em
+                    or (prev[0] in _BULLETS and ch.isalnum())):
+                words.append([ch, x0, x1])
+            else:
+                words[-1][0] += ch
+                words[-1][2] = max(words[-1][2], x1)
+        else:
+            words.append([ch, x0, x1])
+        prev = c
+        space = False
+    cells: list[Cell] = []
+    for w, x0, x1 in words:
+        if cells and x0 - cells[-1].x1 <= 0.9 * em:
+            cells[-1].text += " " + w
+            cells[-1].x1 = max(cells[-1].x1, x1)
+        else:
+            cells.append(Cell(w, x0, x1))
+    cells = _tidy_cells(cells)
+    baseline = statistics.median(c[3] for c in glyphs)
+    return Line(cells=cells, y=baseline, size=round(em * 2) / 2, bold=False)
+
+
+def _tidy_cells(cells: list[Cell]) -> list[Cell]:
+    """Join a lone currency sign to the figure after it and a lone closing bracket or
+    percent sign to the figure before it ("$  72,361" → "$72,361", "(409  )" →
+    "(409)"): financial tables set them in columns of their own."""
+    out: list[Cell] = []
+    for c in cells:
+        t = c.text
+        if out and re.fullmatch(r"[)%]+", t):
+            out[-1].text = out[-1].text.rstrip() + t
+            out[-1].x1 = c.x1
+            continue
+        if out and re.fullmatch(r"[$€£¥]", out[-1].text) and re.match(r"[(\d.-]", t):
+            out[-1].text += t
+            out[-1].x1 = c.x1
+            continue
+        out.append(Cell(t, c.x0, c.x1))
+    for c in out:
+        c.text = re.sub(r"(\d) \)", r"\1)", c.text)
+        c.text = re.sub(r"([$€£¥]) (?=[(\d])", r"\1", c.text)
+        c.text = re.sub(r"\( (?=[$€£¥]?\d)", "(", c.text)
+    return out
+
+
+def merge_baselines(lines: list[Line]) -> list[Line]:
+    """Join lines that pdfium split but that share a baseline, the later one to the
+    right (a table's header cell or figure drawn after the rest of its row: "Change"
+    of a two-line "Percentage / Change" header). Looks back three lines at most."""
+    out: list[Line] = []
+    for ln in lines:
+        host = None
+        for prev in reversed(out[-3:]):
+            if (abs(prev.y - ln.y) <= 0.25 * max(prev.size, ln.size)
+                    and ln.x0 > prev.x1 - 0.5):
+                host = prev
+                break
+        if host is None:
+            out.append(ln)
+            continue
+        if ln.x0 - host.x1 <= 0.9 * max(host.size, ln.size) and host.cells:
+            host.cells[-1].text += " " + ln.cells[0].text
+            host.cells[-1].x1 = ln.cells[0].x1
+            host.cells.extend(ln.cells[1:])
+        else:
+            host.cells.extend(ln.cells)
+        host.cells = _tidy_cells(host.cells)
+    return out
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+def is_value(text: str) -> bool:
+    """Whether a cell is a figure (or a dash standing for none)."""
+    return bool(_VALUE.match(text.strip()))
+
+
+def _split_values(line: Line) -> tuple[list[Cell], list[Cell]]:
+    """(label cells, trailing value cells) of a line."""
+    k = len(line.cells)
+    while k > 0 and is_value(line.cells[k - 1].text):
+        k -= 1
+    return line.cells[:k], line.cells[k:]
+
+
+def _is_year_header(line: Line) -> bool:
+    """A line of column years ("2023  2022  2021"), with or without a caption before."""
+    values = _split_values(line)[1]
+    return len(values) >= 2 and all(_YEAR.match(v.text.strip()) for v in values)
+
+
+def _is_row(line: Line) -> bool:
+    label, values = _split_values(line)
+    if _is_year_header(line) or (not label and len(values) < 2):
+        return False
+    return bool(values) and (not label or bool(re.search(r"[^\W\d_]", label[0].text)))
+
+
+def _is_header_line(line: Line, cols: list[tuple[float, float]],
+                    label_right: float | None = None) -> bool:
+    """A line above a table's rows that labels its columns: short cells over the value
+    columns; not a row of figures (another table's), not a title or a sentence running
+    from the labels across the columns."""
+    if not line.cells or len(line.text) > 200 or _is_row(line) or not cols:
+        return False
+    if any(is_value(c.text) and not _YEAR.match(c.text.strip()) for c in line.cells):
+        return False
+    edge = _label_edge(cols, label_right)
+    over = [c for c in line.cells if c.x0 >= edge - 2]
+    if not over:
+        return False
+    for c in line.cells:
+        if c.x0 < edge - 2 and c.x1 >= cols[0][0]:
+            return False  # from the labels into the figures: a title or a sentence
+    for c in over:
+        if len(c.text.split()) > 10 or c.text.rstrip().endswith((":", ".")):
+            return False
+    if len(line.cells) == 1 and len(over[0].text.split()) >= 3 and over[0].text.isupper():
+        return False  # a title in capitals over the table
+    return True
+
+
+def _label_edge(cols: list[tuple[float, float]], label_right: float | None) -> float:
+    """Where the row labels end and the value columns' zone begins."""
+    if label_right is not None and label_right < cols[0][0]:
+        return label_right + 1
+    return cols[0][0] - 6
+
+
+def _header_columns(cell: Cell, cols: list[tuple[float, float]], edge: float) -> list[int]:
+    """The value columns a header cell names. Column k's zone runs from the right edge
+    of column k-1 (or the labels' edge) to its own right edge, as figures are set
+    right-aligned under headers set left, centred or right. A cell spanning several
+    zones ("Three months ended June 30,") names each column it spans."""
+    out = []
+    for k, (a, b) in enumerate(cols):
+        lo = cols[k - 1][1] + 1 if k else edge
+        hi = b + 6
+        inside = min(cell.x1, hi) - max(cell.x0, lo)
+        if inside > 0 and (inside >= 0.5 * (cell.x1 - cell.x0) or cell.x0 <= a and cell.x1 >= b):
+            out.append(k)
+    if not out:
+        mid = (cell.x0 + cell.x1) / 2
+        out = [min(range(len(cols)), key=lambda k: abs((cols[k][0] + cols[k][1]) / 2 - mid))]
+    return out
+
+
+def _columns(rows: list[Line]) -> list[tuple[float, float]]:
+    """Value columns of a run of rows: clusters of the value cells' spans."""
+    spans = sorted((c.x0, c.x1) for r in rows for c in _split_values(r)[1])
+    cols: list[list[float]] = []
+    for x0, x1 in spans:
+        if cols and x0 <= cols[-1][1] + 1:
+            cols[-1][1] = max(cols[-1][1], x1)
+            cols[-1][0] = min(cols[-1][0], x0)
+        else:
+            cols.append([x0, x1])
+    return [(a, b) for a, b in cols]
+
+
+def _column_of(cell: Cell, cols: list[tuple[float, float]]) -> int:
+    mid = (cell.x0 + cell.x1) / 2
+    for k, (a, b) in enumerate(cols):
+        if cell.x1 >= a - 2 and cell.x0 <= b + 2:
+            return k
+    return min(range(len(cols)), key=lambda k: abs((cols[k][0] + cols[k][1]) / 2 - mid))
+
+
+def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
+    """Table regions as (first header line, first body line, end) indices: a run of row
+    lines (a label and figures) with at least two rows of two or more figures, or three
+    rows of one figure in one column, label-only lines allowed between rows (captions
+    of groups of rows, wrapped labels), and up to four header lines just above. A run
+    of page numbers (a contents list) is not a table."""
+    regions = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        if not _is_row(lines[i]):
+            i += 1
+            continue
+        j = i
+        last_row = i
+        multi = single = 0
+        while j < n:
+            ln = lines[j]
+            if _is_row(ln):
+                last_row = j
+                nv = len(_split_values(ln)[1])
+                multi += nv >= 2
+                single += nv == 1
+            elif not _is_label_line(ln, lines[last_row]):
+                break
+            if j > last_row + 2:
+                break
+            j += 1
+        end = last_row + 1
+        rows = [ln for ln in lines[i:end] if _is_row(ln)]
+        if (multi >= 2 or (single >= 3 and len(_columns(rows)) == 1)) and not _is_contents(rows):
+            cols = _columns(rows)
+            label_right = max((c.x1 for r in rows for c in _split_values(r)[0]),
+                              default=None)
+            start = i
+            # Captions of the first group of rows ("Operations") sit between the
+            # header and the first row.
+            while start > 0 and i - start < 2 and _is_label_line(lines[start - 1], lines[i]) \
+                    and not _is_header_line(lines[start - 1], cols, label_right):
+                start -= 1
+            h = start
+            # Header lines sit close above the rows and each other; a title further up
+            # over the columns is not a header.
+            # (Measured from the nearest line already taken, as pdfium may give a
+            # two-line header's lines in either order.)
+            window = []
+            while h > 0 and start - h < 4 and _is_header_line(lines[h - 1], cols, label_right):
+                h -= 1
+                window.append(lines[h])
+            taken = [lines[start]]
+            grew = True
+            while grew:
+                grew = False
+                for cand in window:
+                    if cand in taken or cand.y <= lines[i].y:
+                        continue
+                    if min(abs(cand.y - t.y) for t in taken) <= 2.6 * max(
+                            cand.size, lines[start].size, 1.0):
+                        taken.append(cand)
+                        grew = True
+            h = start
+            while h > 0 and lines[h - 1] in taken:
+                h -= 1
+            regions.append((h, start, end))
+            i = end
+        else:
+            i = max(i + 1, end)
+    return regions
+
+
+def _is_contents(rows: list[Line]) -> bool:
+    """Rows whose only figures are page numbers in reading order: a contents list."""
+    nums = []
+    for r in rows:
+        values = _split_values(r)[1]
+        if len(values) != 1 or not re.fullmatch(r"\d{1,3}", values[0].text.strip()):
+            return False
+        nums.append(int(values[0].text))
+    return nums == sorted(nums)
+
+
+def _is_label_line(line: Line, row: Line) -> bool:
+    """A line inside a table with no figures: one short cell, left of the figures."""
+    first_value = _split_values(row)[1]
+    limit = first_value[0].x0 if first_value else row.x1
+    return (len(line.cells) == 1 and line.x1 < limit and len(line.text.split()) <= 25
+            and abs(line.y - row.y) < 6 * max(line.size, row.size))
+
+
+def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: float
+                  ) -> tuple[list[str], str]:
+    """Each column's header (cells above it from every header line, top to bottom; a
+    cell spanning several columns heads each of them) and the label column's header."""
+    names: list[list[str]] = [[] for _ in cols]
+    left: list[str] = []
+    for ln in header:
+        for c in ln.cells:
+            if c.x0 < edge - 2:
+                left.append(c.text)
+                continue
+            for k in _header_columns(c, cols, edge):
+                names[k].append(c.text)
+    return [" ".join(parts).strip() for parts in names], " ".join(left).strip()
+
+
+def rebuild_table(lines: list[Line], region: tuple[int, int, int],
+                  context: list[Line]) -> list[str]:
+    """The table's caption line (units and the label column's header, marked with
+    :data:`CAPTION_MARK`) and one marked line per row: "label — header: value; …"."""
+    h, i, end = region
+    body = lines[i:end]
+    rows = [ln for ln in body if _is_row(ln)]
+    cols = _columns(rows)
+    label_right = max((c.x1 for r in rows for c in _split_values(r)[0]), default=None)
+    edge = _label_edge(cols, label_right)
+    names, left = _header_names(lines[h:i], cols, edge)
+    unit = next((m.group(0) for ln in [*context, *lines[h:i]]
+                 for m in [_UNIT.search(ln.text)] if m), "")
+    out: list[str] = []
+    caption = " ".join(x for x in (left, unit if unit not in left else "") if x)
+    if caption:
+        out.append(CAPTION_MARK + caption)
+    group = ""
+    pending_label = ""
+    for k, ln in enumerate(body):
+        label_cells, values = _split_values(ln)
+        label = " ".join(c.text for c in label_cells).strip()
+        if not values:
+            nxt = body[k + 1] if k + 1 < len(body) else None
+            nxt_label = " ".join(c.text for c in _split_values(nxt)[0]) if nxt else ""
+            wraps = nxt is not None and _is_row(nxt) and (
+                nxt_label[:1].islower() or (nxt.x0 > ln.x0 + 1 and not label.endswith(":")))
+            if wraps and not label.endswith(":"):
+                pending_label = (pending_label + " " + label).strip()
+            else:
+                group, pending_label = label.rstrip(":").strip(), ""
+            continue
+        label = (pending_label + " " + label).strip()
+        pending_label = ""
+        parts = []
+        for v in values:
+            col = _column_of(v, cols)
+            name = names[col] if col < len(names) else ""
+            parts.append(f"{name}: {v.text}" if name else v.text)
+        head = f"{group} › {label}" if group and label else (label or group)
+        row = f"{head} — {'; '.join(parts)}" if head else "; ".join(parts)
+        if unit:
+            row += f" ({unit.strip('()')})"
+        out.append(ROW_MARK + row)
+    return out
