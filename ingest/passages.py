@@ -108,6 +108,34 @@ def _table_units(text: str, max_words: int) -> list[str]:
     return ["\n".join(caption + piece) for piece in out]
 
 
+#: A unit shorter than this is a fragment (a caption, a lone row, "Not applicable."):
+#: on its own it answers nothing and crowds out real passages.
+FRAGMENT_WORDS = 10
+
+
+def _join_fragments(units: list[tuple[str, str, list[int]]]) -> None:
+    """Join each fragment of a section to its neighbour in place: a table's caption or
+    note to the table, a short line to the paragraph before it (or after it when it
+    comes first). The joined unit keeps the larger part's kind; text is not changed,
+    only put on its own line beside its neighbour's."""
+    i = 0
+    while len(units) > 1 and i < len(units):
+        text, kind, pgs = units[i]
+        if _words(text) >= FRAGMENT_WORDS:
+            i += 1
+            continue
+        nxt = units[i + 1] if i + 1 < len(units) else None
+        # A caption before a table goes with the table; otherwise the unit before.
+        if i > 0 and not (nxt is not None and nxt[1] == "table" and kind != "table"):
+            ptext, pkind, ppgs = units[i - 1]
+            units[i - 1] = (f"{ptext}\n{text}", pkind, ppgs + pgs)
+            del units[i]
+        else:
+            ntext, nkind, npgs = units[i + 1]
+            units[i + 1] = (f"{text}\n{ntext}", nkind, pgs + npgs)
+            del units[i]
+
+
 def build_passages(
     elements: list[Element],
     pages: list[Page],
@@ -136,6 +164,7 @@ def build_passages(
         ))
 
     def flush() -> None:
+        _join_fragments(pending)
         groups: list[list[tuple[str, str, list[int]]]] = []
         cur: list[tuple[str, str, list[int]]] = []
         n = 0

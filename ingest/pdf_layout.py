@@ -165,6 +165,11 @@ def _line_from_chars(chars) -> Line | None:
     # A loose box is the font's ascent to descent: about 1.15 em in common fonts.
     em = statistics.median(c[4] - c[3] for c in glyphs) / 1.15
     em = em if em > 1 else 10.0
+    # Letter-spaced text ("S U M M A R Y" set with wide tracking) has every gap wide:
+    # a missing space is a gap clearly wider than this line's usual gap in a word.
+    inner = [b[1] - a[2] for a, b in zip(chars, chars[1:]) if a[0] != " " and b[0] != " "]
+    usual = statistics.median(inner) if inner else 0.0
+    missing = max(0.2 * em, usual + 0.15 * em)
     words: list[list] = []  # [text, x0, x1]
     prev = None
     space = False
@@ -177,7 +182,7 @@ def _line_from_chars(chars) -> Line | None:
             gap = x0 - prev[2]
             # pdfium's inferred space is kept unless the glyphs touch; a gap as wide
             # as a space with no space character is a word break pdfium missed.
-            if ((space and gap > -0.05 * em) or gap > 0.2 * em
+            if ((space and gap > -0.05 * em) or gap > missing
                     or (prev[0] in _BULLETS and ch.isalnum())):
                 words.append([ch, x0, x1])
             else:
@@ -381,9 +386,11 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
             label_right = max((c.x1 for r in rows for c in _split_values(r)[0]),
                               default=None)
             start = i
+            stacked = _stacked_header(lines, i, cols)
             # Captions of the first group of rows ("Operations") sit between the
             # header and the first row.
-            while start > 0 and i - start < 2 and _is_label_line(lines[start - 1], lines[i]) \
+            while not stacked and start > 0 and i - start < 2 \
+                    and _is_label_line(lines[start - 1], lines[i]) \
                     and not _is_header_line(lines[start - 1], cols, label_right):
                 start -= 1
             h = start
@@ -409,11 +416,31 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
             h = start
             while h > 0 and lines[h - 1] in taken:
                 h -= 1
+            if h == start:
+                h -= stacked
             regions.append((h, start, end))
             i = end
         else:
             i = max(i + 1, end)
     return regions
+
+
+def _stacked_header(lines: list[Line], start: int, cols: list[tuple[float, float]]) -> int:
+    """How many lines above a table are its column headers set one under another in
+    the label column (a layout some reports use: "Force rate" / "England and Wales
+    rate" above the rows, in column order), optionally under a line naming the period:
+    the number of columns (or one more), else 0."""
+    n = len(cols)
+    for k in (n + 1, n):
+        above = lines[max(0, start - k):start]
+        if len(above) != k or k < 2:
+            continue
+        if all(len(ln.cells) == 1 and ln.x1 < cols[0][0] and len(ln.text.split()) <= 12
+               and not ln.text.rstrip().endswith((".", ":")) for ln in above) and all(
+                a.y > b.y for a, b in zip(above, above[1:])) and (
+                k == n or re.search(r"\b(?:19|20)\d{2}\b", above[0].text)):
+            return k
+    return 0
 
 
 def _is_contents(rows: list[Line]) -> bool:
@@ -441,6 +468,11 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
     cell spanning several columns heads each of them) and the label column's header."""
     names: list[list[str]] = [[] for _ in cols]
     left: list[str] = []
+    if len(header) >= len(cols) and all(c.x0 < edge - 2 for ln in header for c in ln.cells):
+        # Headers stacked in the label column, in column order (see _stacked_header).
+        stacked = [ln.text for ln in header]
+        cut = len(stacked) - len(cols)
+        return stacked[cut:], " ".join(stacked[:cut])
     for ln in header:
         for c in ln.cells:
             if c.x0 < edge - 2:

@@ -131,7 +131,8 @@ def _work(args: tuple[str, str, int, int, str]) -> IngestResult:
 def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=None,
                 rel_paths: dict[Path, str] | None = None):
     """Ingest files in worker processes (yielding results as they finish), each under
-    settings.file_timeout_s seconds and a memory cap. A file that times out, or kills
+    its time limit (:func:`file_time_limit`, scaled by its pages) and a memory
+    cap. A file that times out, or kills
     its worker, yields an error result; the others carry on. `digests` and
     `rel_paths` are keyed by each file's path relative to the corpus root (by the
     file's name when `rel_paths` is not given). `progress`, a bar the caller closes,
@@ -151,7 +152,7 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
             if progress is not None:
                 progress.update(1)
         return
-    timeout = settings.file_timeout_s
+    limits = {str(p): file_time_limit(p, settings) for p in paths}
     jobs = [(str(p), digests.get(rel_paths[p], ""), settings.min_words, settings.max_words,
              rel_paths[p]) for p in paths]
     workers = max(1, min(len(jobs), settings.ingest_workers))
@@ -166,11 +167,10 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
             for i, (job, h) in enumerate(handles):
                 name = printable(job[4])
                 try:
-                    res = h.get(timeout=timeout)
+                    res = h.get(timeout=limits[job[0]])
                 except mp.TimeoutError:
-                    res = IngestResult(path=job[0], error=(
-                        f"{name}: took longer than {timeout:.0f} s to read — check the file "
-                        "opens normally, or raise REPORTQA_FILE_TIMEOUT"))
+                    res = IngestResult(path=job[0],
+                                       error=timeout_message(name, limits[job[0]]))
                     # The stuck worker cannot be interrupted: restart the pool and
                     # resubmit what had not finished.
                     for job2, h2 in handles[i + 1 :]:
@@ -195,6 +195,35 @@ def ingest_many(paths: list[Path], digests: dict[str, str], settings, progress=N
         finally:
             pool.terminate()
             pool.join()
+
+
+def page_count(path: Path) -> int:
+    """Pages of a PDF as pdfium counts them (a fraction of a millisecond a file; 0 when
+    it cannot tell), or about one page per 3,000 characters of a text file."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".pdf":
+            import pypdfium2 as pdfium
+
+            doc = pdfium.PdfDocument(str(path))
+            try:
+                return len(doc)
+            finally:
+                doc.close()
+        return path.stat().st_size // 3000 + 1
+    except Exception:  # noqa: BLE001 — the reader names a broken file; here it is 0
+        return 0
+
+
+def file_time_limit(path: Path, settings) -> float:
+    """Seconds a file may take to read: the base limit and an allowance per page."""
+    return settings.file_timeout_s + settings.file_timeout_per_page_s * page_count(path)
+
+
+def timeout_message(name: str, limit: float) -> str:
+    """The one line for a file given up on for time."""
+    return (f"{name}: took longer than {limit:.0f} s to read — check the file opens "
+            "normally, or raise REPORTQA_FILE_TIMEOUT (or REPORTQA_FILE_TIMEOUT_PER_PAGE)")
 
 
 def _workers_can_start() -> bool:

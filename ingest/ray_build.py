@@ -1,8 +1,8 @@
 """The index build spread over a Ray cluster (`reportqa index build --ray [ADDRESS]`).
 
 Only the costly work leaves the driver. Each file is read, cleaned and split into
-passages by one Ray task, retried if its worker dies and given up on after
-settings.file_timeout_s, as a local build gives up on a stuck file. Embedding goes
+passages by one Ray task, retried if its worker dies and given up on after its time
+limit (scaled by its pages), as a local build gives up on a stuck file. Embedding goes
 through Ray Data: `map_batches` over an actor pool, one model replica per actor, on CPU
 or GPU. The driver does what it does in a local build: it hashes the corpus, works out
 what is unchanged, moved or new, reuses cached vectors, and writes the same segments,
@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import ReportQAError
-from ingest.pipeline import IngestResult, _crashed, _work, printable
+from ingest.pipeline import (
+    IngestResult,
+    _crashed,
+    _work,
+    file_time_limit,
+    printable,
+    timeout_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +95,7 @@ class RayCluster:
                     ) -> Iterator[IngestResult]:
         """What ingest.pipeline.ingest_many yields, read by Ray tasks across the
         cluster, in the order of `paths` (as a local build writes them, so both give
-        the same index): a file whose task outlives settings.file_timeout_s is
+        the same index): a file whose task outlives its time limit (file_time_limit) is
         cancelled and named; a task whose worker dies is rerun up to READ_RETRIES
         times, then named."""
         ray = _ray()
@@ -100,15 +107,14 @@ class RayCluster:
                    settings.max_words, rel_paths[p])
             ref = read.remote(job)
             order.append(ref)
-            running[ref] = (job, time.monotonic())
-        timeout = settings.file_timeout_s
+            running[ref] = (job, time.monotonic(), file_time_limit(p, settings))
         finished: dict = {}
         for ref in order:
             while ref not in finished:
                 done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
                 now = time.monotonic()
                 for d in done:
-                    job, _started = running.pop(d)
+                    job, _started, _limit = running.pop(d)
                     try:
                         finished[d] = ray.get(d)
                     except Exception as e:  # noqa: BLE001 — a worker died past retries
@@ -118,14 +124,12 @@ class RayCluster:
                 # Time runs from submission: a file queued behind a busy cluster gets
                 # the limit once for each round of the queue ahead of it.
                 depth = max(1, -(-len(running) // max(1, self.cpus)))
-                for r, (job, started) in list(running.items()):
-                    if now - started > timeout * (depth + 1):
+                for r, (job, started, limit) in list(running.items()):
+                    if now - started > limit * (depth + 1):
                         ray.cancel(r, force=True)
                         running.pop(r)
-                        finished[r] = IngestResult(path=job[0], error=(
-                            f"{printable(job[4])}: took longer than {timeout:.0f} s to "
-                            "read — check the file opens normally, or raise "
-                            "REPORTQA_FILE_TIMEOUT"))
+                        finished[r] = IngestResult(
+                            path=job[0], error=timeout_message(printable(job[4]), limit))
                         if progress is not None:
                             progress.update(1)
             yield finished.pop(ref)

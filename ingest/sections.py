@@ -123,6 +123,19 @@ def _split_grade_lines(lines: list[str]) -> list[list[str]]:
     return out
 
 
+def _grade_cells(lines: list[str]) -> list[str]:
+    """A label and its grade set apart on one line ("Overall judgement    Good", as the
+    PDF reader gives cells on one baseline) become two lines, as a grade box is."""
+    out: list[str] = []
+    for ln in lines:
+        cells = re.split(r"\s{2,}", ln.strip())
+        if len(cells) == 2 and _GRADE_BLOCK.match(cells[1]) and not _GRADE_BLOCK.match(cells[0]):
+            out += cells
+        else:
+            out.append(ln)
+    return out
+
+
 def _blocks(pages: list[Page]) -> list[Block]:
     out: list[Block] = []
     for pi, page in enumerate(pages):
@@ -135,8 +148,9 @@ def _blocks(pages: list[Page]) -> list[Block]:
                 if page.styles:
                     # The PDF reader found this page's tables from positions already:
                     # the text-only row rules below would only misread its lines.
-                    out.append(Block(cur, pi, styles=[page.styles.get(x.strip())
-                                                      for x in cur]))
+                    out.extend(Block(part, pi, styles=[page.styles.get(x.strip())
+                                                       for x in part])
+                               for part in _split_grade_lines(_grade_cells(cur)))
                 else:
                     out.extend(Block(part, pi) for tp in _split_table_lines(cur)
                                for part in _split_grade_lines(tp))
@@ -454,9 +468,10 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
             kinds.append("para")
 
     # The largest size headings are set in, when it is larger than the body's.
-    heading_sizes = [st[0] for b, k in zip(blocks, kinds) if k == "heading"
-                     for st in [_block_style(b)] if st is not None]
-    top_size = max(heading_sizes, default=None)
+    # (A size used for one heading only is the cover's title, not a chapter's.)
+    heading_sizes = Counter(st[0] for b, k in zip(blocks, kinds) if k == "heading"
+                            for st in [_block_style(b)] if st is not None)
+    top_size = max((sz for sz, n in heading_sizes.items() if n >= 2), default=None)
     if top_size is not None and body_size and top_size < body_size + 1.5:
         top_size = None
 

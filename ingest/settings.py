@@ -35,8 +35,11 @@ class Settings:
     #: (1.4 GB instead of 5.6 GB at 1M passages) with the same cross-validated quality
     #: on the shipped report's 660 questions (README, "Index size").
     sentence_codes: str = "sq4"
-    #: Seconds one file may take to read before it is given up on.
+    #: Seconds one file may take to read before it is given up on, plus
+    #: file_timeout_per_page_s for each of its pages: a long report is never refused
+    #: because the machine is busy, and a file that truly hangs is still stopped.
     file_timeout_s: float = 120.0
+    file_timeout_per_page_s: float = 1.0
     #: Worker processes that read files in parallel, and each one's memory cap.
     ingest_workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     worker_memory_bytes: int = 4 << 30
@@ -83,6 +86,8 @@ ENV = {
     "REPORTQA_EXACT_SEARCH_LIMIT": ("exact_search_limit", int,
                                     "a whole number of passages, 0 or more"),
     "REPORTQA_FILE_TIMEOUT": ("file_timeout_s", float, "a number of seconds above 0"),
+    "REPORTQA_FILE_TIMEOUT_PER_PAGE": ("file_timeout_per_page_s", float,
+                                       "a number of seconds, 0 or more"),
     "REPORTQA_INGEST_WORKERS": ("ingest_workers", int, "a whole number from 1 to 64"),
     "REPORTQA_SENTENCE_CODES": ("sentence_codes", str, "fp16, sq8 or sq4"),
     "REPORTQA_SESSIONS": ("sessions_dir", Path, "a folder path"),
@@ -91,7 +96,8 @@ ENV = {
 #: Closed vocabularies of text settings.
 _CHOICES = {"sentence_codes": ("fp16", "sq8", "sq4"), "admin": ("auto", "on", "off")}
 _LIMITS = {"batch_size": (1, 4096), "exact_search_limit": (0, None),
-           "file_timeout_s": (1e-3, None), "ingest_workers": (1, 64)}
+           "file_timeout_s": (1e-3, None), "file_timeout_per_page_s": (0, None),
+           "ingest_workers": (1, 64)}
 
 
 def _parse(name: str, field_name: str, kind, allowed: str, raw):

@@ -178,7 +178,7 @@ def test_a_file_that_hangs_is_named_and_the_others_read(cluster, tmp_path):
     c.save()
     shutil.copy(REPORT, tmp_path / REPORT.name)
     files = corpus_files([tmp_path])
-    settings = load_settings(file_timeout_s=1.0)
+    settings = load_settings(file_timeout_s=1.0, file_timeout_per_page_s=0)
     results = {Path(r.path).name: r for r in cluster.ingest_many(files, {}, settings)}
     assert "took longer than 1 s" in (results[slow.name].error or ""), results[slow.name]
     good = results[REPORT.name]

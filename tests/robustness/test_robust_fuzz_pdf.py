@@ -284,7 +284,7 @@ def test_sample_through_workers_with_time_limit(seeds, tmp_path, figures):
         p.write_bytes(mutate(seeds[names[i % len(names)]], rng, list(seeds.values()))[0])
         files.append(p)
     timeout = 2.0
-    settings = load_settings(file_timeout_s=timeout)
+    settings = load_settings(file_timeout_s=timeout, file_timeout_per_page_s=0)
     t0 = time.monotonic()
     results = {Path(r.path).name: r for r in ingest_many(files, {}, settings)}
     took = time.monotonic() - t0
