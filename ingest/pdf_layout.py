@@ -409,13 +409,12 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
                 for cand in window:
                     if cand in taken or cand.y <= lines[i].y:
                         continue
-                    if min(abs(cand.y - t.y) for t in taken) <= 2.6 * max(
+                    if min(abs(cand.y - t.y) for t in taken) <= 3.2 * max(
                             cand.size, lines[start].size, 1.0):
                         taken.append(cand)
                         grew = True
-            h = start
-            while h > 0 and lines[h - 1] in taken:
-                h -= 1
+            far = max((k for k, cand in enumerate(window) if cand in taken), default=-1)
+            h = start - (far + 1)
             if h == start:
                 h -= stacked
             regions.append((h, start, end))
@@ -468,25 +467,76 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
     cell spanning several columns heads each of them) and the label column's header."""
     names: list[list[str]] = [[] for _ in cols]
     left: list[str] = []
+    mids = [(a + b) / 2 for a, b in cols]
+    pitch = statistics.median([y - x for x, y in zip(mids, mids[1:])] or [cols[0][1] - cols[0][0]])
     if len(header) >= len(cols) and all(c.x0 < edge - 2 for ln in header for c in ln.cells):
         # Headers stacked in the label column, in column order (see _stacked_header).
         stacked = [ln.text for ln in header]
         cut = len(stacked) - len(cols)
         return stacked[cut:], " ".join(stacked[:cut])
-    for ln in header:
-        for c in ln.cells:
-            if c.x0 < edge - 2:
-                left.append(c.text)
+    for ln in sorted(header, key=lambda ln: -ln.y):  # top line first
+        over = [c for c in ln.cells if c.x0 >= edge - 2]
+        left += [c.text for c in ln.cells if c.x0 < edge - 2]
+        # A cell wider than the step from one column to the next spans a group of
+        # columns ("Three Months Ended June 30," over "2023  2022"): each column takes
+        # the nearest such cell of the line. Others name the columns under them.
+        # (A line's lone header over several columns spans them when it is about as
+        # wide as a column step: "For the Years Ended December 31," centred.)
+        span = 0.8 * pitch if len(over) == 1 and len(cols) > 1 else 1.2 * pitch
+        wide = [c for c in over if c.x1 - c.x0 > span
+                and not any(_aligned(c, k, cols) for k in range(len(cols)))]
+        if wide:
+            for k, (a, b) in enumerate(cols):
+                mid = (a + b) / 2
+                near = min(wide, key=lambda c: abs((c.x0 + c.x1) / 2 - mid))
+                names[k].append(near.text)
+        for c in over:
+            if c in wide:
                 continue
             for k in _header_columns(c, cols, edge):
                 names[k].append(c.text)
     return [" ".join(parts).strip() for parts in names], " ".join(left).strip()
 
 
+def _aligned(cell: Cell, k: int, cols: list[tuple[float, float]]) -> bool:
+    """Whether a header cell heads value column k alone: set right-aligned or centred
+    on it, and reaching into neither neighbour's figures."""
+    a, b = cols[k]
+    if k and cell.x0 < cols[k - 1][1]:
+        return False
+    if k + 1 < len(cols) and cell.x1 > cols[k + 1][0]:
+        return False
+    if abs(cell.x1 - b) <= 2.5:
+        return True
+    # Centred on it, and no wider than its figures (a wider centred cell spans more).
+    return (abs((cell.x0 + cell.x1) / 2 - (a + b) / 2) <= 2.5
+            and cell.x1 - cell.x0 <= 1.1 * (b - a) + 4)
+
+
+@dataclass
+class TableHead:
+    """What a table's rows take from above them: column headers, the label column's
+    header, the units, and where the value columns stand (to recognise the same table
+    carried on at the top of the next page, where a statement prints no header)."""
+
+    names: list[str]
+    left: str
+    unit: str
+    cols: list[tuple[float, float]]
+
+    def continues(self, cols: list[tuple[float, float]]) -> bool:
+        """Whether value columns at these places carry on this table."""
+        return len(cols) == len(self.cols) and all(
+            abs(b - d) <= 3 for (_, b), (_, d) in zip(cols, self.cols))
+
+
 def rebuild_table(lines: list[Line], region: tuple[int, int, int],
-                  context: list[Line]) -> list[str]:
+                  context: list[Line], carried: TableHead | None = None
+                  ) -> tuple[list[str], TableHead]:
     """The table's caption line (units and the label column's header, marked with
-    :data:`CAPTION_MARK`) and one marked line per row: "label — header: value; …"."""
+    :data:`CAPTION_MARK`) and one marked line per row: "label — header: value; …", and
+    its head. A table with no header of its own whose columns stand where those of
+    ``carried`` stood (the previous page's last table) takes that table's head."""
     h, i, end = region
     body = lines[i:end]
     rows = [ln for ln in body if _is_row(ln)]
@@ -496,6 +546,9 @@ def rebuild_table(lines: list[Line], region: tuple[int, int, int],
     names, left = _header_names(lines[h:i], cols, edge)
     unit = next((m.group(0) for ln in [*context, *lines[h:i]]
                  for m in [_UNIT.search(ln.text)] if m), "")
+    if h == i and not any(names) and carried is not None and carried.continues(cols):
+        names, left, unit = carried.names, carried.left, unit or carried.unit
+    head_of_table = TableHead(names, left, unit, cols)
     out: list[str] = []
     caption = " ".join(x for x in (left, unit if unit not in left else "") if x)
     if caption:
@@ -527,4 +580,4 @@ def rebuild_table(lines: list[Line], region: tuple[int, int, int],
         if unit:
             row += f" ({unit.strip('()')})"
         out.append(ROW_MARK + row)
-    return out
+    return out, head_of_table

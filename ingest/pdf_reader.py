@@ -147,14 +147,17 @@ def read_pdf(path: Path) -> list[RawPage]:
     pdoc = _open_pdfium(data, path)
     out: list[RawPage] = []
     failed: list[int] = []
+    carried = None  # the head of a table that runs to the foot of the previous page
     for index, page in enumerate(pages):
         styles: tuple = ()
         try:
-            read = _pdfium_page_text(pdoc, index, path) if pdoc is not None else None
+            read = (_pdfium_page_text(pdoc, index, path, carried) if pdoc is not None
+                    else None)
+            carried = None
             if read is None:
                 text = _page_text(page)
             else:
-                text, styles = read
+                text, styles, carried = read
         except Exception as exc:  # one bad page must not lose the rest
             log.warning("%s: PDF page %d: text extraction failed (%s); using empty text",
                         path, index + 1, _one_line(exc))
@@ -290,10 +293,14 @@ def _open_pdfium(data: bytes, path: Path):
         return None
 
 
-def _pdfium_page_text(pdoc, index: int, path: Path) -> tuple[str, tuple] | None:
+def _pdfium_page_text(pdoc, index: int, path: Path, carried=None
+                      ) -> tuple[str, tuple, object] | None:
     """A page's text from pdfium's character boxes (ingest/pdf_layout.py): lines with
     words as printed, paragraphs split at wide gaps and style changes, and tables as
-    marked row lines. None when pdfium cannot place the page's characters."""
+    marked row lines; its line styles; and the head of a table that reaches the foot
+    of the page (for a continuation on the next page), else None. `carried` is that
+    head from the previous page: the first table here, near the top and with no header
+    of its own, takes it. None when pdfium cannot place the page's characters."""
     from .pdf_layout import find_tables, merge_baselines, page_lines, rebuild_table
 
     try:
@@ -312,13 +319,21 @@ def _pdfium_page_text(pdoc, index: int, path: Path) -> tuple[str, tuple] | None:
     out: list[str] = []
     styles: list[tuple[str, float, bool]] = []
     done = 0
-    for region in find_tables(lines):
+    head = None
+    for k, region in enumerate(find_tables(lines)):
         out += _assemble([_as_line(ln) for ln in lines[done:region[0]]])
-        out += ["", *rebuild_table(lines, region, lines[max(0, region[0] - 3):region[0]]), ""]
+        # Only the page's first table, within its first few lines (running header and
+        # the like), can carry on the previous page's.
+        inherit = carried if k == 0 and region[0] <= 4 else None
+        rows, head = rebuild_table(lines, region, lines[max(0, region[0] - 3):region[0]],
+                                   inherit)
+        out += ["", *rows, ""]
         done = region[2]
     out += _assemble([_as_line(ln) for ln in lines[done:]])
     styles = [(ln.text.strip(), ln.size, ln.bold) for ln in lines if not ln.marked]
-    return _join(out), tuple(styles)
+    # A table whose rows run to within a few lines of the page's foot may carry on.
+    reaches_foot = head is not None and len(lines) - done <= 4
+    return _join(out), tuple(styles), head if reaches_foot else None
 
 
 def _as_line(ln) -> _Line:
