@@ -17,6 +17,7 @@ inspection began), and the title keeps the printed "2021/22". Years of cited fig
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -177,16 +178,364 @@ def _force_from_path(parts: list[str], text_forces: Counter) -> str | None:
     return None
 
 
-def report_metadata(path: Path, pages: list[Page], elements: list[Element],
-                    content_hash: str, rel_path: str | None = None) -> Report:
-    """The report's :class:`Report`: metadata from its text first (running header, title
-    page, body), the path (``rel_path``, relative to the corpus root) only as a
-    fallback, each field's source in ``provenance``; graded judgments per question, per
-    PEEL pillar and overall."""
-    rel = rel_path or path.name
-    prov: dict[str, str] = {}
-    itype = year_text = force = None
+# ---------------------------------------------------------------------------------
+# Reports of any publisher (companies, audit offices, regulators): the body from the
+# cover's organisation names, the title from the cover's document-type line and period.
+# Language and layout rules only; no one family's wording.
 
+#: Words that make a short capitalised line an organisation's name.
+_ORG_WORDS = frozenset("""
+    corporation corp inc incorporated company co plc ltd limited llc llp lp group
+    holdings police constabulary council authority agency office commission service
+    services department ministry trust board university bank bancorp n.a. s.a. ag nv
+    foundation institute association society inspectorate partnership college fund
+    executive directorate""".split())
+#: Legal-form words: dropped from a name to get what the text calls the body
+#: ("Advanced Micro Devices, Inc." is "Advanced Micro Devices", "AMD").
+_LEGAL_FORMS = frozenset("""
+    corporation corp inc incorporated company co plc ltd limited llc llp lp n.a. s.a.
+    ag nv holdings group""".split())
+_CONNECTIVES = frozenset("and of the for & in on at by to de".split())
+#: Small words a title-cased name keeps lower-case.
+_SMALL_WORDS = frozenset("and of the for in on at by to de a an or".split())
+#: Legal forms printed in capitals on covers, in their usual written form.
+_SUFFIX_FORMS = {"inc": "Inc", "co": "Co", "ltd": "Ltd", "corp": "Corp"}
+# Private-use characters: the PDF reader's table-row and caption marks.
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|"
+          r"November|December)")
+#: A period end as printed, US ("June 30, 2023") or UK ("30 June 2023") order.
+_END_DATE = (rf"(?P<date>{_MONTH}\s+\d{{1,2}}\s*,\s*(?P<y1>(?:19|20)\d{{2}})|"
+             rf"\d{{1,2}}\s+{_MONTH}\s+(?P<y2>(?:19|20)\d{{2}}))")
+#: "for the fiscal year ended …", "for the quarterly period ended …", "for the six
+#: months ended …": the period a report covers.
+_PERIOD = re.compile(
+    rf"(?<![a-z])for\s+the\s+(?P<kind>(?:(?:fiscal|financial)\s+)?year|quarter(?:ly\s+period)?|"
+    rf"(?:three|six|nine|twelve)[- ]months?(?:\s+period)?|half[- ]year|"
+    rf"(?:interim\s+)?period)\s+end(?:ed|ing)\s+(?:\S+\s+){{0,3}}?{_END_DATE}", re.I)
+#: Nouns that name a kind of document ("Form 10-K", "Annual report", "Annual Report
+#: and Accounts", "Value for money report", "Inspection of …").
+_DOC_NOUN = re.compile(
+    r"\b(?:form\s+[0-9A-Z][\w-]*|reports?|accounts|review|inspection|assessment|audit|"
+    r"statements?|survey|evaluation|plan|strategy|return|study|prospectus)\b", re.I)
+#: A line that says who wrote or received a report, not what it is.
+_BYLINE = re.compile(r"(?i:\b(?:by|to|before)\s+(?:the\s+)?)[A-Z]|(?i:\bpursuant\b|\bprepared\b)")
+_GROUP_TAIL = re.compile(
+    r"\s+and\s+(?:its\s+)?(?:consolidated\s+)?(?:subsidiaries|affiliates)$", re.I)
+_POLICE_TYPE = re.compile(r"\b(?:inspection|PEEL|police|constabulary)\b", re.I)
+_INSPECTION_WORD = re.compile(r"\b(?:inspection|inspected|PEEL)\b", re.I)
+
+
+def _clean_line(line: str) -> str:
+    # Rules drawn with underscores ("10-K ______") are layout, not words.
+    return re.sub(r"\s+", " ", _PRIVATE.sub("", re.sub(r"_{3,}", " ", line))).strip()
+
+
+def _is_sentence(line: str) -> bool:
+    """Whether a line reads as prose: sentence punctuation inside or at its end
+    (abbreviations such as "Inc." or "N.A." aside), a colon, or brackets."""
+    t = re.sub(r"\b(?:[A-Z]\.){1,3}|(?i:\b(?:Inc|Co|Corp|Ltd|No|St)\.)", "", line)
+    return bool(re.search(r"[.!?;:](?:\s|$)|[()\[\]]|^[-–—,]", t))
+
+
+def _words(line: str) -> list[str]:
+    return [w for w in re.split(r"[\s,]+", line) if w]
+
+
+def _key(word: str) -> str:
+    return word.lower().rstrip(".,").replace("’", "'") if word.lower() != "n.a." else "n.a."
+
+
+def org_name(line: str) -> str | None:
+    """``line`` as an organisation's name ("MICROSOFT CORPORATION", "National Audit
+    Office", "JPMorgan Chase & Co.") or None: at most 8 words, not a sentence, at
+    least one organisation word (Corporation, Inc., plc, Police, Council, Agency,
+    Office, Bank …) and one distinctive word, mostly capitalised, no figures."""
+    # A group's statements are headed "X Company and Subsidiaries": the body is X.
+    t = _GROUP_TAIL.sub("", _clean_line(line)).strip(" ,")
+    words = _words(t)
+    if not 2 <= len(words) <= 8 or len(t) > 90 or _is_sentence(t):
+        return None
+    if any(re.search(r"\d", w) for w in words[1:]) or re.fullmatch(r"[\d.,-]+", words[0]):
+        return None
+    keys = [_key(w) for w in words]
+    if not any(k in _ORG_WORDS for k in keys) or keys[-1] in _CONNECTIVES:
+        return None
+    distinct = [w for w, k in zip(words, keys) if k not in _ORG_WORDS | _CONNECTIVES]
+    if not distinct or not words[0][:1].isupper() and not words[0][:1].isdigit():
+        return None
+    if any(not w[:1].isupper() and not w[:1].isdigit() for w in distinct):
+        return None
+    return t
+
+
+def _core(name: str) -> str:
+    """What a text calls the body: its name without a leading "The" and legal forms
+    ("The Coca-Cola Company" → "Coca-Cola")."""
+    words = _words(name)
+    while words and _key(words[-1]) in _LEGAL_FORMS | {"&"}:
+        words.pop()
+    if words and words[0].lower() == "the":
+        words = words[1:]
+    return " ".join(words) or name
+
+
+def _acronym(core: str) -> str | None:
+    """"AMD" from "Advanced Micro Devices"; None for a one-word name, whose acronym
+    would be a single letter."""
+    caps = [w[0].upper() for w in _words(core) if w.lower() not in _CONNECTIVES]
+    return "".join(caps) if len(caps) >= 2 else None
+
+
+def _mentions(core: str, flat: str) -> int:
+    """How often the text names the body: its core name (any case) and its acronym
+    (as printed). The body a report is about or by is the one it keeps naming; a
+    regulator's heading on the cover is named far less."""
+    n = len(re.findall(rf"(?<!\w){re.escape(core)}(?!\w)", flat, re.I))
+    acro = _acronym(core)
+    if acro and acro.lower() != core.lower():
+        n += len(re.findall(rf"(?<![\w-]){acro}(?![\w-])", flat))
+    return n
+
+
+def readable_name(name: str, text: str = "") -> str:
+    """An ALL-CAPS name in a readable form: the spelling the text itself uses in
+    mixed case where there is one ("JPMORGAN CHASE & CO." → "JPMorgan Chase & Co."),
+    else words over 3 letters title-cased, small common words lower-cased, and other
+    short words (acronyms such as "CVS", "AMD") kept as printed. Mixed-case names are
+    kept as printed."""
+    if any(c.islower() for c in name):
+        return name
+    if text:
+        rx = re.compile(re.escape(name).replace(r"\ ", r"\s+"), re.I)
+        spellings = Counter(m.group(0) for m in rx.finditer(text)
+                            if any(c.islower() for c in m.group(0)))
+        if spellings:
+            return re.sub(r"\s+", " ", spellings.most_common(1)[0][0])
+    out = []
+    for i, w in enumerate(name.split()):
+        bare = w.strip(".,").lower()
+        if bare in _SMALL_WORDS and i:
+            out.append(w.lower())
+        elif bare in _SUFFIX_FORMS:
+            out.append(w.lower().replace(bare, _SUFFIX_FORMS[bare]))
+        elif len(re.sub(r"[^A-Za-z]", "", w)) > 3 or bare in _SMALL_WORDS:
+            out.append("-".join(p.capitalize() for p in w.split("-")))
+        else:
+            out.append(w)
+    return " ".join(out)
+
+
+def _style_weight(page: Page, line: str) -> float:
+    """How prominent a line is printed on its page: 1 for the page's largest font,
+    0.5 more for bold; 0 when the reader gave no style (text reports)."""
+    styles = getattr(page, "styles", None) or {}
+    # A title joined from two lines ("FORM" / "10-K") is printed as its first line.
+    key = line if line in styles else next(
+        (k for k in styles if k and line.startswith(k + " ")), None)
+    if key is None:
+        return 0.0
+    biggest = max(size for size, _ in styles.values()) or 1.0
+    size, bold = styles[key]
+    return size / biggest + (0.5 if bold else 0.0)
+
+
+def _cover(pages: list[Page]) -> list[tuple[Page, int, str]]:
+    """(page, position, line) for the cover: the first page's lines and the first
+    lines of the second, where a report prints its body, type and period."""
+    out: list[tuple[Page, int, str]] = []
+    for n, p in enumerate(pages[:2]):
+        lines = [_clean_line(ln) for ln in p.lines]
+        lines = [ln for ln in lines if ln]
+        out += [(p, i, ln) for i, ln in enumerate(lines[:80] if n == 0 else lines[:8])]
+    return out
+
+
+def _standalone(name: str, pages: list[Page]) -> int:
+    """On how many pages the name stands as a line of its own (a header, a statement's
+    heading, a signature block): a body's name is printed so throughout."""
+    low = name.lower()
+    return sum(1 for p in pages[1:]
+               if any(_clean_line(ln).lower() == low for ln in p.lines)
+               or (p.header or "").strip().lower() == low)
+
+
+def _path_matches(core: str, rel_path: str) -> bool:
+    """Whether the file's path spells the body's name ("AMERICANWATERWORKS_2021_10K"):
+    archives are often filed by body."""
+    squashed = re.sub(r"[^a-z]", "", core.lower())
+    return len(squashed) >= 3 and squashed in re.sub(r"[^a-z]", "", rel_path.lower())
+
+
+def cover_body(pages: list[Page], flat: str, rel_path: str = "") -> str | None:
+    """The organisation a report is about or by, from its cover's organisation-name
+    lines (:func:`org_name`). Several names (a regulator's heading, the company) are
+    ranked by how often the text names each, how often each stands as a line on later
+    pages, how prominently it is printed (font size, bold, when known), whether the
+    file's path spells it, and then cover order."""
+    best, best_score = None, None
+    seen: set[str] = set()
+    for page, _, line in _cover(pages):
+        name = org_name(line)
+        if not name or name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        core = _core(name)
+        score = (math.log1p(_mentions(core, flat)) + math.log1p(_standalone(name, pages))
+                 + _style_weight(page, line) + (1.0 if _path_matches(core, rel_path) else 0.0))
+        if best_score is None or score > best_score:
+            best, best_score = name, score
+    return readable_name(best, flat) if best else None
+
+
+_ORG_IN_TEXT = re.compile(
+    r"\b((?:[A-Z][\w'’.&-]*\s+(?:(?:and|of|&)\s+)?){1,5}"
+    r"(?:Company|Corporation|Incorporated|Inc\.|Corp\.|plc|PLC|Ltd|Limited|Group|"
+    r"Holdings|Co\.))")
+
+
+def text_body(flat: str, rel_path: str = "") -> str | None:
+    """The organisation a report names most often in its text, by its full name with
+    a legal form ("The Coca-Cola Company"): for reports whose cover prints the name
+    only as an image. At least three mentions."""
+    counts = Counter(m.group(1) for m in _ORG_IN_TEXT.finditer(flat))
+    ranked = []
+    for name, n in counts.items():
+        name = org_name(name)
+        if name and n >= 3:
+            core = _core(name)
+            ranked.append((math.log1p(_mentions(core, flat)) + math.log1p(n)
+                           + (1.0 if _path_matches(core, rel_path) else 0.0), name))
+    return readable_name(max(ranked)[1], flat) if ranked else None
+
+
+def _readable_type(line: str) -> str:
+    """A document-type line in a readable case: "FORM 10-K" → "Form 10-K", "ANNUAL
+    REPORT AND ACCOUNTS" → "Annual report and accounts"; mixed case kept."""
+    if any(c.islower() for c in line):
+        return line
+    words = []
+    for i, w in enumerate(line.split()):
+        if re.search(r"\d", w) or len(w) <= 3 and w.lower() not in _SMALL_WORDS:
+            words.append(w)
+        else:
+            words.append(w.capitalize() if i == 0 else w.lower())
+    return " ".join(words)
+
+
+def _prominence(pages: list[Page], page: Page, pos: int, line: str
+                ) -> tuple[bool, float, int]:
+    """Sort key of a cover line: on the first page, then printed larger or bold,
+    then earlier. A second page (often a contents page) only fills in."""
+    return page is pages[0], _style_weight(page, line), -pos
+
+
+def _type_lines(pages: list[Page]) -> list[tuple[Page, int, str]]:
+    """The cover's lines, and a short line joined to the next where a title wraps:
+    "FORM" / "10-K", or "Annual Report" / "and Accounts" (a next line that starts in
+    lower case continues the title)."""
+    cover = _cover(pages)
+    out = []
+    for k, (page, pos, line) in enumerate(cover):
+        nxt = cover[k + 1][2] if k + 1 < len(cover) and cover[k + 1][0] is page else ""
+        # Only a fragment (a few words, no figures or punctuation) is joined on.
+        fragment = (len(_words(line)) <= 3 and not re.search(r"[\d,.;:()]", line)
+                    and not org_name(line))
+        continued = fragment and (nxt[:1].islower() or nxt[:1] == "&")
+        if not continued:
+            out.append((page, pos, line))
+        if nxt and fragment and (continued or not _DOC_NOUN.search(line)):
+            out.append((page, pos, f"{line} {nxt}"))
+    return out
+
+
+def cover_type(pages: list[Page]) -> str | None:
+    """The document type the cover names: the most prominent short line (at most 8
+    words, not a sentence, not a byline such as "Report by the Comptroller …", not an
+    organisation's name) holding a document noun ("Form 10-K", "Annual report",
+    "Quarterly report", "Value for money report", "Inspection of …"); a year in it is
+    left to the period. Cover order breaks ties."""
+    best, best_key = None, None
+    for page, pos, line in _type_lines(pages):
+        t = re.sub(rf"\s*\b{_YEAR}\b\s*", " ", line).strip(" ,–—-")
+        # A contents entry ("Financial Statements 45") names a part, not the report.
+        if (not _DOC_NOUN.search(t) or len(_words(t)) > 8 or _is_sentence(t)
+                or re.search(r"\s\d{1,3}$", t)
+                or _BYLINE.search(t) or org_name(t) or not t[:1].isupper()):
+            continue
+        key = _prominence(pages, page, pos, line)
+        if best_key is None or key > best_key:
+            best, best_key = _readable_type(t), key
+    return best
+
+
+def cover_heading(pages: list[Page]) -> str | None:
+    """A neutral name for a report whose cover names no document type: its most
+    prominent title-like line (short, not a sentence, not an organisation, a byline or
+    a date) — "Managing the prison estate"."""
+    best, best_key = None, None
+    for page, pos, line in _cover(pages):
+        words = _words(line)
+        if (not 2 <= len(words) <= 12 or _is_sentence(line) or org_name(line)
+                or _BYLINE.search(line) or re.search(r"\d", line)
+                or not line[:1].isupper()):
+            continue
+        key = _prominence(pages, page, pos, line)
+        if best_key is None or key > best_key:
+            best, best_key = _readable_type(line), key
+    return best
+
+
+def report_period(text: str) -> tuple[str, str, int] | None:
+    """(kind, end date as printed, year) of the period a report covers, from "for the
+    (fiscal) year ended <date>", "for the quarterly period ended <date>", "for the six
+    months ended <date>": kind is "year", "quarter" or "period"."""
+    m = _PERIOD.search(text)
+    if not m:
+        return None
+    k = m.group("kind").lower()
+    kind = "quarter" if "quarter" in k or k.startswith("three") else (
+        "year" if k.endswith("year") or k.startswith("twelve") else "period")
+    date = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", m.group("date")))
+    return kind, date, int(m.group("y1") or m.group("y2"))
+
+
+def general_title(pages: list[Page]) -> tuple[str, str | None, int | None, str] | None:
+    """(type, period wording for the title, year, provenance) for a report that names
+    no inspection: the cover's document type (:func:`cover_type`, else its heading,
+    :func:`cover_heading`) and its period. The title is then "<type> <year>" for a year
+    ("Form 10-K 2023", "Annual report 2023") and "<type>, quarter ended <date>" for a
+    quarter or other period ("Form 10-Q, quarter ended June 30, 2023"). The year is
+    the period end's year (for a 2022/23 year printed alone, 2022, as for
+    inspections); without a period, a year printed in the type line or alone on the
+    cover. None when the cover gives neither a type nor a heading."""
+    itype = cover_type(pages) or cover_heading(pages)
+    if itype is None:
+        return None
+    cover = [ln for _, _, ln in _cover(pages)]
+    period = report_period(" ".join(cover))
+    if period:
+        kind, date, year = period
+        wording = str(year) if kind == "year" else f"{kind} ended {date}"
+        return itype, wording, year, "title page"
+    for ln in cover:
+        m = re.fullmatch(rf"(?:.*\s)?({_YEAR})", ln)
+        if m and (_DOC_NOUN.search(ln) or ln == m.group(1)):
+            return itype, m.group(1), year_number(m.group(1)), "title page"
+    return itype, None, None, "title page"
+
+
+def is_inspection(programme: str, inspection_type: str | None) -> bool:
+    """Whether a report is an inspection: it belongs to an inspection programme, or its
+    printed type says inspection or PEEL. Only inspections carry graded judgments."""
+    return bool(programme) or bool(_INSPECTION_WORD.search(inspection_type or ""))
+
+
+def _from_titles(pages: list[Page], prov: dict[str, str]
+                 ) -> tuple[str | None, str | None, str | None]:
+    """(inspection type, printed year, force) from the running header, then the title
+    page's lines (:func:`parse_title_line`), then a title-page line naming a force."""
+    itype = year_text = force = None
     headers = Counter(p.header for p in pages if p.header)
     sources = [(h, "running header") for h, _ in headers.most_common()]
     sources += [(ln, "title page") for ln in _title_page(pages)]
@@ -202,86 +551,164 @@ def report_metadata(path: Path, pages: list[Page], elements: list[Element],
             prov["force"] = where
         if force:
             break
-    title_lines = [ln for ln, _ in sources]
     if force is None:
         for ln in _title_page(pages):
             f = _force_name(ln)
             if f:
                 force, prov["force"] = f, "title page"
                 break
+    return itype, year_text, force
 
-    text = "\n".join(ln for p in pages for ln in p.lines)
-    flat = re.sub(r"\s+", " ", text)
-    if force is None:
-        m = re.search(r"\b[Aa]n inspection of (?:the )?" + _FORCE.pattern, flat)
-        if m:
-            force, prov["force"] = m.group(1), "text"
-    national = False
-    if force is None and (
-            (itype and _NATIONAL_TITLE.search(itype))
-            or any(_NATIONAL_TITLE.search(ln) and _TYPE_WORDS.search(ln) for ln in title_lines)
-            or _NATIONAL_TEXT.search(flat)):
-        national = True
-        force = "national"
-        prov["force"] = prov.get("inspection_type", "text")
+
+def _is_national(itype: str | None, pages: list[Page], flat: str) -> bool:
+    """A thematic report on many forces: its title or text says national/thematic."""
+    headers = [p.header for p in pages if p.header]
+    title_lines = headers + _title_page(pages)
+    return bool((itype and _NATIONAL_TITLE.search(itype))
+                or any(_NATIONAL_TITLE.search(ln) and _TYPE_WORDS.search(ln)
+                       for ln in title_lines)
+                or _NATIONAL_TEXT.search(flat))
+
+
+def _body_from_text(flat: str, rel: str, prov: dict[str, str]
+                    ) -> tuple[str | None, Counter]:
+    """The body the text names most: a police force (the pattern), or an organisation
+    by its full name with a legal form (:func:`text_body`), whichever the text names
+    more often. Also returns the forces the text names, for the path fallback."""
     # The pattern can start on a connective ("of Fellmarsh Police"): drop those.
     text_forces = Counter(re.sub(r"(?i)^(?:(?:the|and|of)\s+)+", "", m.group(1).strip())
                           for m in _FORCE.finditer(flat))
     text_forces = Counter({k: v for k, v in text_forces.items() if k[:1].isupper()})
-    if force is None and text_forces:
-        force, prov["force"] = text_forces.most_common(1)[0][0], "text"
-    parts = _path_parts(rel)
+    other = text_body(flat, rel)
+    force = text_forces.most_common(1)[0][0] if text_forces else None
+    if other and (force is None or _mentions(_core(other), flat) > text_forces[force]):
+        force = other
+    if force:
+        prov["force"] = "text"
+    return force, text_forces
+
+
+def _find_body(pages: list[Page], flat: str, rel: str, parts: list[str],
+               itype: str | None, force: str | None, prov: dict[str, str]
+               ) -> tuple[str | None, bool]:
+    """(body, national) when the title lines named no force: "An inspection of
+    <force>" in the text, a thematic report (body "national"), the cover's
+    organisation (:func:`cover_body`), the body the text names most, the path."""
+    if force is not None:
+        return force, False
+    m = re.search(r"\b[Aa]n inspection of (?:the )?" + _FORCE.pattern, flat)
+    if m:
+        prov["force"] = "text"
+        return m.group(1), False
+    if _is_national(itype, pages, flat):
+        prov["force"] = prov.get("inspection_type", "text")
+        return "national", True
+    force = cover_body(pages, flat, rel)
+    if force:
+        prov["force"] = "title page"
+        return force, False
+    force, text_forces = _body_from_text(flat, rel, prov)
     if force is None:
         force = _force_from_path(parts, text_forces)
         prov["force"] = "path" if force else "none"
+    return force, False
 
+
+def _year_fallback(parts: list[str], published: str | None, prov: dict[str, str]
+                   ) -> int | None:
+    """A year the report does not state as its own: from a folder or file name, else
+    the publication date's."""
+    for part in reversed(parts):
+        m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", part)
+        if m:
+            prov["year"] = "path"
+            return int(m.group(1))
+    if published:
+        prov["year"] = prov["published"]
+        return int(published[:4])
+    prov["year"] = "none"
+    return None
+
+
+def _find_programme(itype: str | None, parts: list[str], national: bool, policing: bool,
+                    prov: dict[str, str]) -> str:
+    """The programme family from the printed type, else from the path."""
+    programme = ""
+    # "Assessment" or "review" names a police programme only on a police report (or
+    # a type naming police, PEEL or an inspection): a company's "Annual assessment
+    # 2023" is no PEEL assessment.
+    if itype is not None and (policing or _POLICE_TYPE.search(itype)):
+        programme = programme_of(itype, national)
+        prov["programme"] = prov["inspection_type"] if programme else "none"
+    if not programme:
+        path_kind = " ".join(parts).replace("-", " ")
+        if national:
+            programme = "thematic"
+        elif policing or _POLICE_TYPE.search(path_kind):
+            programme = programme_of(path_kind)
+        prov["programme"] = ("path" if programme and not national
+                             else prov["force"] if national else "none")
+    return programme
+
+
+def report_metadata(path: Path, pages: list[Page], elements: list[Element],
+                    content_hash: str, rel_path: str | None = None) -> Report:
+    """The report's :class:`Report`: metadata from its text first (running header, title
+    page, body), the path (``rel_path``, relative to the corpus root) only as a
+    fallback, each field's source in ``provenance``; graded judgments per question, per
+    PEEL pillar and overall, for inspections only (:func:`is_inspection`).
+
+    The body (``force``): an inspected police force from the title lines or "An
+    inspection of <force>"; else an organisation named on the cover
+    (:func:`cover_body`: a company, an audit office, an agency); else the body the
+    text names most; else the path. The type and title: an inspection's printed type
+    and year ("Crime inspection 2014"); else the cover's document type and period
+    (:func:`general_title`: "Form 10-K 2023", "Form 10-Q, quarter ended June 30,
+    2023"); "Inspection" only for a report with evidence of being one (a police force
+    as its body, "-inspection" in its file name), else "Report".
+    """
+    rel = rel_path or path.name
+    prov: dict[str, str] = {}
+    itype, year_text, force = _from_titles(pages, prov)
+    flat = re.sub(r"\s+", " ", "\n".join(ln for p in pages for ln in p.lines))
+    parts = _path_parts(rel)
+    force, national = _find_body(pages, flat, rel, parts, itype, force, prov)
+    # A police force (or a thematic report on forces) is inspected: the corpus'
+    # first family. Any other body's report is an inspection only if it says so.
+    policing = force is not None and (national or bool(_FORCE.fullmatch(force)))
+
+    period = year = None
     if itype is None:
         m = _TEXT_TYPE_YEAR.search(flat)
         if m:
             itype, year_text = m.group("type"), m.group("year")
             itype = itype[:1].upper() + itype[1:]
             prov["inspection_type"] = prov["year"] = "text"
+    # A police report without a printed type stays an "Inspection" rather than being
+    # named by its first heading; a printed document type is always taken.
+    if itype is None and (cover_type(pages) or not policing):
+        general = general_title(pages)
+        if general:
+            itype, period, year, prov["inspection_type"] = general
+            if year is not None:
+                prov["year"] = "title page"
 
-    published, prov["published"] = None, "none"
-    for ln in _title_page(pages):
-        m = _DATE_LINE.match(ln)
-        if m:
-            published, prov["published"] = _iso(m), "title page"
-            break
-    if published is None:
-        m = _PUBLISHED.search(flat)
-        if m:
-            published, prov["published"] = _iso(m), "text"
-
-    year = year_number(year_text) if year_text else None
+    published, prov["published"] = _published(pages, flat)
+    if year is None and year_text:
+        year = year_number(year_text)
     if year is None:
-        for part in reversed(parts):
-            m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", part)
-            if m:
-                year, prov["year"] = int(m.group(1)), "path"
-                break
-    if year is None and published:
-        year, prov["year"] = int(published[:4]), prov["published"]
-    prov.setdefault("year", "none")
-
-    programme = ""
-    if itype is not None:
-        programme = programme_of(itype, national)
-        prov["programme"] = prov["inspection_type"] if programme else "none"
-    if not programme:
-        path_kind = " ".join(parts).replace("-", " ")
-        programme = programme_of(path_kind) if not national else "thematic"
-        prov["programme"] = ("path" if programme and not national
-                             else prov["force"] if national else "none")
+        year = _year_fallback(parts, published, prov)
+    programme = _find_programme(itype, parts, national, policing, prov)
     if itype is None:
         m = re.search(r"([a-z]+)-inspection", path.stem.lower().replace("_", "-"))
         if m:
             itype, prov["inspection_type"] = m.group(1).capitalize() + " inspection", "path"
         else:
-            itype, prov["inspection_type"] = "Inspection", "none"
-    title = f"{itype} {year_text or year}" if (year_text or year) else itype
+            itype = "Inspection" if policing or programme else "Report"
+            prov["inspection_type"] = "none"
+    title = _title(itype, year_text, period, year)
 
-    judgments, pillars, overall, source = report_judgments(elements, programme)
+    judgments, pillars, overall, source = report_judgments(elements, programme, itype)
     return Report(
         report_id=report_key(rel),
         title=title, force=force or "", year=year, inspection_type=itype,
@@ -295,10 +722,38 @@ def report_metadata(path: Path, pages: list[Page], elements: list[Element],
     )
 
 
-def report_judgments(elements: list[Element], programme: str = ""
+def _published(pages: list[Page], flat: str) -> tuple[str | None, str]:
+    """(publication date, provenance): a date line on the title page, else
+    "Published <date>" in the text."""
+    for ln in _title_page(pages):
+        m = _DATE_LINE.match(ln)
+        if m:
+            return _iso(m), "title page"
+    m = _PUBLISHED.search(flat)
+    if m:
+        return _iso(m), "text"
+    return None, "none"
+
+
+def _title(itype: str, year_text: str | None, period: str | None, year: int | None) -> str:
+    """"<type> <printed year>" ("Crime inspection 2014", "Form 10-K 2023"), or
+    "<type>, <period>" for a period other than a year ("Form 10-Q, quarter ended June
+    30, 2023"); the type alone when it already holds the year or none is known."""
+    when = period or year_text or (str(year) if year else None)
+    if not when or re.search(rf"\b{re.escape(when)}\b", itype):
+        return itype
+    return f"{itype}, {when}" if " ended " in when else f"{itype} {when}"
+
+
+def report_judgments(elements: list[Element], programme: str = "",
+                     inspection_type: str | None = "Inspection"
                      ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], str | None,
                                 str | None]:
     """(per-question judgments, per-pillar judgments, overall grade, its source).
+
+    Only an inspection (:func:`is_inspection` of ``programme`` and ``inspection_type``)
+    is graded: a company report's "Options Outstanding" table row or an "Outstanding"
+    line is a word, not a grade, so any other report gets nothing.
 
     Per question: the summary grid's grades in order, else each graded chapter's grade
     box. A chapter titled by a PEEL pillar ("Effectiveness") grades that pillar. The
@@ -309,6 +764,8 @@ def report_judgments(elements: list[Element], programme: str = ""
     judgments: list[tuple[str, str]] = []
     pillars: list[tuple[str, str]] = []
     overall, source = None, None
+    if not is_inspection(programme, inspection_type):
+        return judgments, pillars, overall, source
     first_heading = next((i for i, e in enumerate(elements) if e.kind == "heading"), None)
     grid = next((e for e in elements if e.kind == "grid" and e.grades), None)
     chapter = None

@@ -7,6 +7,7 @@ re-exported here for the callers that import them from this module."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ingest.clean import Page
 from ingest.metadata import report_key, report_metadata
@@ -136,6 +137,50 @@ def _join_fragments(units: list[tuple[str, str, list[int]]]) -> None:
             del units[i]
 
 
+def _join_lone_fragments(passages: list[Passage], content_hash: str, max_words: int
+                         ) -> list[Passage]:
+    """A section whose whole text is a fragment ("ITEM 4. MINE SAFETY DISCLOSURES" /
+    "Not applicable.") joins the passage before it (the first section's, the one after),
+    with its heading as a line of its own so the words still say what it answers."""
+    out: list[Passage] = []
+    counts: dict[tuple[str, ...], int] = {}
+    for p in passages:
+        counts[p.section] = counts.get(p.section, 0) + 1
+
+    def merged(host: Passage, frag: Passage, before: bool) -> Passage:
+        piece = "\n".join(([frag.section[-1]] if frag.section else []) + [frag.text])
+        text = f"{piece}\n{host.text}" if before else f"{host.text}\n{piece}"
+        return replace(host, text=text,
+                       passage_id=passage_id(content_hash, host.section, text),
+                       page_labels=tuple(dict.fromkeys(host.page_labels + frag.page_labels)),
+                       pdf_pages=tuple(sorted(set(host.pdf_pages + frag.pdf_pages))))
+
+    def fits(host: Passage, frag: Passage) -> bool:
+        return (host.kind not in ("table", "note", "judgment")
+                and _words(host.text) + _words(frag.text) <= max_words + 60)
+
+    waiting: Passage | None = None  # a lone fragment before any passage could take it
+    for p in passages:
+        lone = _words(p.text) < FRAGMENT_WORDS and counts[p.section] == 1 and p.kind in (
+            "paragraph", "summary", "recommendation")
+        if lone and out and fits(out[-1], p):
+            out[-1] = merged(out[-1], p, before=False)
+            continue
+        if lone and not out and waiting is None:
+            waiting = p
+            continue
+        if waiting is not None:
+            if fits(p, waiting):
+                p = merged(p, waiting, before=True)
+            else:
+                out.append(waiting)
+            waiting = None
+        out.append(p)
+    if waiting is not None:
+        out.append(waiting)
+    return [replace(p, order=k) for k, p in enumerate(out)]
+
+
 def build_passages(
     elements: list[Element],
     pages: list[Page],
@@ -210,6 +255,7 @@ def build_passages(
         for u in split(e.text, max_words):
             pending.append((u, kind, e.pages))
     flush()
+    passages[:] = _join_lone_fragments(passages, report.content_hash, max_words)
 
     # The graded judgments are a passage of their own (kind "judgment").
     if report.judgments:

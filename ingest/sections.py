@@ -44,7 +44,7 @@ _ROW = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)\]]*$")
 _TOC_LINE = re.compile(
-    r"^(.{3,160}?\S)(?:\s*[.·…]{2,}\s*|\s{2,}|\s+)(?:\d{1,3}|[ivxlc]{1,6})$", re.I)
+    r"^(.{3,160}?\S)(?:\s*[.·…]{2,}\s*|\s{2,}|\s+)(\d{1,3}|[ivxlc]{1,6})$", re.I)
 
 
 @dataclass
@@ -179,6 +179,13 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
     for bi, b in enumerate(blocks):
         lines = [ln for ln in b.lines if ln.strip()]
         tabbed = sum(1 for ln in lines if ln.startswith("\t"))
+        if _numbered_contents(lines):
+            # Entries that end in page numbers in reading order (a contents page laid
+            # out without a "Contents" title, or after it): the list, not sections.
+            used.add(bi)
+            entries.extend(_TOC_LINE.match(ln.strip()).group(1) for ln in lines
+                           if _TOC_LINE.match(ln.strip()))
+            continue
         # "Contents" as a title: a line of its own, no sentence punctuation.
         has_head = any(re.fullmatch(r"\s*(?:table of )?contents\s*", ln, re.I) for ln in lines)
         if not (has_head or (len(lines) >= 3 and tabbed >= 0.8 * len(lines))):
@@ -211,6 +218,16 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
             if after and t:
                 entries.append(normalise_heading(t))
     return entries, used
+
+
+def _numbered_contents(lines: list[str]) -> bool:
+    """Four or more lines, most of them an entry and a page number, the numbers never
+    going back: a contents list."""
+    if len(lines) < 4:
+        return False
+    nums = [int(m.group(2)) for ln in lines for m in [_TOC_LINE.match(ln.strip())]
+            if m and m.group(2).isdigit()]
+    return len(nums) >= 0.7 * len(lines) and nums == sorted(nums) and len(set(nums)) > 1
 
 
 def _is_heading(b: Block, nxt: Block | None) -> bool:
