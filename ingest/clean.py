@@ -52,6 +52,8 @@ class Page:
     footnotes: dict[str, str] = field(default_factory=dict)
     #: Stripped line text → (font size in points, bold), where the reader knew them.
     styles: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    #: (depth, title) of the PDF outline entries that point at this page.
+    outline: list[tuple[int, str]] = field(default_factory=list)
 
 
 _PAGE_NO = re.compile(r"^(?:page\s+)?(\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d+)?$", re.I)
@@ -273,7 +275,8 @@ def clean_pages(raw: list[RawPage]) -> list[Page]:
         lines, notes = extract_footnotes(lines)
         styles = {normalise_chars(t).strip(): (size, bold) for t, size, bold in src.styles}
         pages.append(Page(index=src.index, lines=lines, label=label, header=header,
-                          footnotes=notes, styles=styles))
+                          footnotes=notes, styles=styles,
+                          outline=[(d, normalise_chars(t)) for d, t in src.outline]))
     return pages
 
 

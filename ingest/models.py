@@ -34,6 +34,9 @@ class RawPage:
     #: (line text, font size in points, bold) for the lines whose style the reader
     #: knows (PDFs read through pdfium); empty for text reports.
     styles: tuple[tuple[str, float, bool], ...] = ()
+    #: (depth, title) of the PDF outline's entries (bookmarks) that point at this
+    #: page, depth 0 for the top level.
+    outline: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def _tidy_cells(cells: list[Cell]) -> list[Cell]:
             out[-1].text = out[-1].text.rstrip() + t
             out[-1].x1 = c.x1
             continue
-        if out and re.fullmatch(r"[$€£¥]", out[-1].text) and re.match(r"[(\d.-]", t):
+        if out and re.fullmatch(r"[$€£¥]", out[-1].text) and re.match(r"[(\d.\-–—]", t):
             out[-1].text += t
             out[-1].x1 = c.x1
             continue
@@ -291,18 +291,26 @@ def _is_header_line(line: Line, cols: list[tuple[float, float]],
     if any(is_value(c.text) and not _YEAR.match(c.text.strip()) for c in line.cells):
         return False
     edge = _label_edge(cols, label_right)
-    over = [c for c in line.cells if c.x0 >= edge - 2]
+    over = [c for c in line.cells if not _left_of_figures(c, cols, edge)]
     if not over:
         return False
     for c in line.cells:
-        if c.x0 < edge - 2 and c.x1 >= cols[0][0]:
-            return False  # from the labels into the figures: a title or a sentence
+        if c.x0 < edge - 2 and c.x1 > cols[0][1] + 6:
+            return False  # from the labels across the figures: a title or a sentence
     for c in over:
         if len(c.text.split()) > 10 or c.text.rstrip().endswith((":", ".")):
             return False
     if len(line.cells) == 1 and len(over[0].text.split()) >= 3 and over[0].text.isupper():
         return False  # a title in capitals over the table
     return True
+
+
+def _left_of_figures(cell: Cell, cols: list[tuple[float, float]], edge: float) -> bool:
+    """Whether a header cell is the label column's ("(In millions)"): it starts among
+    the labels and ends before the first value column's figures begin. A value
+    column's header may start left of where the longest label ends, when it is wider
+    than its figures."""
+    return cell.x0 < edge - 2 and cell.x1 < cols[0][0] - 1
 
 
 def _label_edge(cols: list[tuple[float, float]], label_right: float | None) -> float:
@@ -389,7 +397,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
             stacked = _stacked_header(lines, i, cols)
             # Captions of the first group of rows ("Operations") sit between the
             # header and the first row.
-            while not stacked and start > 0 and i - start < 2 \
+            while not stacked and start > 0 and i - start < 4 \
                     and _is_label_line(lines[start - 1], lines[i]) \
                     and not _is_header_line(lines[start - 1], cols, label_right):
                 start -= 1
@@ -409,7 +417,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
                 for cand in window:
                     if cand in taken or cand.y <= lines[i].y:
                         continue
-                    if min(abs(cand.y - t.y) for t in taken) <= 3.2 * max(
+                    if min(abs(cand.y - t.y) for t in taken) <= 4.2 * max(
                             cand.size, lines[start].size, 1.0):
                         taken.append(cand)
                         grew = True
@@ -469,14 +477,17 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
     left: list[str] = []
     mids = [(a + b) / 2 for a, b in cols]
     pitch = statistics.median([y - x for x, y in zip(mids, mids[1:])] or [cols[0][1] - cols[0][0]])
-    if len(header) >= len(cols) and all(c.x0 < edge - 2 for ln in header for c in ln.cells):
+    if len(header) >= len(cols) and all(_left_of_figures(c, cols, edge)
+                                        for ln in header for c in ln.cells):
         # Headers stacked in the label column, in column order (see _stacked_header).
         stacked = [ln.text for ln in header]
         cut = len(stacked) - len(cols)
         return stacked[cut:], " ".join(stacked[:cut])
     for ln in sorted(header, key=lambda ln: -ln.y):  # top line first
-        over = [c for c in ln.cells if c.x0 >= edge - 2]
-        left += [c.text for c in ln.cells if c.x0 < edge - 2]
+        over = [c for c in ln.cells if not _left_of_figures(c, cols, edge)]
+        # (A sentence ending on the header's baseline is not the label column's.)
+        left += [c.text for c in ln.cells if _left_of_figures(c, cols, edge)
+                 and len(c.text.split()) <= 12]
         # A cell wider than the step from one column to the next spans a group of
         # columns ("Three Months Ended June 30," over "2023  2022"): each column takes
         # the nearest such cell of the line. Others name the columns under them.

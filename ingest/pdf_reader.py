@@ -145,6 +145,7 @@ def read_pdf(path: Path) -> list[RawPage]:
 
     labels = _page_labels(reader, len(pages), path)
     pdoc = _open_pdfium(data, path)
+    outline = _outline(pdoc, path) if pdoc is not None else {}
     out: list[RawPage] = []
     failed: list[int] = []
     carried = None  # the head of a table that runs to the foot of the previous page
@@ -163,7 +164,8 @@ def read_pdf(path: Path) -> list[RawPage]:
                         path, index + 1, _one_line(exc))
             failed.append(index)
             text = ""
-        out.append(RawPage(index=index, text=text, label=labels[index], styles=styles))
+        out.append(RawPage(index=index, text=text, label=labels[index], styles=styles,
+                           outline=tuple(outline.get(index, ()))))
     if pdoc is not None:
         pdoc.close()
 
@@ -291,6 +293,22 @@ def _open_pdfium(data: bytes, path: Path):
         log.info("%s: pdfium cannot open the file (%s); reading with pypdf", path,
                  _one_line(exc))
         return None
+
+
+def _outline(pdoc, path: Path) -> dict[int, list[tuple[int, str]]]:
+    """The PDF's outline (bookmarks) by the page each entry points at: {page index:
+    [(depth, title), ...]}. Empty when the file has none or it cannot be read."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    try:
+        for item in pdoc.get_toc(max_depth=16):
+            title = " ".join((item.get_title() or "").split())
+            page = item.get_dest().get_index() if item.get_dest() is not None else None
+            if title and page is not None:
+                out.setdefault(page, []).append((item.level, title))
+    except Exception as exc:  # noqa: BLE001 — an outline only helps; text still reads
+        log.info("%s: PDF outline unreadable (%s); headings from layout only", path,
+                 _one_line(exc))
+    return out
 
 
 def _pdfium_page_text(pdoc, index: int, path: Path, carried=None

@@ -197,6 +197,12 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
             while j < len(blocks):
                 bl = [ln.strip() for ln in blocks[j].lines if ln.strip()]
                 numbered = sum(1 for ln in bl if _TOC_LINE.match(ln))
+                paged = sum(1 for ln in bl for m in [_TOC_LINE.match(ln)]
+                            if m and m.group(2).isdigit())
+                if blocks[j].page != b.page and paged < max(1, len(bl) * 0.6):
+                    # The list ended with its page: what follows is the report ("PART
+                    # I" on the next page reads like an entry numbered "I").
+                    break
                 if numbered >= max(1, len(bl) * 0.6):
                     entries.extend(_TOC_LINE.match(ln).group(1) if _TOC_LINE.match(ln)
                                    else ln for ln in bl)
@@ -218,6 +224,24 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
             if after and t:
                 entries.append(normalise_heading(t))
     return entries, used
+
+
+def _split_at(blocks: list[Block], outline: dict[str, int]) -> list[Block]:
+    """Blocks cut before and after each line that is an outline entry's title ("PART I"
+    set just above "ITEM 1. Business" is a heading of its own)."""
+    if not outline:
+        return blocks
+    out: list[Block] = []
+    for b in blocks:
+        cut = [k for k, ln in enumerate(b.lines) if _key(ln) in outline]
+        if not cut or len(b.lines) == 1:
+            out.append(b)
+            continue
+        edges = sorted({0, len(b.lines), *cut, *(k + 1 for k in cut)})
+        for lo, hi in zip(edges, edges[1:]):
+            styles = b.styles[lo:hi] if b.styles is not None else None
+            out.append(Block(b.lines[lo:hi], b.page, styles=styles))
+    return out
 
 
 def _numbered_contents(lines: list[str]) -> bool:
@@ -430,7 +454,9 @@ def _note_about(label: str, notes: list[str]) -> tuple[str | None, str | None] |
 def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
     """Turn cleaned pages into structural elements in reading order, plus the
     contents entries. Headings carry level 1 (chapter) or 2 (subsection)."""
-    blocks = _blocks(pages)
+    # The PDF's outline, where it has one, names headings and their depth outright.
+    outline = {_key(t): d for p in pages for d, t in p.outline if _key(t)}
+    blocks = _split_at(_blocks(pages), outline)
     contents, used = find_contents(blocks)
     blocks = [b for i, b in enumerate(blocks) if i not in used]
     # A title page (cover) holds only short lines and no sentence: metadata, not text.
@@ -452,6 +478,10 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
 
     def level_of(text: str, style: tuple[float, bool] | None = None) -> int:
         k = _key(text)
+        if k in outline:
+            return 1 if outline[k] == 0 else 2
+        if outline and not _QUESTION_HEADING.match(text):
+            return 2  # the outline's top level names the chapters
         if style is not None and body_size and not _QUESTION_HEADING.match(text) and not (
                 toc and k in toc):
             # From layout: the report's largest heading size marks its chapters.
@@ -477,7 +507,8 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
             kinds.append("grades")
         elif b.styles is None and _split_rows(b):
             kinds.append("row")
-        elif _is_heading(b, nxt) and _styled_as_heading(b, body_size):
+        elif (_is_heading(b, nxt) and _styled_as_heading(b, body_size)) or (
+                outline and _key(b.text) in outline and b.words <= 25):
             kinds.append("heading")
         elif _BULLET.match(b.lines[0]):
             kinds.append("bullet")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import Page
-from ingest.metadata import cover_body, cover_type, org_name, readable_name, report_period
+from ingest.cover import cover_body, cover_type, org_name, readable_name, report_period
 from ingest.pipeline import ingest_file
 
 PROSE = ("Revenue increased in the year, driven by growth in cloud services and by higher "
