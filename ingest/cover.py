@@ -31,7 +31,8 @@ _ORG_WORDS = frozenset("""
     holdings police constabulary council authority agency office commission service
     services department ministry trust board university bank bancorp n.a. s.a. ag nv
     foundation institute association society inspectorate partnership college fund
-    executive directorate""".split())
+    executive directorate bureau administration court tribunal ombudsman regulator
+    commissioner""".split())
 #: Legal-form words: dropped from a name to get what the text calls the body
 #: ("Advanced Micro Devices, Inc." is "Advanced Micro Devices", "AMD").
 _LEGAL_FORMS = frozenset("""
@@ -227,7 +228,9 @@ def cover_body(pages: list[Page], flat: str, rel_path: str = "") -> str | None:
     best, best_score = None, None
     seen: set[str] = set()
     for page, _, line in _cover(pages):
-        name = org_name(line)
+        # "U.S. Census Bureau, Statistical Abstract of the United States: 2012": a
+        # publisher's name heads a line that goes on to name the publication.
+        name = org_name(line) or org_name(re.split(r",\s|\s[–—:]\s", line, maxsplit=1)[0])
         if not name or name.lower() in seen:
             continue
         seen.add(name.lower())
@@ -327,9 +330,21 @@ def cover_heading(pages: list[Page]) -> str | None:
     best, best_key = None, None
     for page, pos, line in _cover(pages):
         words = _words(line)
-        if (not 2 <= len(words) <= 12 or _is_sentence(line) or org_name(line)
-                or _BYLINE.search(line) or re.search(r"\d", line)
-                or not line[:1].isupper()):
+        # A numbered table's or figure's title ("Table 324. Arrests by …") is a title.
+        # So is one with a subtitle or year after a colon ("… and Age: 2009").
+        probe = re.sub(r"^(?:Table|Figure|Chart)\s+[\w.-]*\d[\w.-]*\s+", "", line)
+        probe = probe.replace(": ", " ")
+        # (A byline names who wrote or receives it; "by Sex and Age" in a title case
+        # title is no byline.)
+        byline = _BYLINE.search(line) and (
+            re.match(r"(?i)(?:an?\s+)?(?:\w+\s+){0,2}(?:by|to|before)\b", line)
+            or re.search(r"(?i)\b(?:by|to|before)\s+the\b", line))
+        if (not 2 <= len(words) <= 12 or _is_sentence(probe) or org_name(line)
+                or byline or not line[:1].isupper()
+                # Figures make a line a date, an address or a table row, unless it is
+                # a title that names its year ("Arrests by Sex and Age: 2009").
+                or re.search(r"\d", re.sub(r"\b(?:19|20)\d{2}\b|^(?:Table|Figure)\s+\d+\.?", "",
+                                          line))):
             continue
         key = _prominence(pages, page, pos, line)
         if best_key is None or key > best_key:
@@ -373,4 +388,7 @@ def general_title(pages: list[Page]) -> tuple[str, str | None, int | None, str] 
         m = re.fullmatch(rf"(?:.*\s)?({YEAR})", ln)
         if m and (_DOC_NOUN.search(ln) or ln == m.group(1)):
             return itype, m.group(1), year_number(m.group(1)), "title page"
+    m = re.search(rf"(?:^|\s)({YEAR})$", itype)
+    if m:  # a heading that ends in its year ("Arrests by Sex and Age: 2009")
+        return itype, None, year_number(m.group(1)), "title page"
     return itype, None, None, "title page"

@@ -50,6 +50,9 @@ class Cell:
     text: str
     x0: float
     x1: float
+    #: Where its word runs start: (start offset in text, x0) — to cut a header cell
+    #: that runs over two columns back into the columns' own headers.
+    starts: list[tuple[int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -195,10 +198,12 @@ def _line_from_chars(chars) -> Line | None:
     cells: list[Cell] = []
     for w, x0, x1 in words:
         if cells and x0 - cells[-1].x1 <= 0.9 * em:
+            if x0 - cells[-1].x1 > 0.45 * em:  # wider than a word space: maybe two heads
+                cells[-1].starts.append((len(cells[-1].text) + 1, x0))
             cells[-1].text += " " + w
             cells[-1].x1 = max(cells[-1].x1, x1)
         else:
-            cells.append(Cell(w, x0, x1))
+            cells.append(Cell(w, x0, x1, [(0, x0)]))
     cells = _tidy_cells(cells)
     baseline = statistics.median(c[3] for c in glyphs)
     return Line(cells=cells, y=baseline, size=round(em * 2) / 2, bold=False)
@@ -219,8 +224,11 @@ def _tidy_cells(cells: list[Cell]) -> list[Cell]:
             out[-1].text += t
             out[-1].x1 = c.x1
             continue
-        out.append(Cell(t, c.x0, c.x1))
+        out.append(Cell(t, c.x0, c.x1, list(c.starts)))
     for c in out:
+        # Dot leaders ("Robbery . . . . . .") are layout that leads the eye to a
+        # figure, not words.
+        c.text = re.sub(r"(?:\s*\.){3,}\s*$", "", c.text) or c.text
         c.text = re.sub(r"(\d) \)", r"\1)", c.text)
         c.text = re.sub(r"([$€£¥]) (?=[(\d])", r"\1", c.text)
         c.text = re.sub(r"\( (?=[$€£¥]?\d)", "(", c.text)
@@ -243,6 +251,8 @@ def merge_baselines(lines: list[Line]) -> list[Line]:
             out.append(ln)
             continue
         if ln.x0 - host.x1 <= 0.9 * max(host.size, ln.size) and host.cells:
+            head = host.cells[-1]
+            head.starts += [(len(head.text) + 1 + k, x) for k, x in ln.cells[0].starts]
             host.cells[-1].text += " " + ln.cells[0].text
             host.cells[-1].x1 = ln.cells[0].x1
             host.cells.extend(ln.cells[1:])
@@ -484,7 +494,8 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
         cut = len(stacked) - len(cols)
         return stacked[cut:], " ".join(stacked[:cut])
     for ln in sorted(header, key=lambda ln: -ln.y):  # top line first
-        over = [c for c in ln.cells if not _left_of_figures(c, cols, edge)]
+        over = [part for c in ln.cells if not _left_of_figures(c, cols, edge)
+                for part in _cut_at_columns(c, cols)]
         # (A sentence ending on the header's baseline is not the label column's.)
         left += [c.text for c in ln.cells if _left_of_figures(c, cols, edge)
                  and len(c.text.split()) <= 12]
@@ -507,6 +518,26 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
             for k in _header_columns(c, cols, edge):
                 names[k].append(c.text)
     return [" ".join(parts).strip() for parts in names], " ".join(left).strip()
+
+
+def _cut_at_columns(cell: Cell, cols: list[tuple[float, float]]) -> list[Cell]:
+    """A header cell cut where a gap wider than a word space lies between two value
+    columns: narrow columns set their headers so close ("Under 18  18 years") that they
+    read as one cell. A spanning header ("Three months ended June 30,") has only word
+    spaces, and stays whole."""
+    bounds = [(b + c2) / 2 for (_, b), (c2, _) in zip(cols, cols[1:])]
+    cuts = [(k, x) for k, x in cell.starts[1:]
+            if any(cell.x0 < m <= x for m in bounds)]
+    if not cuts:
+        return [cell]
+    out, last, last_x = [], 0, cell.x0
+    for k, x in cuts:
+        piece = cell.text[last:k].strip()
+        if piece:
+            out.append(Cell(piece, last_x, x - 1))
+        last, last_x = k, x
+    out.append(Cell(cell.text[last:].strip(), last_x, cell.x1))
+    return out
 
 
 def _aligned(cell: Cell, k: int, cols: list[tuple[float, float]]) -> bool:

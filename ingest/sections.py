@@ -42,6 +42,8 @@ _ROW = re.compile(
     r"^(?P<label>[A-Za-z(][^\t]*?[A-Za-z)*†‡])\s*[*†‡]?\s+"
     r"(?P<vals>(?:[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?\s+){1,8}[-–]?[£$]?\d[\d,]*(?:\.\d+)?%?)\s*$"
 )
+#: A token that is a figure: "1,820", "$(20,532)", "12.5%", "(977)", "2022".
+_FIGURE = re.compile(r"^[-–(]?[$€£]?\(?\d[\d,.]*\)?%?[,;]?$")
 _SENTENCE_END = re.compile(r"[.!?:;]['’”)\]]*$")
 _TOC_LINE = re.compile(
     r"^(.{3,160}?\S)(?:\s*[.·…]{2,}\s*|\s{2,}|\s+)(\d{1,3}|[ivxlc]{1,6})$", re.I)
@@ -260,6 +262,8 @@ def _is_heading(b: Block, nxt: Block | None) -> bool:
         return False
     if _BULLET.match(b.lines[0]) or _GRADE_BLOCK.match(t) or _ROW.match(t):
         return False
+    if sum(1 for tok in t.split() if _FIGURE.match(tok)) >= 3:
+        return False  # a table row or a column header line, however it is set
     if not (t[0].isupper() or t[0].isdigit()):
         return False
     if re.match(r"^\d+(\.\d+)*\s", t) is None and t[0].isdigit():

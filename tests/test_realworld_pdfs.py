@@ -109,3 +109,17 @@ def test_time_limit_grows_with_pages():
     settings = load_settings(file_timeout_s=10, file_timeout_per_page_s=0.5)
     assert file_time_limit(DATA / "walmart-2020-10k-stores.pdf", settings) == 10 + 2 * 0.5
     assert file_time_limit(DATA / "microsoft-2023-10k-cover.pdf", settings) == 10 + 0.5
+
+
+def test_another_publishers_statistical_table():
+    res = ingest_file(Path(__file__).parent / "data" / "otherpub"
+                      / "census-2012-table-324-arrests.pdf")
+    assert res.error is None, res.error
+    r = res.report
+    assert r.force == "U.S. Census Bureau" and "Arrests by Sex and Age" in r.title
+    assert r.year == 2009 and r.judgments == ()
+    rows = _rows(res)
+    murder = next(x for x in rows if x.startswith("Murder and nonnegligent manslaughter — "))
+    # Dot leaders are gone; column heads set almost touching are told apart.
+    assert ". ." not in murder
+    assert "Under 18 years: 0.9" in murder and "18 years and over: 9.1" in murder
