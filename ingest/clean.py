@@ -38,6 +38,7 @@ def normalise_chars(text: str) -> str:
 #: Newlines, tabs and the reader's table marks (private-use characters that say a line
 #: is a rebuilt table row or caption) survive cleaning.
 _KEEP = frozenset("\n\t" + ROW_MARK + CAPTION_MARK)
+_MARKS = (ROW_MARK, CAPTION_MARK)
 
 
 @dataclass
@@ -106,7 +107,9 @@ def drop_repeated_pages(pages: list[list[str]]) -> list[list[str]]:
 
 
 def _edge_indices(lines: list[str], n: int = 3) -> tuple[list[int], list[int]]:
-    idx = [i for i, ln in enumerate(lines) if ln.strip()]
+    # A table row the reader rebuilt is never page furniture (rows of one table all
+    # look alike once their figures are masked).
+    idx = [i for i, ln in enumerate(lines) if ln.strip() and ln[:1] not in _MARKS]
     return idx[:n], idx[-n:]
 
 

@@ -180,6 +180,8 @@ def find_contents(blocks: list[Block]) -> tuple[list[str], set[int]]:
     used: set[int] = set()
     for bi, b in enumerate(blocks):
         lines = [ln for ln in b.lines if ln.strip()]
+        if lines and lines[0][:1] in (ROW_MARK, CAPTION_MARK):
+            continue  # a table the reader rebuilt: figures, not page numbers
         tabbed = sum(1 for ln in lines if ln.startswith("\t"))
         if _numbered_contents(lines):
             # Entries that end in page numbers in reading order (a contents page laid
@@ -466,7 +468,9 @@ def parse_structure(pages: list[Page]) -> tuple[list[Element], list[str]]:
     # A title page (cover) holds only short lines and no sentence: metadata, not text.
     for pi in sorted({b.page for b in blocks})[:2]:
         on = [b for b in blocks if b.page == pi]
-        if on and all(b.words <= 8 and not _SENTENCE_END.search(b.text) for b in on) and not any(
+        # (A page that is all the report has is its text, however short its lines.)
+        if on and len(on) < len(blocks) and all(
+            b.words <= 8 and not _SENTENCE_END.search(b.text) for b in on) and not any(
             _QUESTION_HEADING.match(b.text) for b in on
         ):
             blocks = [b for b in blocks if b.page != pi]
