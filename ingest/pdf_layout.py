@@ -33,7 +33,7 @@ CAPTION_MARK = "\ue0a1"
 #: footnote star, or a dash / "n/a" standing for no value.
 _VALUE = re.compile(
     r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?"
-    r"|[-–—−]+|n/?a|nm|—%)$", re.I)
+    r"|[$€£¥]?\s?[-–—−]+|n/?a|nm|—%)$", re.I)
 _YEAR = re.compile(r"^(?:FY\s?)?(?:19|20)\d{2}(?:/\d{2,4})?$")
 _UNIT = re.compile(
     r"\((?:[^()]*\b(?:in|of)\s+)?(?:millions?|billions?|thousands?|percent|%|£m|\$m|"
@@ -224,6 +224,11 @@ def _tidy_cells(cells: list[Cell]) -> list[Cell]:
             out[-1].text += t
             out[-1].x1 = c.x1
             continue
+        sign = re.search(r"\S\s+([$€£¥])$", out[-1].text) if out else None
+        if sign and re.match(r"[(\d.\-–—]", t):
+            # "$—  $" then "1,000": the second sign is the next figure's.
+            out[-1].text = out[-1].text[:-1].rstrip()
+            t = sign.group(1) + t
         out.append(Cell(t, c.x0, c.x1, list(c.starts)))
     for c in out:
         # Dot leaders ("Robbery . . . . . .") are layout that leads the eye to a
@@ -260,6 +265,48 @@ def merge_baselines(lines: list[Line]) -> list[Line]:
             host.cells.extend(ln.cells)
         host.cells = _tidy_cells(host.cells)
     return out
+
+
+def reading_order(lines: list[Line]) -> list[Line]:
+    """Lines in reading order. On a page set in two columns (in each half, a fifth or
+    more of its lines a third of the page wide), between lines that span both, the
+    left column is read top to bottom and then the right: pdfium follows drawing
+    order, which can put a table's header after its rows or a column's table before
+    its heading. Other pages keep pdfium's order, which is right for them."""
+    if len(lines) < 10:
+        return lines
+    lo = min(ln.x0 for ln in lines)
+    hi = max(ln.x1 for ln in lines)
+    mid = (lo + hi) / 2
+
+    def side(ln: Line) -> str:
+        # A line over the middle (a full-width heading, a centred page number) is both.
+        if ln.x1 < mid:
+            return "left"
+        if ln.x0 > mid:
+            return "right"
+        return "both"
+
+    # Columns of text: lines of a third of the page's width or more on each side (a
+    # table's labels on the left and figures on the right are not columns).
+    wide = [side(ln) for ln in lines if ln.x1 - ln.x0 >= (hi - lo) / 3]
+    if min(wide.count("left"), wide.count("right")) < max(5, len(lines) / 5):
+        return lines
+    out: list[Line] = []
+    band: list[Line] = []
+    for ln in sorted(lines, key=lambda ln: -ln.y):
+        if side(ln) == "both":
+            out += _columns_first(band, side)
+            band = []
+            out.append(ln)
+        else:
+            band.append(ln)
+    return out + _columns_first(band, side)
+
+
+def _columns_first(band: list[Line], side) -> list[Line]:
+    """A band's left-column lines top to bottom, then its right-column lines."""
+    return [ln for ln in band if side(ln) == "left"] + [ln for ln in band if side(ln) == "right"]
 
 
 # --- tables -----------------------------------------------------------------------------
@@ -369,8 +416,9 @@ def _column_of(cell: Cell, cols: list[tuple[float, float]]) -> int:
     return min(range(len(cols)), key=lambda k: abs((cols[k][0] + cols[k][1]) / 2 - mid))
 
 
-def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
-    """Table regions as (first header line, first body line, end) indices: a run of row
+def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]]:
+    """Table regions as (first header line, first body line, end, header lines found
+    elsewhere in reading order) indices: a run of row
     lines (a label and figures) with at least two rows of two or more figures, or three
     rows of one figure in one column, label-only lines allowed between rows (captions
     of groups of rows, wrapped labels), and up to four header lines just above. A run
@@ -433,13 +481,46 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int]]:
                         grew = True
             far = max((k for k, cand in enumerate(window) if cand in taken), default=-1)
             h = start - (far + 1)
+            extra: tuple[int, ...] = ()
             if h == start:
                 h -= stacked
-            regions.append((h, start, end))
+            if h == start and not stacked:
+                claimed = {k for r in regions for k in (*range(r[0], r[2]), *r[3])}
+                extra = _header_by_position(lines, start, end, cols, label_right, claimed)
+            regions.append((h, start, end, extra))
             i = end
         else:
             i = max(i + 1, end)
     return regions
+
+
+def _header_by_position(lines: list[Line], start: int, end: int,
+                        cols: list[tuple[float, float]], label_right: float | None,
+                        claimed: set[int]) -> tuple[int, ...]:
+    """Header lines of a table found by where they stand rather than where they come in
+    reading order: lines over the table's width, above its first row and close to it
+    and to each other, with nothing else of the table's width between (pdfium may give
+    the header of a table in one column of a two-column page far from its rows)."""
+    first = lines[start]
+    rows = [ln for ln in lines[start:end] if _is_row(ln)]
+    left = min(ln.x0 for ln in rows) - 6
+    right = max(b for _, b in cols) + 10
+    near = [k for k, ln in enumerate(lines)
+            if k not in claimed and not start <= k < end and first.y < ln.y
+            and ln.x0 >= left and ln.x1 <= right]
+    taken: list[int] = []
+    edge_y = first.y
+    for k in sorted(near, key=lambda k: lines[k].y):  # nearest first, going up
+        ln = lines[k]
+        if ln.y - edge_y > 4.2 * max(ln.size, first.size, 1.0):
+            break
+        if not _is_header_line(ln, cols, label_right):
+            break  # prose or a title between: what is above heads something else
+        taken.append(k)
+        edge_y = ln.y
+        if len(taken) == 4:
+            break
+    return tuple(taken)
 
 
 def _stacked_header(lines: list[Line], start: int, cols: list[tuple[float, float]]) -> int:
@@ -481,8 +562,9 @@ def _is_label_line(line: Line, row: Line) -> bool:
 
 def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: float
                   ) -> tuple[list[str], str]:
-    """Each column's header (cells above it from every header line, top to bottom; a
-    cell spanning several columns heads each of them) and the label column's header."""
+    """Each column's header (cells above it from every header line, read top to bottom;
+    a cell spanning several columns heads each of them) and the label column's
+    header."""
     names: list[list[str]] = [[] for _ in cols]
     left: list[str] = []
     mids = [(a + b) / 2 for a, b in cols]
@@ -493,15 +575,19 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
         stacked = [ln.text for ln in header]
         cut = len(stacked) - len(cols)
         return stacked[cut:], " ".join(stacked[:cut])
-    for ln in sorted(header, key=lambda ln: -ln.y):  # top line first
+    # Bottom line first: its cells sit over single columns and become each column's
+    # anchor; a cell of a line above heads the columns whose anchors it covers (a group
+    # header over its columns' own headers: "Parent Company" over "2021  2020").
+    anchors = [[a, b] for a, b in cols]
+    for ln in sorted(header, key=lambda ln: ln.y):
         over = [part for c in ln.cells if not _left_of_figures(c, cols, edge)
                 for part in _cut_at_columns(c, cols)]
         # (A sentence ending on the header's baseline is not the label column's.)
-        left += [c.text for c in ln.cells if _left_of_figures(c, cols, edge)
-                 and len(c.text.split()) <= 12]
+        left[:0] = [c.text for c in ln.cells if _left_of_figures(c, cols, edge)
+                    and len(c.text.split()) <= 12]
         # A cell wider than the step from one column to the next spans a group of
         # columns ("Three Months Ended June 30," over "2023  2022"): each column takes
-        # the nearest such cell of the line. Others name the columns under them.
+        # the nearest such cell of the line.
         # (A line's lone header over several columns spans them when it is about as
         # wide as a column step: "For the Years Ended December 31," centred.)
         span = 0.8 * pitch if len(over) == 1 and len(cols) > 1 else 1.2 * pitch
@@ -511,12 +597,17 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
             for k, (a, b) in enumerate(cols):
                 mid = (a + b) / 2
                 near = min(wide, key=lambda c: abs((c.x0 + c.x1) / 2 - mid))
-                names[k].append(near.text)
+                names[k].insert(0, near.text)
         for c in over:
             if c in wide:
                 continue
-            for k in _header_columns(c, cols, edge):
-                names[k].append(c.text)
+            ks = [k for k, (a, b) in enumerate(anchors)
+                  if min(c.x1, b) - max(c.x0, a) >= 0.25 * max(b - a, 1.0)]
+            for k in ks or _header_columns(c, cols, edge):
+                names[k].insert(0, c.text)
+            if len(ks) <= 1:
+                k = ks[0] if ks else _header_columns(c, cols, edge)[0]
+                anchors[k] = [min(anchors[k][0], c.x0), max(anchors[k][1], c.x1)]
     return [" ".join(parts).strip() for parts in names], " ".join(left).strip()
 
 
@@ -572,23 +663,24 @@ class TableHead:
             abs(b - d) <= 3 for (_, b), (_, d) in zip(cols, self.cols))
 
 
-def rebuild_table(lines: list[Line], region: tuple[int, int, int],
+def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...]],
                   context: list[Line], carried: TableHead | None = None
                   ) -> tuple[list[str], TableHead]:
     """The table's caption line (units and the label column's header, marked with
     :data:`CAPTION_MARK`) and one marked line per row: "label — header: value; …", and
     its head. A table with no header of its own whose columns stand where those of
     ``carried`` stood (the previous page's last table) takes that table's head."""
-    h, i, end = region
+    h, i, end, extra = region
     body = lines[i:end]
     rows = [ln for ln in body if _is_row(ln)]
     cols = _columns(rows)
     label_right = max((c.x1 for r in rows for c in _split_values(r)[0]), default=None)
     edge = _label_edge(cols, label_right)
-    names, left = _header_names(lines[h:i], cols, edge)
-    unit = next((m.group(0) for ln in [*context, *lines[h:i]]
+    header = lines[h:i] + [lines[k] for k in extra]
+    names, left = _header_names(header, cols, edge)
+    unit = next((m.group(0) for ln in [*context, *header]
                  for m in [_UNIT.search(ln.text)] if m), "")
-    if h == i and not any(names) and carried is not None and carried.continues(cols):
+    if not header and not any(names) and carried is not None and carried.continues(cols):
         names, left, unit = carried.names, carried.left, unit or carried.unit
     head_of_table = TableHead(names, left, unit, cols)
     out: list[str] = []

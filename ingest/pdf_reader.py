@@ -319,7 +319,13 @@ def _pdfium_page_text(pdoc, index: int, path: Path, carried=None
     of the page (for a continuation on the next page), else None. `carried` is that
     head from the previous page: the first table here, near the top and with no header
     of its own, takes it. None when pdfium cannot place the page's characters."""
-    from .pdf_layout import find_tables, merge_baselines, page_lines, rebuild_table
+    from .pdf_layout import (
+        find_tables,
+        merge_baselines,
+        page_lines,
+        reading_order,
+        rebuild_table,
+    )
 
     try:
         page = pdoc[index]
@@ -333,13 +339,20 @@ def _pdfium_page_text(pdoc, index: int, path: Path, carried=None
         # No characters placed (or none at all): pypdf gets its chance at the page,
         # and names it if it cannot read it either.
         return None
-    lines = merge_baselines(frags)
+    lines = reading_order(merge_baselines(frags))
     out: list[str] = []
     styles: list[tuple[str, float, bool]] = []
     done = 0
     head = None
-    for k, region in enumerate(find_tables(lines)):
-        out += _assemble([_as_line(ln) for ln in lines[done:region[0]]])
+    regions = find_tables(lines)
+    # Header lines found away from their table in reading order are the table's only.
+    elsewhere = {k for region in regions for k in region[3]}
+
+    def prose(lo: int, hi: int) -> list[str]:
+        return _assemble([_as_line(lines[k]) for k in range(lo, hi) if k not in elsewhere])
+
+    for k, region in enumerate(regions):
+        out += prose(done, region[0])
         # Only the page's first table, within its first few lines (running header and
         # the like), can carry on the previous page's.
         inherit = carried if k == 0 and region[0] <= 4 else None
@@ -347,7 +360,7 @@ def _pdfium_page_text(pdoc, index: int, path: Path, carried=None
                                    inherit)
         out += ["", *rows, ""]
         done = region[2]
-    out += _assemble([_as_line(ln) for ln in lines[done:]])
+    out += prose(done, len(lines))
     styles = [(ln.text.strip(), ln.size, ln.bold) for ln in lines if not ln.marked]
     # A table whose rows run to within a few lines of the page's foot may carry on.
     reaches_foot = head is not None and len(lines) - done <= 4
