@@ -167,10 +167,10 @@ def test_a_file_that_hangs_is_named_and_the_others_read(cluster, tmp_path):
     from ingest.pipeline import corpus_files
 
     slow = tmp_path / "slow-drawing.pdf"
-    c = Canvas(str(slow), invariant=1)  # a page of 200,000 tiny text runs: seconds to read
+    c = Canvas(str(slow), invariant=1)  # a page of 400,000 tiny text runs: seconds to read
     c.setFont("Helvetica", 10)
     t = c.beginText(72, 700)
-    for i in range(200_000):
+    for i in range(400_000):
         t.setTextOrigin(72 + (i % 50) * 9, 700 - (i // 50) % 60 * 11)
         t.textOut("ab ")
     c.drawText(t)

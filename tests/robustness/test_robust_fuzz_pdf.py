@@ -62,9 +62,10 @@ def _uncompressed_pdf() -> bytes:
     return out.getvalue()
 
 
-def _slow_pdf(path: Path, ops: int = 120_000) -> None:
-    """A valid one-page PDF drawn as ``ops`` tiny text runs: slow to extract (seconds),
-    like an engineering drawing or a badly made export."""
+def _slow_pdf(path: Path, ops: int = 600_000) -> None:
+    """A valid one-page PDF drawn as ``ops`` tiny text runs: slow to extract (about 6 s
+    through pdfium's character boxes here; 120,000 took seconds through pypdf but only
+    one through pdfium), like an engineering drawing or a badly made export."""
     c = Canvas(str(path), invariant=1)
     c.setFont("Helvetica", 10)
     t = c.beginText(72, 700)
