@@ -32,7 +32,7 @@ CAPTION_MARK = "\ue0a1"
 #: A cell that is a figure: a number with its sign, currency, brackets, percent or a
 #: footnote star, or a dash / "n/a" standing for no value.
 _VALUE = re.compile(
-    r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?"
+    r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?(?:\([a-z]{1,2}\))*"
     r"|[$€£¥]?\s?[-–—−]+|n/?a|nm|—%)$", re.I)
 _YEAR = re.compile(r"^(?:FY\s?)?(?:19|20)\d{2}(?:/\d{2,4})?$")
 _UNIT = re.compile(
@@ -317,12 +317,23 @@ def is_value(text: str) -> bool:
     return bool(_VALUE.match(text.strip()))
 
 
+_NOTE_MARK = re.compile(r"^(?:\([a-z]{1,2}\))+$")
+
+
 def _split_values(line: Line) -> tuple[list[Cell], list[Cell]]:
-    """(label cells, trailing value cells) of a line."""
-    k = len(line.cells)
-    while k > 0 and is_value(line.cells[k - 1].text):
+    """(label cells, trailing value cells) of a line. A note marker set in a column of
+    its own after a figure ("(0.19)  (h)") goes with that figure."""
+    cells = line.cells
+    if len(cells) >= 2 and _NOTE_MARK.match(cells[-1].text.strip()) and is_value(
+            cells[-2].text):
+        mark = cells[-1]
+        cells = cells[:-2] + [Cell(cells[-2].text + mark.text.strip(), cells[-2].x0,
+                                   cells[-2].x1, cells[-2].starts)]
+        line.cells = cells
+    k = len(cells)
+    while k > 0 and is_value(cells[k - 1].text):
         k -= 1
-    return line.cells[:k], line.cells[k:]
+    return cells[:k], cells[k:]
 
 
 def _is_year_header(line: Line) -> bool:
@@ -396,16 +407,36 @@ def _header_columns(cell: Cell, cols: list[tuple[float, float]], edge: float) ->
 
 
 def _columns(rows: list[Line]) -> list[tuple[float, float]]:
-    """Value columns of a run of rows: clusters of the value cells' spans."""
-    spans = sorted((c.x0, c.x1) for r in rows for c in _split_values(r)[1])
-    cols: list[list[float]] = []
-    for x0, x1 in spans:
-        if cols and x0 <= cols[-1][1] + 1:
-            cols[-1][1] = max(cols[-1][1], x1)
-            cols[-1][0] = min(cols[-1][0], x0)
+    """Value columns of a run of rows. Figures are set right-aligned, so a column is a
+    cluster of right edges; one wide figure ("$1,093,106") then cannot bridge two
+    columns as overlapping spans did. A cluster of dashes or short marks that sits
+    inside another column's span (a centred "—") belongs to that column."""
+    cells = sorted((c for r in rows for c in _split_values(r)[1]), key=lambda c: c.x1)
+    groups: list[list[Cell]] = []
+    for c in cells:
+        if groups and c.x1 - groups[-1][-1].x1 <= 4:
+            groups[-1].append(c)
         else:
-            cols.append([x0, x1])
-    return [(a, b) for a, b in cols]
+            groups.append([c])
+    spans = [[min(c.x0 for c in g), max(c.x1 for c in g),
+              all(len(c.text.strip()) <= 2 for c in g)] for g in groups]
+    out: list[list[float]] = []
+    for a, b, short in spans:
+        host = next((o for o in out if short and o[0] - 3 <= a and b <= o[1] + 3), None)
+        if host is None:
+            host = next((o for o in spans if o[2] is False and o[0] - 3 <= a
+                         and b <= o[1] + 3), None) if short else None
+        if host is not None and short:
+            continue  # inside a column of figures: the same column
+        out.append([a, b])
+    merged: list[list[float]] = []
+    for a, b in sorted(out):
+        if merged and a < merged[-1][1] - 0.5 * (b - a):
+            # Mostly over the previous column: one column with ragged right edges.
+            merged[-1] = [min(merged[-1][0], a), max(merged[-1][1], b)]
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
 
 
 def _column_of(cell: Cell, cols: list[tuple[float, float]]) -> int:

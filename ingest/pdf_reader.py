@@ -355,7 +355,12 @@ def _pdfium_page_text(pdoc, index: int, path: Path, carried=None
         out += prose(done, region[0])
         # Only the page's first table, within its first few lines (running header and
         # the like), can carry on the previous page's.
-        inherit = carried if k == 0 and region[0] <= 4 else None
+        # A table broken into runs on one page (a line between its rows that is no row)
+        # carries on the previous run's head when its columns stand in the same place.
+        if k:
+            inherit = head if region[0] - regions[k - 1][2] <= 3 else None
+        else:
+            inherit = carried if region[0] <= 4 else None
         rows, head = rebuild_table(lines, region, lines[max(0, region[0] - 3):region[0]],
                                    inherit)
         out += ["", *rows, ""]
