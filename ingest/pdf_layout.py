@@ -409,8 +409,7 @@ def _header_columns(cell: Cell, cols: list[tuple[float, float]], edge: float) ->
 def _columns(rows: list[Line]) -> list[tuple[float, float]]:
     """Value columns of a run of rows. Figures are set right-aligned, so a column is a
     cluster of right edges; one wide figure ("$1,093,106") then cannot bridge two
-    columns as overlapping spans did. A cluster of dashes or short marks that sits
-    inside another column's span (a centred "—") belongs to that column."""
+    columns as overlapping spans did. Dashes do not make columns of their own."""
     cells = sorted((c for r in rows for c in _split_values(r)[1]), key=lambda c: c.x1)
     groups: list[list[Cell]] = []
     for c in cells:
@@ -418,17 +417,12 @@ def _columns(rows: list[Line]) -> list[tuple[float, float]]:
             groups[-1].append(c)
         else:
             groups.append([c])
-    spans = [[min(c.x0 for c in g), max(c.x1 for c in g),
-              all(len(c.text.strip()) <= 2 for c in g)] for g in groups]
-    out: list[list[float]] = []
-    for a, b, short in spans:
-        host = next((o for o in out if short and o[0] - 3 <= a and b <= o[1] + 3), None)
-        if host is None:
-            host = next((o for o in spans if o[2] is False and o[0] - 3 <= a
-                         and b <= o[1] + 3), None) if short else None
-        if host is not None and short:
-            continue  # inside a column of figures: the same column
-        out.append([a, b])
+    spans = [(min(c.x0 for c in g), max(c.x1 for c in g),
+              not any(ch.isdigit() for c in g for ch in c.text)) for g in groups]
+    # Dashes ("—", "$—", "n/a") are set centred or anywhere in their column: the
+    # columns are those of figures, and a dash falls in the nearest (_column_of).
+    figures = [(a, b) for a, b, dashes in spans if not dashes]
+    out = [[a, b] for a, b in figures] or [[a, b] for a, b, _ in spans]
     merged: list[list[float]] = []
     for a, b in sorted(out):
         if merged and a < merged[-1][1] - 0.5 * (b - a):
@@ -466,6 +460,9 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
         multi = single = 0
         while j < n:
             ln = lines[j]
+            if _is_mark(ln, lines[last_row]):
+                j += 1  # a footnote mark set as a line of its own between rows
+                continue
             if _is_row(ln):
                 last_row = j
                 nv = len(_split_values(ln)[1])
@@ -570,6 +567,12 @@ def _stacked_header(lines: list[Line], start: int, cols: list[tuple[float, float
                 k == n or re.search(r"\b(?:19|20)\d{2}\b", above[0].text)):
             return k
     return 0
+
+
+def _is_mark(line: Line, row: Line) -> bool:
+    """A superscript or note mark that pdfium gave a line of its own: a few characters
+    set much smaller than the rows."""
+    return len(line.text.strip()) <= 3 and line.size < 0.8 * row.size
 
 
 def _is_contents(rows: list[Line]) -> bool:
@@ -718,11 +721,20 @@ def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...
     caption = " ".join(x for x in (left, unit if unit not in left else "") if x)
     if caption:
         out.append(CAPTION_MARK + caption)
-    group = ""
+    # Captions of groups of rows, outermost first, with where each is set: a caption
+    # set further left closes the groups inside it; captions in a row nest ("2017" /
+    # "Net operating revenues:").
+    groups: list[tuple[float, str]] = []
+    after_caption = False
     pending_label = ""
     for k, ln in enumerate(body):
         label_cells, values = _split_values(ln)
         label = " ".join(c.text for c in label_cells).strip()
+        if len(ln.cells) == 1 and _YEAR.match(ln.text.strip()):
+            # A year captioning the rows below opens a new outermost group.
+            label, values, groups, after_caption = ln.text.strip(), [], [], True
+        elif values and not _is_row(ln):
+            continue  # a mark or stray figure between rows (see _is_mark)
         if not values:
             nxt = body[k + 1] if k + 1 < len(body) else None
             nxt_label = " ".join(c.text for c in _split_values(nxt)[0]) if nxt else ""
@@ -731,8 +743,15 @@ def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...
             if wraps and not label.endswith(":"):
                 pending_label = (pending_label + " " + label).strip()
             else:
-                group, pending_label = label.rstrip(":").strip(), ""
+                if not after_caption:
+                    # (A year caption stays: it heads every group until the next.)
+                    groups = [g for g in groups if g[0] < ln.x0 - 1
+                              or _YEAR.match(g[1])]
+                groups.append((ln.x0, label.rstrip(":").strip()))
+                after_caption, pending_label = True, ""
             continue
+        after_caption = False
+        group = " › ".join(text for _, text in groups)
         label = (pending_label + " " + label).strip()
         pending_label = ""
         parts = []
