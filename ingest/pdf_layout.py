@@ -409,7 +409,7 @@ def _header_columns(cell: Cell, cols: list[tuple[float, float]], edge: float) ->
 def _columns(rows: list[Line]) -> list[tuple[float, float]]:
     """Value columns of a run of rows. Figures are set right-aligned, so a column is a
     cluster of right edges; one wide figure ("$1,093,106") then cannot bridge two
-    columns as overlapping spans did. Dashes do not make columns of their own."""
+    columns as overlapping spans did."""
     cells = sorted((c for r in rows for c in _split_values(r)[1]), key=lambda c: c.x1)
     groups: list[list[Cell]] = []
     for c in cells:
@@ -419,10 +419,11 @@ def _columns(rows: list[Line]) -> list[tuple[float, float]]:
             groups.append([c])
     spans = [(min(c.x0 for c in g), max(c.x1 for c in g),
               not any(ch.isdigit() for c in g for ch in c.text)) for g in groups]
-    # Dashes ("—", "$—", "n/a") are set centred or anywhere in their column: the
-    # columns are those of figures, and a dash falls in the nearest (_column_of).
+    # Dashes ("—", "$—", "n/a") set centred inside a column of figures are of that
+    # column; dashes right-aligned on their own edge are a column (of nothing, here).
     figures = [(a, b) for a, b, dashes in spans if not dashes]
-    out = [[a, b] for a, b in figures] or [[a, b] for a, b, _ in spans]
+    out = [[a, b] for a, b, dashes in spans
+           if not dashes or not any(fa - 3 <= a and b <= fb + 3 for fa, fb in figures)]
     merged: list[list[float]] = []
     for a, b in sorted(out):
         if merged and a < merged[-1][1] - 0.5 * (b - a):
