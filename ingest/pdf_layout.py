@@ -32,8 +32,8 @@ CAPTION_MARK = "\ue0a1"
 #: A cell that is a figure: a number with its sign, currency, brackets, percent or a
 #: footnote star, or a dash / "n/a" standing for no value.
 _VALUE = re.compile(
-    r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?(?:\([a-z]{1,2}\))*"
-    r"|[$€£¥]?\s?[-–—−]+|n/?a|nm|—%)$", re.I)
+    r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?"
+    r"|[$€£¥]?\s?[-–—−]+|n/?a|nm|—%)(?:\s?\([a-z]{1,2}\))*$", re.I)
 _YEAR = re.compile(r"^(?:FY\s?)?(?:19|20)\d{2}(?:/\d{2,4})?$")
 _UNIT = re.compile(
     r"\((?:[^()]*\b(?:in|of)\s+)?(?:millions?|billions?|thousands?|percent|%|£m|\$m|"
@@ -366,7 +366,10 @@ def _is_header_line(line: Line, cols: list[tuple[float, float]],
         if c.x0 < edge - 2 and c.x1 > cols[0][1] + 6:
             return False  # from the labels across the figures: a title or a sentence
     for c in over:
-        if len(c.text.split()) > 10 or c.text.rstrip().endswith((":", ".")):
+        words = len(c.text.split())
+        # (A one-word abbreviation such as "Avg." ends in a full stop and is a header.)
+        if words > 10 or c.text.rstrip().endswith(":") or (
+                c.text.rstrip().endswith(".") and words > 1):
             return False
     if len(line.cells) == 1 and len(over[0].text.split()) >= 3 and over[0].text.isupper():
         return False  # a title in capitals over the table
