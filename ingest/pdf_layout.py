@@ -217,6 +217,7 @@ def _tidy_cells(cells: list[Cell]) -> list[Cell]:
     for c in cells:
         t = c.text
         if out and re.fullmatch(r"[)%]+", t):
+            out[-1].starts.append((len(out[-1].text.rstrip()), c.x0))
             out[-1].text = out[-1].text.rstrip() + t
             out[-1].x1 = c.x1
             continue
@@ -413,20 +414,20 @@ def _columns(rows: list[Line]) -> list[tuple[float, float]]:
     """Value columns of a run of rows. Figures are set right-aligned, so a column is a
     cluster of right edges; one wide figure ("$1,093,106") then cannot bridge two
     columns as overlapping spans did."""
-    cells = sorted((c for r in rows for c in _split_values(r)[1]), key=lambda c: c.x1)
+    cells = sorted((c for r in rows for c in _split_values(r)[1]), key=_figure_right)
     groups: list[list[Cell]] = []
     for c in cells:
-        if groups and c.x1 - groups[-1][-1].x1 <= 4:
+        if groups and _figure_right(c) - _figure_right(groups[-1][-1]) <= 4:
             groups[-1].append(c)
         else:
             groups.append([c])
     spans = [(min(c.x0 for c in g), max(c.x1 for c in g),
               not any(ch.isdigit() for c in g for ch in c.text)) for g in groups]
-    # Dashes ("—", "$—", "n/a") set centred inside a column of figures are of that
-    # column; dashes right-aligned on their own edge are a column (of nothing, here).
+    # Dashes ("—", "$—", "n/a", "NM") set within or across a column of figures are of
+    # that column; dashes clear of every column of figures are a column of their own.
     figures = [(a, b) for a, b, dashes in spans if not dashes]
     out = [[a, b] for a, b, dashes in spans
-           if not dashes or not any(fa - 3 <= a and b <= fb + 3 for fa, fb in figures)]
+           if not dashes or not any(a <= fb + 3 and b >= fa - 3 for fa, fb in figures)]
     merged: list[list[float]] = []
     for a, b in sorted(out):
         if merged and a < merged[-1][1] - 0.5 * (b - a):
@@ -435,6 +436,19 @@ def _columns(rows: list[Line]) -> list[tuple[float, float]]:
         else:
             merged.append([a, b])
     return [(a, b) for a, b in merged]
+
+
+def _figure_right(cell: Cell) -> float:
+    """Where a figure's digits end: a percent sign or bracket set apart after them
+    ("(12)  %") hangs right of the column's edge."""
+    text = cell.text.rstrip()
+    if text.endswith(("%", ")")) and len(cell.starts) > 1:
+        k, x = cell.starts[-1]
+        if text[k:].strip() in ("%", ")", ")%"):
+            return x - 1
+    if text.endswith(" %"):  # set with a space: about two characters' width past
+        return cell.x1 - 2 * (cell.x1 - cell.x0) / max(len(text), 1)
+    return cell.x1
 
 
 def _column_of(cell: Cell, cols: list[tuple[float, float]]) -> int:
@@ -624,8 +638,8 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
         left[:0] = [c.text for c in ln.cells if _left_of_figures(c, cols, edge)
                     and len(c.text.split()) <= 12]
         # A cell wider than the step from one column to the next spans a group of
-        # columns ("Three Months Ended June 30," over "2023  2022"): each column takes
-        # the nearest such cell of the line.
+        # columns ("Three Months Ended June 30," over "2023  2022"): a column whose
+        # nearest cell of the line is such a cell takes it.
         # (A line's lone header over several columns spans them when it is about as
         # wide as a column step: "For the Years Ended December 31," centred.)
         span = 0.8 * pitch if len(over) == 1 and len(cols) > 1 else 1.2 * pitch
@@ -634,19 +648,40 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
         if wide:
             for k, (a, b) in enumerate(cols):
                 mid = (a + b) / 2
-                near = min(wide, key=lambda c: abs((c.x0 + c.x1) / 2 - mid))
-                names[k].insert(0, near.text)
+                near = min(over, key=lambda c: abs((c.x0 + c.x1) / 2 - mid))
+                if near in wide:  # (a column nearer another cell of the line is its)
+                    names[k].insert(0, near.text)
         for c in over:
             if c in wide:
                 continue
-            ks = [k for k, (a, b) in enumerate(anchors)
-                  if min(c.x1, b) - max(c.x0, a) >= 0.25 * max(b - a, 1.0)]
+            ks = _centred_over(c, anchors) or [
+                k for k, (a, b) in enumerate(anchors)
+                if min(c.x1, b) - max(c.x0, a) >= 0.25 * max(b - a, 1.0)]
             for k in ks or _header_columns(c, cols, edge):
                 names[k].insert(0, c.text)
             if len(ks) <= 1:
                 k = ks[0] if ks else _header_columns(c, cols, edge)[0]
                 anchors[k] = [min(anchors[k][0], c.x0), max(anchors[k][1], c.x1)]
     return [" ".join(parts).strip() for parts in names], " ".join(left).strip()
+
+
+def _centred_over(cell: Cell, anchors: list[list[float]]) -> list[int]:
+    """The run of columns a header cell is centred over ("March 31," over "2021  2020";
+    "Subsidiaries" over its two columns): the narrowest run of neighbouring columns
+    the cell overlaps whose combined span has the cell's centre at its centre. Empty
+    when there is none (a header set right-aligned over right-aligned figures)."""
+    mid = (cell.x0 + cell.x1) / 2
+    touched = [k for k, (a, b) in enumerate(anchors) if cell.x1 >= a - 2 and cell.x0 <= b + 2]
+    best: list[int] = []
+    for lo in touched:
+        for hi in touched:
+            if hi < lo:
+                continue
+            a, b = anchors[lo][0], anchors[hi][1]
+            if abs((a + b) / 2 - mid) <= max(3.0, 0.15 * (b - a)):
+                if not best or hi - lo < best[-1] - best[0]:
+                    best = list(range(lo, hi + 1))
+    return best
 
 
 def _cut_at_columns(cell: Cell, cols: list[tuple[float, float]]) -> list[Cell]:
