@@ -123,3 +123,24 @@ def test_another_publishers_statistical_table():
     # Dot leaders are gone; column heads set almost touching are told apart.
     assert ". ." not in murder
     assert "Under 18 years: 0.9" in murder and "18 years and over: 9.1" in murder
+
+
+def test_table_in_one_column_of_a_two_column_page_gets_its_header(read):
+    # pdfium draws this table's rows before its header; read column by column, the
+    # header is found above the rows, and group headers over two columns head both.
+    rows = _rows(read("jpmorgan-2021q1-10q-two-columns.pdf"))
+    row = next(r for r in rows if "Senior notes issued in the U.S. market — " in r)
+    assert row.startswith("Issuance › ")
+    assert ("Three months ended March 31, 2021 Parent Company: $9,250; "
+            "Three months ended March 31, 2020 Parent Company: $5,250; "
+            "Three months ended March 31, 2021 Subsidiaries: $—") in row
+
+
+def test_year_captions_and_a_footnote_mark_between_rows(read):
+    rows = _rows(read("cocacola-2017-10k-segments.pdf"))
+    # A footnote mark set as a line of its own does not split the table, and the
+    # year that captions a block of rows heads each row of the block.
+    intersegment = [r for r in rows if "Net operating revenues › Intersegment — " in r]
+    assert [r.split(" › ", 1)[0] for r in intersegment][:2] == ["2017", "2016"]
+    assert all("Europe, Middle East & Africa: " in r and "Consolidated: " in r
+               for r in intersegment)
