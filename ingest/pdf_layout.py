@@ -32,7 +32,7 @@ CAPTION_MARK = "\ue0a1"
 #: A cell that is a figure: a number with its sign, currency, brackets, percent or a
 #: footnote star, or a dash / "n/a" standing for no value.
 _VALUE = re.compile(
-    r"^(?:[-+–−]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?"
+    r"^(?:[-+–−]?[$€£¥]?\(?[-–−]?[$€£¥]?\s?\d[\d,]*(?:\.\d+)?\s?\)?\s?%?\*?"
     r"|[$€£¥]?\s?[-–—−]+|n/?a|nm|—%)(?:\s?\([a-z]{1,2}\))*$", re.I)
 _YEAR = re.compile(r"^(?:FY\s?)?(?:19|20)\d{2}(?:/\d{2,4})?$")
 _UNIT = re.compile(
@@ -361,8 +361,8 @@ def _is_header_line(line: Line, cols: list[tuple[float, float]],
         return False
     edge = _label_edge(cols, label_right)
     over = [c for c in line.cells if not _left_of_figures(c, cols, edge)]
-    if not over:
-        return False
+    if not any(c.x0 >= edge - 2 for c in over):
+        return False  # nothing starts over the figures: a caption or title at the left
     for c in line.cells:
         if c.x0 < edge - 2 and c.x1 > cols[0][1] + 6:
             return False  # from the labels across the figures: a title or a sentence
@@ -464,7 +464,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
     elsewhere in reading order) indices: a run of row
     lines (a label and figures) with at least two rows of two or more figures, or three
     rows of one figure in one column, label-only lines allowed between rows (captions
-    of groups of rows, wrapped labels), and up to four header lines just above. A run
+    of groups of rows, wrapped labels), and up to six header lines just above. A run
     of page numbers (a contents list) is not a table."""
     regions = []
     i = 0
@@ -511,7 +511,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
             # (Measured from the nearest line already taken, as pdfium may give a
             # two-line header's lines in either order.)
             window = []
-            while h > 0 and start - h < 4 and _is_header_line(lines[h - 1], cols, label_right):
+            while h > 0 and start - h < 6 and _is_header_line(lines[h - 1], cols, label_right):
                 h -= 1
                 window.append(lines[h])
             taken = [lines[start]]
@@ -564,7 +564,7 @@ def _header_by_position(lines: list[Line], start: int, end: int,
             break  # prose or a title between: what is above heads something else
         taken.append(k)
         edge_y = ln.y
-        if len(taken) == 4:
+        if len(taken) == 6:
             break
     return tuple(taken)
 
