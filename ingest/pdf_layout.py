@@ -488,7 +488,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
                 single += nv == 1
             elif not _is_label_line(ln, lines[last_row]):
                 break
-            if j > last_row + 2:
+            if j > last_row + 4:
                 break
             j += 1
         end = last_row + 1
@@ -733,7 +733,7 @@ class TableHead:
     def continues(self, cols: list[tuple[float, float]]) -> bool:
         """Whether value columns at these places carry on this table."""
         return len(cols) == len(self.cols) and all(
-            abs(b - d) <= 3 for (_, b), (_, d) in zip(cols, self.cols))
+            abs(b - d) <= 5 for (_, b), (_, d) in zip(cols, self.cols))
 
 
 def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...]],
