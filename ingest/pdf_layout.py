@@ -355,8 +355,10 @@ def _is_header_line(line: Line, cols: list[tuple[float, float]],
     """A line above a table's rows that labels its columns: short cells over the value
     columns; not a row of figures (another table's), not a title or a sentence running
     from the labels across the columns."""
-    if not line.cells or len(line.text) > 200 or _is_row(line) or not cols:
+    if not line.cells or len(line.text) > 200 or not cols:
         return False
+    if _is_row(line) and not all(_YEAR.match(v.text.strip()) for v in _split_values(line)[1]):
+        return False  # a row of figures (a year over a column is a header: "… 2022")
     if any(is_value(c.text) and not _YEAR.match(c.text.strip()) for c in line.cells):
         return False
     edge = _label_edge(cols, label_right)
@@ -375,6 +377,15 @@ def _is_header_line(line: Line, cols: list[tuple[float, float]],
     if len(line.cells) == 1 and len(over[0].text.split()) >= 3 and over[0].text.isupper():
         return False  # a title in capitals over the table
     return True
+
+
+def _label_right(rows: list[Line], cols: list[tuple[float, float]]) -> float | None:
+    """Where the row labels end: the right edge of the longest label that ends before
+    the first column of figures (a label cell reaching into the figures is a stray
+    word set there, and would push the labels' edge over the columns)."""
+    first = cols[0][0] if cols else float("inf")
+    return max((c.x1 for r in rows for c in _split_values(r)[0] if c.x1 < first),
+               default=None)
 
 
 def _left_of_figures(cell: Cell, cols: list[tuple[float, float]], edge: float) -> bool:
@@ -495,8 +506,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
         rows = [ln for ln in lines[i:end] if _is_row(ln)]
         if (multi >= 2 or (single >= 3 and len(_columns(rows)) == 1)) and not _is_contents(rows):
             cols = _columns(rows)
-            label_right = max((c.x1 for r in rows for c in _split_values(r)[0]),
-                              default=None)
+            label_right = _label_right(rows, cols)
             start = i
             stacked = _stacked_header(lines, i, cols)
             # Captions of the first group of rows ("Operations") sit between the
@@ -747,7 +757,7 @@ def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...
     body = lines[i:end]
     rows = [ln for ln in body if _is_row(ln)]
     cols = _columns(rows)
-    label_right = max((c.x1 for r in rows for c in _split_values(r)[0]), default=None)
+    label_right = _label_right(rows, cols)
     edge = _label_edge(cols, label_right)
     header = lines[h:i] + [lines[k] for k in extra]
     names, left = _header_names(header, cols, edge)
