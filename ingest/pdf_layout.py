@@ -497,7 +497,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
                 nv = len(_split_values(ln)[1])
                 multi += nv >= 2
                 single += nv == 1
-            elif not _is_label_line(ln, lines[last_row]):
+            elif not _is_label_line(ln, lines[last_row], lines[j - 1]):
                 break
             if j > last_row + 4:
                 break
@@ -614,12 +614,16 @@ def _is_contents(rows: list[Line]) -> bool:
     return nums == sorted(nums)
 
 
-def _is_label_line(line: Line, row: Line) -> bool:
-    """A line inside a table with no figures: one short cell, left of the figures."""
-    first_value = _split_values(row)[1]
-    limit = first_value[0].x0 if first_value else row.x1
+def _is_label_line(line: Line, row: Line, prev: Line | None = None) -> bool:
+    """A line inside a table with no figures: one short cell, left of the figures of
+    the row before, close below the line before (``prev``, else that row)."""
+    # Left of the row's first figure (a dash's "$" may stand far left in its column:
+    # a row of nothing but dashes bounds nothing but itself).
+    figures = [c for c in _split_values(row)[1] if any(ch.isdigit() for ch in c.text)]
+    limit = figures[0].x0 if figures else row.x1
+    near = prev or row
     return (len(line.cells) == 1 and line.x1 < limit and len(line.text.split()) <= 25
-            and abs(line.y - row.y) < 6 * max(line.size, row.size))
+            and abs(line.y - near.y) < 6 * max(line.size, near.size))
 
 
 def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: float
