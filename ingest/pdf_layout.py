@@ -432,6 +432,10 @@ def _columns(rows: list[Line]) -> list[tuple[float, float]]:
             groups[-1].append(c)
         else:
             groups.append([c])
+    # A lone figure among the labels (a total set under its caption) is no column.
+    label_ends = sorted(c.x1 for r in rows for c in _split_values(r)[0])
+    among_labels = label_ends[len(label_ends) // 2] if label_ends else float("-inf")
+    groups = [g for g in groups if len(g) > 1 or g[0].x1 > among_labels] or groups
     spans = [(min(c.x0 for c in g), max(c.x1 for c in g),
               not any(ch.isdigit() for c in g for ch in c.text)) for g in groups]
     # Dashes ("—", "$—", "n/a", "NM") set within or across a column of figures are of
