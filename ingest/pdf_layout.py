@@ -370,9 +370,10 @@ def _is_header_line(line: Line, cols: list[tuple[float, float]],
             return False  # from the labels across the figures: a title or a sentence
     for c in over:
         words = len(c.text.split())
-        # (A one-word abbreviation such as "Avg." ends in a full stop and is a header.)
-        if words > 10 or c.text.rstrip().endswith(":") or (
-                c.text.rstrip().endswith(".") and words > 1):
+        # (A sentence ends in a full stop after a word in lower case; "Avg." and
+        # "Walmart U.S." are headers.)
+        if words > 10 or c.text.rstrip().endswith(":") or re.search(
+                r"\b[a-z]{2,}\.$", c.text.rstrip()) and words >= 3:
             return False
     if len(line.cells) == 1 and len(over[0].text.split()) >= 3 and over[0].text.isupper():
         return False  # a title in capitals over the table
