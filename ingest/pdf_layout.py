@@ -517,7 +517,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
             # Captions of the first group of rows ("Operations") sit between the
             # header and the first row.
             while not stacked and start > 0 and i - start < 4 \
-                    and _is_label_line(lines[start - 1], lines[i]) \
+                    and _is_label_line(lines[start - 1], lines[i], lines[start]) \
                     and not _is_header_line(lines[start - 1], cols, label_right):
                 start -= 1
             h = start
@@ -545,9 +545,10 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
             extra: tuple[int, ...] = ()
             if h == start:
                 h -= stacked
-            if h == start and not stacked:
+            if not stacked:
                 claimed = {k for r in regions for k in (*range(r[0], r[2]), *r[3])}
-                extra = _header_by_position(lines, start, end, cols, label_right, claimed)
+                extra = _header_by_position(lines, start, end, cols, label_right, claimed,
+                                            set(range(h, start)))
             regions.append((h, start, end, extra))
             i = end
         else:
@@ -557,11 +558,14 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
 
 def _header_by_position(lines: list[Line], start: int, end: int,
                         cols: list[tuple[float, float]], label_right: float | None,
-                        claimed: set[int]) -> tuple[int, ...]:
+                        claimed: set[int], known: set[int] = frozenset()
+                        ) -> tuple[int, ...]:
     """Header lines of a table found by where they stand rather than where they come in
     reading order: lines over the table's width, above its first row and close to it
     and to each other, with nothing else of the table's width between (pdfium may give
-    the header of a table in one column of a two-column page far from its rows)."""
+    the header of a table in one column of a two-column page far from its rows, or a
+    tall header column by column). ``known`` are header lines found already: passed
+    over, not returned."""
     first = lines[start]
     rows = [ln for ln in lines[start:end] if _is_row(ln)]
     left = min(ln.x0 for ln in rows) - 6
@@ -575,11 +579,15 @@ def _header_by_position(lines: list[Line], start: int, end: int,
         ln = lines[k]
         if ln.y - edge_y > 4.2 * max(ln.size, first.size, 1.0):
             break
-        if not _is_header_line(ln, cols, label_right):
+        if k not in known and not _is_header_line(ln, cols, label_right):
+            if len(ln.cells) == 1 and ln.x1 < cols[0][0] and not taken:
+                edge_y = ln.y  # a caption over the first rows ("Assets:"): pass over
+                continue
             break  # prose or a title between: what is above heads something else
-        taken.append(k)
+        if k not in known:
+            taken.append(k)
         edge_y = ln.y
-        if len(taken) == 6:
+        if len(taken) + len(known) >= 8:
             break
     return tuple(taken)
 
