@@ -351,12 +351,14 @@ def _is_row(line: Line) -> bool:
 
 
 def _is_header_line(line: Line, cols: list[tuple[float, float]],
-                    label_right: float | None = None) -> bool:
+                    label_right: float | None = None, row_size: float = 0.0) -> bool:
     """A line above a table's rows that labels its columns: short cells over the value
     columns; not a row of figures (another table's), not a title or a sentence running
     from the labels across the columns."""
     if not line.cells or len(line.text) > 200 or not cols:
         return False
+    if row_size and len(line.cells) == 1 and line.size >= row_size + 1:
+        return False  # one line set larger than the rows: the table's title
     if _is_row(line) and not all(_YEAR.match(v.text.strip()) for v in _split_values(line)[1]):
         return False  # a row of figures (a year over a column is a header: "… 2022")
     if any(is_value(c.text) and not _YEAR.match(c.text.strip()) for c in line.cells):
@@ -526,7 +528,8 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
             # (Measured from the nearest line already taken, as pdfium may give a
             # two-line header's lines in either order.)
             window = []
-            while h > 0 and start - h < 6 and _is_header_line(lines[h - 1], cols, label_right):
+            while h > 0 and start - h < 6 and _is_header_line(lines[h - 1], cols, label_right,
+                                                              lines[i].size):
                 h -= 1
                 window.append(lines[h])
             taken = [lines[start]]
@@ -579,7 +582,7 @@ def _header_by_position(lines: list[Line], start: int, end: int,
         ln = lines[k]
         if ln.y - edge_y > 4.2 * max(ln.size, first.size, 1.0):
             break
-        if k not in known and not _is_header_line(ln, cols, label_right):
+        if k not in known and not _is_header_line(ln, cols, label_right, first.size):
             if len(ln.cells) == 1 and ln.x1 < cols[0][0] and not taken:
                 edge_y = ln.y  # a caption over the first rows ("Assets:"): pass over
                 continue
