@@ -763,7 +763,8 @@ class TableHead:
     def continues(self, cols: list[tuple[float, float]]) -> bool:
         """Whether value columns at these places carry on this table."""
         return len(cols) == len(self.cols) and all(
-            abs(b - d) <= 5 for (_, b), (_, d) in zip(cols, self.cols))
+            abs(b - d) <= 5 or (a <= d and c <= b)
+            for (a, b), (c, d) in zip(cols, self.cols))
 
 
 def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...]],
