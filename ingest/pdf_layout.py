@@ -661,6 +661,8 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
     # anchor; a cell of a line above heads the columns whose anchors it covers (a group
     # header over its columns' own headers: "Parent Company" over "2021  2020").
     anchors = [[a, b] for a, b in cols]
+    # Widest header cell each column has had so far (from the lines below).
+    head_width = [0.0 for _ in cols]
     for ln in sorted(header, key=lambda ln: ln.y):
         over = [part for c in ln.cells if not _left_of_figures(c, cols, edge)
                 for part in _cut_at_columns(c, cols)]
@@ -672,9 +674,12 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
         # nearest cell of the line is such a cell takes it.
         # (A line's lone header over several columns spans them when it is about as
         # wide as a column step: "For the Years Ended December 31," centred.)
+        # (But a cell over a column whose own header below is about as wide is that
+        # column's header going on: "Neighborhood Markets" / "and other small formats".)
         span = 0.8 * pitch if len(over) == 1 and len(cols) > 1 else 1.2 * pitch
         wide = [c for c in over if c.x1 - c.x0 > span
-                and not any(_aligned(c, k, cols) for k in range(len(cols)))]
+                and not any(_aligned(c, k, cols) for k in range(len(cols)))
+                and head_width[_column_of(c, cols)] < 0.6 * (c.x1 - c.x0)]
         if wide:
             for k, (a, b) in enumerate(cols):
                 mid = (a + b) / 2
@@ -689,6 +694,7 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
                 if min(c.x1, b) - max(c.x0, a) >= 0.25 * max(b - a, 1.0)]
             for k in ks or _header_columns(c, cols, edge):
                 names[k].insert(0, c.text)
+                head_width[k] = max(head_width[k], c.x1 - c.x0)
             if len(ks) <= 1:
                 k = ks[0] if ks else _header_columns(c, cols, edge)[0]
                 anchors[k] = [min(anchors[k][0], c.x0), max(anchors[k][1], c.x1)]
