@@ -518,7 +518,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
             stacked = _stacked_header(lines, i, cols)
             # Captions of the first group of rows ("Operations") sit between the
             # header and the first row.
-            while not stacked and start > 0 and i - start < 4 \
+            while start > 0 and i - start < 4 \
                     and _is_label_line(lines[start - 1], lines[i], lines[start]) \
                     and not _is_header_line(lines[start - 1], cols, label_right):
                 start -= 1
@@ -545,13 +545,13 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
                         grew = True
             far = max((k for k, cand in enumerate(window) if cand in taken), default=-1)
             h = start - (far + 1)
-            extra: tuple[int, ...] = ()
-            if h == start:
-                h -= stacked
-            if not stacked:
-                claimed = {k for r in regions for k in (*range(r[0], r[2]), *r[3])}
-                extra = _header_by_position(lines, start, end, cols, label_right, claimed,
-                                            set(range(h, start)))
+            claimed = {k for r in regions for k in (*range(r[0], r[2]), *r[3])}
+            extra = _header_by_position(lines, start, end, cols, label_right, claimed,
+                                        set(range(h, start)))
+            if h == start and not extra and stacked:
+                # No header over the columns: the lines stacked in the label column
+                # just above the rows are the columns' headers, not captions.
+                start, h = i, i - stacked
             regions.append((h, start, end, extra))
             i = end
         else:
@@ -811,11 +811,16 @@ def rebuild_table(lines: list[Line], region: tuple[int, int, int, tuple[int, ...
             label, values, groups, after_caption = ln.text.strip(), [], [], True
         elif values and not _is_row(ln):
             continue  # a mark or stray figure between rows (see _is_mark)
+        if not values and _UNIT.fullmatch(label):
+            unit = unit or label  # "(In millions except per share data)" over the rows
+            continue
         if not values:
             nxt = body[k + 1] if k + 1 < len(body) else None
             nxt_label = " ".join(c.text for c in _split_values(nxt)[0]) if nxt else ""
+            # (A line in capitals is a caption, whatever the indent of the row below.)
             wraps = nxt is not None and _is_row(nxt) and (
-                nxt_label[:1].islower() or (nxt.x0 > ln.x0 + 1 and not label.endswith(":")))
+                nxt_label[:1].islower() or (nxt.x0 > ln.x0 + 1 and not label.endswith(":")
+                                            and not label.isupper()))
             if wraps and not label.endswith(":"):
                 pending_label = (pending_label + " " + label).strip()
             else:
