@@ -590,7 +590,7 @@ def _header_by_position(lines: list[Line], start: int, end: int,
         if k not in known:
             taken.append(k)
         edge_y = ln.y
-        if len(taken) + len(known) >= 8:
+        if len(taken) + len(known) >= 16:
             break
     return tuple(taken)
 
@@ -663,6 +663,7 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
     anchors = [[a, b] for a, b in cols]
     # Widest header cell each column has had so far (from the lines below).
     head_width = [0.0 for _ in cols]
+    below = 0  # how many cells the header line below this one has over the columns
     for ln in sorted(header, key=lambda ln: ln.y):
         over = [part for c in ln.cells if not _left_of_figures(c, cols, edge)
                 for part in _cut_at_columns(c, cols)]
@@ -672,14 +673,20 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
         # A cell wider than the step from one column to the next spans a group of
         # columns ("Three Months Ended June 30," over "2023  2022"): a column whose
         # nearest cell of the line is such a cell takes it.
-        # (A line's lone header over several columns spans them when it is about as
-        # wide as a column step: "For the Years Ended December 31," centred.)
-        # (But a cell over a column whose own header below is about as wide is that
+        # (A cell over a column whose own header below is about as wide is that
         # column's header going on: "Neighborhood Markets" / "and other small formats".)
-        span = 0.8 * pitch if len(over) == 1 and len(cols) > 1 else 1.2 * pitch
-        wide = [c for c in over if c.x1 - c.x0 > span
+        wide = [c for c in over if c.x1 - c.x0 > 1.2 * pitch
                 and not any(_aligned(c, k, cols) for k in range(len(cols)))
                 and head_width[_column_of(c, cols)] < 0.6 * (c.x1 - c.x0)]
+        lone = over[0] if len(over) == 1 else None
+        if (lone is not None and len(cols) > 1 and _centred_on_all(lone, cols)
+                and below >= len(cols) / 2
+                and head_width[_column_of(lone, cols)] < 0.6 * (lone.x1 - lone.x0)):
+            # A line's lone header centred over all the columns, above a line that
+            # heads them one by one, spans them all ("For the Years Ended December 31,"
+            # over five years) — unlike the top of one column's tall header.
+            wide = over
+        below = len(over)
         if wide:
             for k, (a, b) in enumerate(cols):
                 mid = (a + b) / 2
@@ -699,6 +706,12 @@ def _header_names(header: list[Line], cols: list[tuple[float, float]], edge: flo
                 k = ks[0] if ks else _header_columns(c, cols, edge)[0]
                 anchors[k] = [min(anchors[k][0], c.x0), max(anchors[k][1], c.x1)]
     return [" ".join(parts).strip() for parts in names], " ".join(left).strip()
+
+
+def _centred_on_all(cell: Cell, cols: list[tuple[float, float]]) -> bool:
+    """Whether a cell is centred over the whole run of value columns."""
+    a, b = cols[0][0], cols[-1][1]
+    return abs((cell.x0 + cell.x1) / 2 - (a + b) / 2) <= 0.1 * (b - a)
 
 
 def _centred_over(cell: Cell, anchors: list[list[float]]) -> list[int]:
