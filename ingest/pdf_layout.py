@@ -520,6 +520,7 @@ def find_tables(lines: list[Line]) -> list[tuple[int, int, int, tuple[int, ...]]
             # header and the first row.
             while start > 0 and i - start < 4 \
                     and _is_label_line(lines[start - 1], lines[i], lines[start]) \
+                    and not _is_sentence_line(lines[start - 1]) \
                     and not _is_header_line(lines[start - 1], cols, label_right):
                 start -= 1
             h = start
@@ -611,6 +612,14 @@ def _stacked_header(lines: list[Line], start: int, cols: list[tuple[float, float
                 k == n or re.search(r"\b(?:19|20)\d{2}\b", above[0].text)):
             return k
     return 0
+
+
+def _is_sentence_line(line: Line) -> bool:
+    """A line of prose that ends a sentence ("The following inputs were used …:" or
+    "… as follows."): the text before a table, not a caption of its rows."""
+    text = line.text.rstrip()
+    return len(text.split()) >= 6 and text.endswith((".", ":")) and bool(
+        re.search(r"\b[a-z]{2,}\b", text))
 
 
 def _is_mark(line: Line, row: Line) -> bool:
