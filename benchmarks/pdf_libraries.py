@@ -1,7 +1,7 @@
 """PDF text libraries side by side on the same real pages: speed and split/glued words.
 
-For the first N pages of each file (default: 30 pages of six filings in
-``../shared/realworld/filings``), each reader's text of every page is timed and checked
+For the first N pages of each PDF given (30 by default; a folder gives up to
+``--files`` of its PDFs, spread over it), each reader's text of every page is timed and checked
 with benchmarks/reading_bench.py's ``WordChecker`` (split and glued words per 10,000):
 
 - ``pypdf plain`` and ``pypdf layout``: ``page.extract_text()`` in both modes;
@@ -12,7 +12,7 @@ with benchmarks/reading_bench.py's ``WordChecker`` (split and glued words per 10
 - ``reportqa reader``: ``ingest.pdf_reader.read_pdf`` (pdfium character boxes → lines,
   cells and tables with headers; pypdf opens and checks the file).
 
-    .venv/bin/python benchmarks/pdf_libraries.py [--pages 30] [--files 6] [PDF ...]
+    .venv/bin/python benchmarks/pdf_libraries.py FOLDER_OR_PDF ... [--pages 30] [--files 6]
 
 pdfplumber is not a dependency of reportqa: ``pip install pdfplumber`` to include it.
 """
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reading_bench import FILINGS, MIN_COUNT, WordChecker, load_dictionary  # noqa: E402
+from reading_bench import MIN_COUNT, WordChecker, load_dictionary  # noqa: E402
 
 NUMERIC = re.compile(r"^\(?[$€£]?\s?\d[\d,.]*\)?%?$")
 
@@ -123,11 +123,17 @@ def measure(name: str, fn, files: list[Path], dictionary) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("pdfs", nargs="*", type=Path)
+    ap.add_argument("pdfs", nargs="+", type=Path, help="PDF files or folders of PDFs")
     ap.add_argument("--pages", type=int, default=30, help="first pages of each file")
-    ap.add_argument("--files", type=int, default=6, help="files from the filings folder")
+    ap.add_argument("--files", type=int, default=6, help="PDFs taken from each folder")
     args = ap.parse_args(argv)
-    src = args.pdfs or sorted(FILINGS.glob("*.pdf"))[:: max(1, 24 // args.files)][:args.files]
+    src = []
+    for p in args.pdfs:
+        if p.is_dir():
+            found = sorted(p.glob("*.pdf"))
+            src += found[:: max(1, len(found) // args.files)][:args.files]
+        else:
+            src.append(p)
     counts = load_dictionary()
     dictionary = (frozenset(w for w, n in counts.items() if n >= MIN_COUNT), frozenset(counts))
     readers = [("pypdf plain", lambda f: pypdf_texts(f, "plain")),
