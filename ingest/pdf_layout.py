@@ -63,15 +63,10 @@ class Line:
     y: float
     size: float
     bold: bool
-    #: Index in reading order (pdfium's), kept for stable sorting.
-    order: int = 0
-    marked: str = ""
-    extra: dict = field(default_factory=dict)
-
     @property
     def text(self) -> str:
         """The line as text: cells joined by two spaces (a wide gap on the page)."""
-        return self.marked or "  ".join(c.text for c in self.cells)
+        return "  ".join(c.text for c in self.cells)
 
     @property
     def x0(self) -> float:
@@ -137,7 +132,6 @@ def page_lines(textpage) -> list[Line] | None:
         if idx:
             line.bold = all(_is_bold(tp, chars[k][5], buf, flags)
                             for k in {idx[0], idx[len(idx) // 2]})
-        line.order = len(out)
         out.append(line)
     return out
 

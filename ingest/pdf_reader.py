@@ -366,7 +366,10 @@ def _pdfium_page_text(pdoc, index: int, path: Path, carried=None
         out += ["", *rows, ""]
         done = region[2]
     out += prose(done, len(lines))
-    styles = [(ln.text.strip(), ln.size, ln.bold) for ln in lines if not ln.marked]
+    # Styles of the text lines only: a table's lines are not the body text's size.
+    in_tables = {k for r in regions for k in (*range(r[0], r[2]), *r[3])}
+    styles = [(ln.text.strip(), ln.size, ln.bold) for k, ln in enumerate(lines)
+              if k not in in_tables]
     # A table whose rows run to within a few lines of the page's foot may carry on.
     reaches_foot = head is not None and len(lines) - done <= 4
     return _join(out), tuple(styles), head if reaches_foot else None
