@@ -4,7 +4,8 @@ top-60 p95 122 ms against FTS5's 968 ms, and better keyword-only hit@5 on the sh
 report's questions).
 
 One document a passage: its rowid (the key everything else uses), report id and kind
-(for deletes and filters), text and section (English stemming). A tantivy index is
+(for deletes and filters), text, and context — body, report and section path (English
+stemming). A tantivy index is
 itself segmented and its segment files are never changed once written, so an
 incremental build hard-links the previous build's files into its own folder, deletes
 the changed reports' documents and adds the new ones: the cost is that of the change,
@@ -80,7 +81,7 @@ class KeywordWriter:
         for rowid, p in rows:
             self.writer.add_document(tantivy.Document(
                 rowid=int(rowid), report_id=p.report_id, kind=p.kind, text=p.text,
-                section=" > ".join(p.section)))
+                section=p.context))
 
     def commit(self) -> None:
         """Write everything out; tantivy merges small segments by its merge policy.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 #: Passage kinds, in the order the UI lists them.
@@ -94,6 +95,23 @@ class Report:
         return cls(**d)
 
 
+#: Legal and kind endings of an organisation's name, which readers leave off
+#: ("Boeing" for The Boeing Company, "JPMorgan Chase" for JPMorgan Chase & Co.).
+_LEGAL = re.compile(
+    r"(?:\s*&\s*co\.?|,?\s+(?:inc|incorporated|corp|corporation|co|company|companies|plc|"
+    r"ltd|limited|llc|llp|lp|l\.p|group|holdings?|n\.a|s\.a|ag|se|nv|sa|"
+    r"police(?:\s+service)?|constabulary|police\s+force|council|authority|agency|"
+    r"department|service|trust)\.?)+\s*$", re.I)
+
+
+def body_core(name: str) -> str:
+    """An organisation's name without "The" and its legal or kind ending: the part
+    people name it by ("Advanced Micro Devices, Inc." → "Advanced Micro Devices")."""
+    core = re.sub(r"^\s*the\s+", "", name, flags=re.I)
+    core = _LEGAL.sub("", core).strip(" ,.&")
+    return core if len(core) >= 2 else name
+
+
 def short_heading(heading: str) -> str:
     """A citation-friendly form of a heading: inspection questions such as
     "How effective is the force at tackling anti-social behaviour?" become
@@ -160,11 +178,21 @@ class Passage:
         return text
 
     @property
+    def context(self) -> str:
+        """What a reader of the page knows beyond the passage's words: the body, the
+        report and the section path ("Corning — Form 10-K 2021 > Liquidity")."""
+        named = self.force and self.force.lower() != "national"
+        head = f"{body_core(self.force)} — {self.report_title}" if named else \
+            self.report_title
+        return " > ".join(x for x in (head, *(short_heading(s) for s in self.section)) if x)
+
+    @property
     def embed_text(self) -> str:
-        """What the embedding model sees: the section path gives a passage its topic,
-        which short paragraphs often leave implicit."""
-        heads = " > ".join(short_heading(s) for s in self.section)
-        return f"{heads}: {self.text}" if heads else self.text
+        """What the embedding model sees: the passage's words after its context (body,
+        report, section path), which short paragraphs and table rows leave implicit.
+        The passage's text itself stays the report's words."""
+        ctx = self.context
+        return f"{ctx}: {self.text}" if ctx else self.text
 
     def to_dict(self) -> dict:
         """Plain JSON-able form (lists for tuples)."""

@@ -19,7 +19,7 @@ __all__ = ["INGEST_VERSION", "build_passages", "passage_sentences", "report_key"
 
 #: Bumped whenever ingestion changes what passages a file gives: an index built by
 #: another version re-ingests every report (cached vectors keep that cheap).
-INGEST_VERSION = 7
+INGEST_VERSION = 8
 
 _SENT_SPLIT = re.compile(r"(?<=[.!?])['’”)]?\s+(?=[A-Z0-9‘“(•])")
 

@@ -29,7 +29,8 @@ from retrieval.text import content_terms, english_frequency, has_figure, has_num
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
             "absent_far_max", "figure_unfocused", "date_unfocused", "grade_unfocused",
-            "absent_gain", "subject_sim", "absent_sim", "year_elsewhere")
+            "absent_gain", "subject_sim", "absent_sim", "year_elsewhere",
+            "unmet", "unmet_top", "unmet_worst", "slot_missing")
 #: An absent word whose nearest corpus word is less similar than this has no
 #: stand-in in the reports: the reason names it as the missing subject.
 FAR_WORD = 0.5
@@ -98,9 +99,10 @@ def abstain_features(query: Query, hits) -> dict[str, float]:
 
 def ruled_out(query: Query) -> bool:
     """The questions no wording can save: only unindexed forces, a year no passage
-    mentions, or no word to look for at all."""
+    mentions, a proper name no passage uses, or no word to look for at all."""
     only_missing_forces = bool(query.forces) and set(query.forces) <= set(query.missing_forces)
-    return only_missing_forces or bool(query.missing_years) or not query.terms
+    return (only_missing_forces or bool(query.missing_years) or bool(query.unknown_names)
+            or not query.terms)
 
 
 def probability(feats: dict[str, float], model: dict) -> float:
@@ -146,18 +148,25 @@ def _phrase(query: Query, words: list[str]) -> str:
     return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " or " + runs[-1]
 
 
-def reason_for(query: Query, feats: dict[str, float], hits) -> str:
-    """One line saying why nothing answers, from the strongest cause."""
+def reason_for(query: Query, feats: dict[str, float], hits, alignment=None) -> str:
+    """One line saying why nothing answers, from the strongest cause (`alignment`:
+    retrieval/answerability.py's reading of the best sentences, which can name the
+    part of the question no sentence meets)."""
     missing_forces = [f for f in query.missing_forces]
     if missing_forces and set(query.forces) <= set(missing_forces):
         return "no indexed report covers " + " or ".join(missing_forces)
     if query.missing_years:
         return "the indexed reports say nothing about " + " or ".join(query.missing_years)
+    if query.unknown_names:
+        return "the indexed reports never mention " + " or ".join(query.unknown_names)
     if not query.terms:
         return "the question has no words to look for"
     absent = [t.word for t in query.absent]
     if any(_is_rare(w) for w in absent) or any(t.nearest < FAR_WORD for t in query.absent):
         return "the reports do not mention " + _phrase(query, absent)
+    said = alignment.reason() if alignment is not None else None
+    if said:
+        return said
     for kind, what in (("figure", "give no figure"), ("date", "give no date"),
                        ("grade", "give no grade")):
         if feats.get(f"{kind}_unfocused", 0.0) >= 0.5:

@@ -97,6 +97,10 @@ class Answer:
     #: What the question was read as being about among the indexed reports (the
     #: bodies, years, programme and reports it names; whether it asks across reports).
     scope: dict | None = field(default=None, compare=False)
+    #: The short answer's parts (verbatim text, passage rank or None), when made with
+    #: the embedding model at search time — a question in several parts
+    #: (retrieval/short_answer.py); None: made from the answer when asked for.
+    short: tuple[tuple[str, int | None], ...] | None = field(default=None, compare=False)
 
     @property
     def summary_line(self) -> str:
@@ -114,8 +118,12 @@ class Answer:
     def short_answer(self):
         """The short extractive answer above the cards (retrieval/short_answer.py)."""
         # Imported here: short_answer builds on this module's types.
-        from retrieval.short_answer import short_answer
+        from retrieval.short_answer import ShortAnswer, short_answer
 
+        if self.short is not None:
+            # Saved conversations bring the parts back as JSON lists.
+            return ShortAnswer(tuple((str(t), None if r is None else int(r))
+                                     for t, r in self.short))
         return short_answer(self)
 
     def to_dict(self) -> dict:

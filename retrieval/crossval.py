@@ -29,7 +29,7 @@ import numpy as np
 
 from retrieval.abstain import FEATURES, ruled_out
 from retrieval.evaluate import Ranked, aggregate, load_gold, score_one
-from retrieval.matching import answers
+from retrieval.matching import answers_question
 from retrieval.search import DEFAULT_WEIGHTS, SearchConfig, Searcher, choose_reading
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -72,13 +72,16 @@ class Captured:
     readings: dict = field(default_factory=dict)
     #: Per reading, its scope among the indexed reports (retrieval/scope.py).
     scopes: dict = field(default_factory=dict)
+    #: The searcher (index) the question was read against: families of reports live
+    #: in indexes of their own.
+    searcher: Searcher | None = None
 
 
 def capture(searcher: Searcher, questions: list[dict], progress=None) -> list[Captured]:
     """Parse and gather candidates for every question (the only costly step)."""
     out = []
     for q in questions:
-        c = Captured(q)
+        c = Captured(q, searcher=searcher)
         contexts = [None] + ([q["history"][-1]] if q.get("history") else [])
         for ctx in contexts:
             query = searcher.understand(q["question"], ctx)
@@ -92,8 +95,8 @@ def capture(searcher: Searcher, questions: list[dict], progress=None) -> list[Ca
 
 
 def _labels(q: dict, cands) -> np.ndarray:
-    ev = q.get("evidence") or []
-    return np.array([1.0 if ev and answers(ev, c.passage.text) else 0.0 for c in cands])
+    return np.array([1.0 if answers_question(q, c.passage.text, c.passage.source_file,
+                                             c.passage.pdf_pages) else 0.0 for c in cands])
 
 
 def _matrix(cands) -> np.ndarray:
@@ -171,6 +174,7 @@ def fit_pairwise(caps: list[Captured], c: float = 1.0) -> dict:
 def _answer(searcher: Searcher, cap: Captured, cfg: SearchConfig):
     """The system's answer for a captured question under one configuration, choosing
     between follow-up readings the way Searcher.ask does."""
+    searcher = cap.searcher or searcher
     answers_ = {ctx: searcher.answer_from(query, cands, top_k=K, config=cfg,
                                           scope=cap.scopes.get(ctx))
                 for ctx, (query, cands) in cap.readings.items()}
@@ -229,30 +233,17 @@ def fit_abstainer(X: np.ndarray, y: np.ndarray, groups: list[str]) -> dict:
             "bias": round(float(m.intercept_[0]), 4), "threshold": t, "C": c}
 
 
-#: Follow-up margins tried (1.0: never read a question with the previous one unless
-#: it abstains alone).
-MARGINS = (0.0, 0.1, 0.2, 0.3, 1.0)
-
-
 def fit(searcher, caps: list[Captured], ranker: str = "learned") -> SearchConfig:
-    """Ranker, abstainer and follow-up margin fitted on these questions."""
+    """Ranker and abstainer fitted on these questions."""
     weights = {"learned": fit_ranker, "pairwise": fit_pairwise}[ranker](caps) \
         if ranker != "hand" else dict(DEFAULT_WEIGHTS)
     X, y, ruled = abstain_matrix(searcher, caps, weights)
     # Questions the rules already settle would only blur the model.
     keep = [i for i, r in enumerate(ruled) if not r]
     model = fit_abstainer(X[keep], y[keep], [caps[i].q["group"] for i in keep])
-    follow = [c for c in caps if c.q.get("history")]
-    best, best_m = -1.0, 0.0
-    for m in MARGINS:
-        if not follow:
-            break
-        cfg = SearchConfig(weights=weights, abstain=model, follow_up_margin=m)
-        v = _objective(score(searcher, follow, cfg))
-        if v > best + 1e-9:
-            best, best_m = v, m
-    return SearchConfig(weights=weights, abstain={**model, "follow_up_margin": best_m},
-                        follow_up_margin=best_m)
+    # Which reading of a follow-up is used is settled by the question's form
+    # (retrieval/followup.py), not by a fitted margin.
+    return SearchConfig(weights=weights, abstain=model)
 
 
 def score(searcher, caps: list[Captured], cfg: SearchConfig) -> list[dict]:
@@ -260,8 +251,13 @@ def score(searcher, caps: list[Captured], cfg: SearchConfig) -> list[dict]:
     rows = []
     for cap in caps:
         a = _answer(searcher, cap, cfg)
-        r = score_one(cap.q, Ranked([h.passage.text for h in a.hits], a.abstained), K)
+        r = score_one(cap.q, Ranked.of([h.passage for h in a.hits], a.abstained), K)
+        top = a.hits[0] if a.hits else None
         r.update(style=cap.q.get("style"), source=cap.q.get("source"),
+                 family=cap.q.get("family", "shipped"),
+                 top_match=top.match if top else "",
+                 top_answers=bool(top and cap.q.get("answerable", True) and answers_question(
+                     cap.q, top.passage.text, top.passage.source_file, top.passage.pdf_pages)),
                  made=cap.q.get("made", "hand").split("(")[0],
                  follow_up=bool(cap.q.get("history")), used_context=a.follow_up_of is not None)
         rows.append(r)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.matching import item_in, passage_window
+from retrieval.matching import answers_question, item_in, passage_window
 
 
 def load_gold(path: Path) -> list[dict]:
@@ -32,10 +32,20 @@ def load_gold(path: Path) -> list[dict]:
 
 @dataclass
 class Ranked:
-    """A system's output for one question: passage texts in rank order, abstained?"""
+    """A system's output for one question: passage texts in rank order, abstained?,
+    and where each passage comes from ((source file, 1-based PDF pages); scoring by
+    evidence pages needs it)."""
 
     texts: list[str]
     abstained: bool = False
+    places: list[tuple[str, tuple[int, ...]]] | None = None
+
+    @classmethod
+    def of(cls, passages, abstained: bool = False) -> Ranked:
+        """The output of a system that returned these passages."""
+        passages = list(passages)
+        return cls([p.text for p in passages], abstained,
+                   [(p.source_file, tuple(p.pdf_pages)) for p in passages])
 
 
 def score_one(q: dict, ranked: Ranked, k: int = 10) -> dict:
@@ -44,14 +54,18 @@ def score_one(q: dict, ranked: Ranked, k: int = 10) -> dict:
     ev = q.get("evidence") or []
     r: dict = {"id": q["id"], "kind": q.get("kind"), "answerable": q.get("answerable", True),
                "abstained": ranked.abstained}
+    places = ranked.places or [("", ())] * len(ranked.texts)
+    if q.get("file") and places[:1]:
+        name = places[0][0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+        r["report_first"] = name == str(q["file"]).lower()
     if not r["answerable"]:
         return r
     if q.get("kind") == "multi":
         for cut in (5, 10):
             found = sum(1 for it in ev if any(item_in(it, w) for w in windows[:cut]))
             r[f"recall@{cut}"] = found / len(ev) if ev else 0.0
-    first = next((i + 1 for i, w in enumerate(windows) if any(item_in(it, w) for it in ev)),
-                 None)
+    first = next((i + 1 for i, (t, (f, pp)) in enumerate(zip(ranked.texts[:k], places))
+                  if answers_question(q, t, f, pp)), None)
     r["rank"] = first
     return r
 
@@ -69,9 +83,12 @@ def aggregate(rows: list[dict]) -> dict:
     def mrr(rs):
         return sum(1 / r["rank"] for r in rs if r["rank"]) / len(rs) if rs else None
 
+    firsts = [r["report_first"] for r in pos if "report_first" in r]
     out = {
         "n_single": len(single), "hit@1": hit(single, 1), "hit@3": hit(single, 3),
-        "hit@5": hit(single, 5), "mrr@10": mrr(single), "n_multi": len(multi),
+        "hit@5": hit(single, 5), "hit@10": hit(single, 10), "mrr@10": mrr(single),
+        "report_first": sum(firsts) / len(firsts) if firsts else None,
+        "n_multi": len(multi),
         "recall@5": statistics.mean(r["recall@5"] for r in multi) if multi else None,
         "recall@10": statistics.mean(r["recall@10"] for r in multi) if multi else None,
         "n_unanswerable": len(neg),
@@ -80,17 +97,19 @@ def aggregate(rows: list[dict]) -> dict:
     }
     by_kind = defaultdict(list)
     for r in rows:
-        by_kind[r["kind"]].append(r)
+        # Unanswerable and answerable questions of one kind are figured apart.
+        by_kind[r["kind"] if r["answerable"] or r["kind"] == "absent"
+                else f"{r['kind']} (unanswerable)"].append(r)
     out["per_kind"] = {}
     for kind, rs in sorted(by_kind.items(), key=lambda x: str(x[0])):
         d: dict = {"n": len(rs)}
-        if kind == "absent":
+        if not rs[0]["answerable"]:
             d["abstain_rate"] = sum(r["abstained"] for r in rs) / len(rs)
         elif kind == "multi":
             d["recall@10"] = statistics.mean(r["recall@10"] for r in rs)
         else:
             d["hit@1"], d["hit@5"], d["mrr@10"] = hit(rs, 1), hit(rs, 5), mrr(rs)
-        if kind != "absent":
+        if rs[0]["answerable"]:
             d["false_abstain_rate"] = sum(r["abstained"] for r in rs) / len(rs)
         out["per_kind"][kind] = d
     return out
@@ -111,13 +130,13 @@ class Baselines:
         q = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
         hits = self.s.store.keywords.search(q, k) if q else []
         ps = self.s.store.passages([r for r, _ in hits])
-        return Ranked([ps[r].text for r, _ in hits])
+        return Ranked.of(ps[r] for r, _ in hits)
 
     def dense(self, question: str, k: int) -> Ranked:
         qv = self.s.embedder.encode([question])[0]
         hits = self.s.dense(qv, k)
         ps = self.s.store.passages([r for r, _ in hits])
-        return Ranked([ps[r].text for r, _ in hits])
+        return Ranked.of(ps[r] for r, _ in hits)
 
 
 def run_eval(searcher, gold: list[dict], k: int = 10, baselines: bool = True) -> dict:
@@ -131,8 +150,8 @@ def run_eval(searcher, gold: list[dict], k: int = 10, baselines: bool = True) ->
         t = time.perf_counter()
         a = searcher.ask(q["question"], top_k=k, qid=q["id"])
         lat.append((time.perf_counter() - t) * 1000)
-        systems["reportqa"].append(score_one(q, Ranked([h.passage.text for h in a.hits],
-                                                       a.abstained), k))
+        systems["reportqa"].append(score_one(q, Ranked.of([h.passage for h in a.hits],
+                                                          a.abstained), k))
     if baselines:
         b = Baselines(searcher)
         systems["bm25"] = [score_one(q, b.bm25(q["question"], k), k) for q in gold]

@@ -36,3 +36,18 @@ def answers(evidence: list, passage_text: str) -> bool:
     """Whether a passage holds any of the evidence items."""
     w = passage_window(passage_text)
     return any(item_in(it, w) for it in evidence)
+
+
+def answers_question(q: dict, text: str, source_file: str = "",
+                     pdf_pages: tuple[int, ...] = ()) -> bool:
+    """Whether a passage answers a gold question: it holds an evidence item, or the
+    question gives evidence pages (`file`, `evidence_pdf_pages`, 1-based) and the
+    passage comes from that file and covers one of them."""
+    ev = q.get("evidence") or []
+    if ev and answers(ev, text):
+        return True
+    pages, file = q.get("evidence_pdf_pages"), q.get("file")
+    if not pages or not file:
+        return False
+    name = source_file.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.lower() == str(file).lower() and bool(set(pdf_pages) & set(pages))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 
+from retrieval.instructions import read_instructions
 from retrieval.text import (
     content_terms,
     english_frequency,
@@ -80,6 +81,9 @@ class Query:
     years: tuple[str, ...] = ()
     #: Years the question names that no passage mentions.
     missing_years: tuple[str, ...] = ()
+    #: Proper names the question names (typed capitalised, no English word) that no
+    #: passage uses: an organisation, place or scheme the reports never mention.
+    unknown_names: tuple[str, ...] = ()
     #: What kind of thing the answer must state: figure, date, grade.
     wants: frozenset[str] = frozenset()
     wants_recommendation: bool = False
@@ -87,6 +91,11 @@ class Query:
     about_inspection: bool = False
     #: The previous question, when this one was read as its follow-up.
     context: str | None = None
+    #: Parts of a report the question's instructions point to ("the balance sheet"):
+    #: ranking may prefer them (retrieval/instructions.py).
+    hints: tuple[str, ...] = ()
+    #: Instruction text left out of the search ("Round your answer to two decimals").
+    instructions: tuple[str, ...] = ()
 
     @cached_property
     def weights(self) -> dict[str, float]:
@@ -273,7 +282,8 @@ _ABOUT_INSPECTION = re.compile(
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 #: A year after these words bounds a period ("since 2014", "2014 to 2017"): it asks
 #: about the time around it, not about that year, and names no report.
-PERIOD_BOUND = re.compile(r"\b(?:since|from|after|before|until|between|to)\s*$", re.I)
+PERIOD_BOUND = re.compile(r"\b(?:since|from|after|before|until|between|to)\s*"
+                          r"(?:(?:fy|fiscal(?:\s+year)?|q[1-4])\s*)?$", re.I)
 
 
 #: The longest question searched, in characters: a pasted paragraph is a fine question,
@@ -289,11 +299,36 @@ def cut_question(question: str) -> tuple[str, bool]:
     return (cut.rsplit(" ", 1)[0] if " " in cut[-200:] else cut), True
 
 
+_FY4 = re.compile(r"\b(FY|fy|Fy)\s*'?((?:19|20)\d{2})\b")
+_FY2 = re.compile(r"\b(FY|fy|Fy)\s*'?(\d{2})\b")
+_Q4 = re.compile(r"\b([Qq][1-4])\s*'?\s*((?:19|20)\d{2})\b")
+_Q2 = re.compile(r"\b([1-4])[Qq]\s*'?(\d{2})\b")
+
+
+#: A word typed as a proper name: a capital then lower-case letters ("Boeing").
+_PROPER_NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
+#: A name is rarer in English than this (symspellpy's counts: "Boeing" 4e6, everyday
+#: words such as "video" 2e8).
+_NAME_FREQUENCY = 5_000_000
+#: Period markers that go with a year and are no subject of their own.
+_PERIOD_MARK = re.compile(r"^(?:fy|q[1-4]|h[12]|ytd)$", re.I)
+
+
+def _fiscal_years(text: str) -> str:
+    """Years written the way analysts do, spelt out: "FY2018" and "FY18" → "FY 2018",
+    "Q2'2023" and "2Q23" → "Q2 2023" (a year glued to a prefix is no word of its own)."""
+    text = _FY4.sub(r"\1 \2", text)
+    text = _FY2.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)
+    text = _Q4.sub(r"\1 \2", text)
+    return _Q2.sub(lambda m: f"Q{m.group(1)} 20{m.group(2)}", text)
+
+
 def normalise(question: str) -> str:
     """Punctuation-free question text (hyphens inside words and decimal points kept).
     Case is kept only so that the few names that are also common words ("Met",
     "PACT") can be told apart; everything downstream ignores it."""
-    t = question.replace("’", "'").replace("‘", "'").replace("&", " and ")
+    t = question.replace("’", "'").replace("‘", "'")
+    t = _fiscal_years(t).replace("&", " and ")
     t = re.sub(r"[^\w\s'%£.,-]", " ", t)
     t = re.sub(r"(?<![0-9])[.,](?![0-9])", " ", t)
     t = re.sub(r"\s+-+\s+|^-+|-+$", " ", t)
@@ -304,8 +339,12 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
           indexed_forces: tuple[str, ...] = (), report_years: tuple[int, ...] = ()) -> Query:
     """Read a question (with the previous turn prepended when `context` is given).
     Embedding-model neighbours of its absent words are added by :func:`bridged`."""
+    reading = read_instructions(question.strip())
+    asked = reading.subject
+    if context:
+        asked = f"{read_instructions(context.strip()).subject} {asked}"
     full = f"{context.strip()} {question.strip()}" if context else question.strip()
-    text = normalise(full)
+    text = normalise(asked)
     # Spelling: each word the index, English or the glossary does not know.
     corrections = []
     words = text.split(" ")
@@ -339,6 +378,8 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
 
     words_ = []
     for w in content_terms(text):
+        if _PERIOD_MARK.match(w):  # "FY", "Q2": the year beside them is the subject
+            continue
         # A hyphenated compound the reports never write stands for its parts when they
         # all occur ("at-risk" → risk); otherwise it stays whole ("body-worn").
         parts = content_terms(w.replace("-", " ")) if "-" in w and lexicon.df(w) == 0 else []
@@ -368,11 +409,18 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
     report_year_set = {str(y) for y in report_years if y}
     missing_years = tuple(y for y in years if y not in report_year_set and lexicon.df(y) == 0)
     wants = frozenset(k for k, rx in _WANTS.items() if rx.search(text))
+    # A capital opening the question says nothing; one inside it marks a name.
+    typed_names = {m.group(0).lower(): m.group(0)
+                   for m in _PROPER_NAME.finditer(reading.subject) if m.start() > 0}
+    unknown = tuple(typed_names[t.word] for t in terms
+                    if t.word in typed_names and not t.present
+                    and english_frequency(t.word) < _NAME_FREQUENCY and not g.is_term(t.word))
 
     return Query(
         question=question, text=text, corrections=tuple(corrections), terms=tuple(terms),
         groups=tuple(strict_groups + loose_groups), embed_text=embed,
         forces=named, missing_forces=tuple(f for f in named if f not in covered),
-        years=years, missing_years=missing_years, wants=wants,
+        years=years, missing_years=missing_years, unknown_names=unknown, wants=wants,
         wants_recommendation=bool(_RECOMMEND.search(text)),
-        about_inspection=bool(_ABOUT_INSPECTION.search(text)), context=context)
+        about_inspection=bool(_ABOUT_INSPECTION.search(text)), context=context,
+        hints=reading.hints, instructions=reading.instructions)

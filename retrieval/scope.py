@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ingest.models import Report
+from ingest.models import Report, body_core
 from retrieval.abstain import EVERYDAY_WORD
 from retrieval.answer import Filters
 from retrieval.query import PERIOD_BOUND, Lexicon, covered_forces, forces, named_forces
@@ -92,19 +92,46 @@ def asks_across(text: str) -> bool:
     return bool(_ACROSS.search(text))
 
 
-def _forms(body: str, lexicon: Lexicon) -> list[str]:
+def _forms(body: str, lexicon: Lexicon, bodies: tuple[str, ...] = ()) -> list[str]:
     """The ways a question may name an indexed body (worked out once per index)."""
-    key = ("forms", body)
+    key = ("forms", body, bodies)
     if key not in lexicon.memo:
-        lexicon.memo[key] = _forms_of(body, lexicon)
+        lexicon.memo[key] = _forms_of(body, lexicon, bodies)
     return lexicon.memo[key]
 
 
-def _forms_of(body: str, lexicon: Lexicon) -> list[str]:
+def _distinct_lead(core: str, others: list[str]) -> str | None:
+    """The first word of a many-word name, when it is no everyday English word and no
+    other indexed body's name starts with it ("Lockheed", "JPMorgan", "Kraft")."""
+    words = core.split()
+    if len(words) < 2:
+        return None
+    lead = words[0]
+    if len(lead) < 3 or english_frequency(lead.lower()) >= EVERYDAY_WORD:
+        return None
+    if any(body_core(o).split()[:1] == [lead] for o in others):
+        return None
+    return lead
+
+
+def _forms_of(body: str, lexicon: Lexicon, bodies: tuple[str, ...] = ()) -> list[str]:
     forms = {body}
-    core = _KIND.sub("", body).strip()
-    if core != body and len(core) >= 4:
-        forms.add(core)
+    core = body_core(body)
+    for c in (core, _KIND.sub("", body).strip()):
+        if c != body and (len(c) >= 4 or any(ch.isdigit() for ch in c) or c.isupper()):
+            forms.add(c)
+    caps = [w for w in re.split(r"[\s-]+", core) if w[:1].isupper()]
+    if len(caps) >= 3:
+        forms.add("".join(w[0] for w in caps))
+    others = [b for b in bodies if b != body]
+    lead = _distinct_lead(core, others)
+    if lead:
+        forms.add(lead)
+    # The first two words of a longer name ("American Water" of American Water Works),
+    # when no other indexed body's name starts with them.
+    words = core.split()
+    if len(words) >= 3 and not any(body_core(o).split()[:2] == words[:2] for o in others):
+        forms.add(" ".join(words[:2]))
     for known in forces():
         if known.canonical == body or known.pattern.fullmatch(body) or known.pattern.fullmatch(
                 core):
@@ -116,14 +143,51 @@ def _forms_of(body: str, lexicon: Lexicon) -> list[str]:
 
 
 def _names(text: str, body: str, forms: list[str]) -> bool:
-    low = text.lower()
+    low = text.lower().replace("-", " ")
     for f in forms:
-        words = f.lower().split()
+        words = f.lower().replace("-", " ").split()
         # (A substring test first: most bodies are not named in most questions.)
         if words[0] in low and re.search(
                 r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b", low):
             return True
     return any(k.pattern.search(text) for k in forces() if k.canonical == body)
+
+
+def _abbreviates(token: str, words: list[str]) -> bool:
+    """Whether a token is made of leading letters of the name's words, in order, from
+    the first ("JPM" of JPMorgan Chase, "Amex" of American Express, "WMP" of West
+    Midlands Police)."""
+    if not token:
+        return True
+    if not words:
+        return False
+    w = words[0]
+    return any(_abbreviates(token[i:], words[1:])
+               for i in range(min(len(w), len(token)), 0, -1) if token[:i] == w[:i])
+
+
+def _abbreviated(typed: str, bodies: list[str], lexicon: Lexicon) -> list[str]:
+    """Bodies a question names by a short form of its own making: a word typed in
+    capitals, or no English or index word, that abbreviates exactly one body's name."""
+    out = []
+    for tok in re.findall(r"\b[A-Za-z][A-Za-z0-9]{2,7}\b", typed):
+        low = tok.lower()
+        capitals = sum(c.isupper() for c in tok) >= 2
+        if not capitals and (english_frequency(low) > 0 or low in lexicon.words):
+            continue
+        hits = []
+        for b in bodies:
+            for name in {body_core(b), b}:
+                words = [w.lower() for w in re.split(r"[\s&,.-]+", name) if w]
+                # A bare prefix of the first word ("Amer") counts only typed in
+                # capitals ("JPM"); otherwise the letters must run over two words.
+                prefix = words[0].startswith(low)
+                if (capitals or not prefix) and _abbreviates(low, words):
+                    hits.append(b)
+                    break
+        if len(hits) == 1:
+            out.append(hits[0])
+    return out
 
 
 def _covers(r: Report, year: int) -> bool:
@@ -147,8 +211,12 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
     (a year named as a figure's period, not as a report's)."""
     typed = typed or text
     bodies_all = sorted({r.force for r in reports if r.force})
-    named = [b for b in bodies_all if any(_names(t, b, _forms(b, lexicon))
+    key = tuple(bodies_all)
+    named = [b for b in bodies_all if any(_names(t, b, _forms(b, lexicon, key))
                                           for t in (text, typed))]
+    for b in _abbreviated(typed, bodies_all, lexicon):
+        if b not in named:
+            named.append(b)
     for word in re.findall(r"[a-z][a-z'-]{3,}", text.lower()):
         b = lexicon.places.get(word)
         if b and b not in named:
@@ -203,9 +271,9 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
                          or _REPORT_AFTER.search(text[m.end():]))
         if named and (as_report or not (
                 mentions and mentions(str(y), tuple(r.report_id for r in pool)))):
+            noun = "inspection" if any(r.programme for r in pool) else "report"
             return Scope(bodies=tuple(named), programme=programme, compare=compare,
-                         missing=f"the index holds no {y} inspection of "
-                                 + " or ".join(named))
+                         missing=f"the index holds no {y} {noun} of " + " or ".join(named))
     if len(years) > 1:
         compare = True
     if years:

@@ -3,8 +3,9 @@ dense (FAISS) and keyword (tantivy BM25) candidates are pooled and scored by a
 linear ranker over a few features; near-duplicates are removed; the abstention model
 decides whether any passage answers and, when none does, says why.
 
-A follow-up is read both ways — alone and with the previous question — and the
-reading the reports answer with more confidence wins; the answer says which was used.
+A question asked after another is read with it only when its form leans on it (a
+connective, an ellipsis, a word pointing back: retrieval/followup.py); the answer says
+which reading was used.
 
 The model and index load once (see :func:`get_searcher`); one query costs one or two
 embeddings (~20 ms each) plus cheap arithmetic over at most a few hundred candidates."""
@@ -25,6 +26,7 @@ import numpy as np
 from ingest.models import Passage
 from retrieval.abstain import abstain_features, decide, reason_for
 from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
+from retrieval.answerability import align
 from retrieval.highlight import best_sentences
 from retrieval.query import Query, bridgeable, bridged, parse
 from retrieval.relevance import match_word
@@ -38,7 +40,7 @@ from retrieval.text import has_figure, has_number, stem, tokens
 DEFAULT_WEIGHTS = {
     "sentence": 0.45, "sentence2": 0.0, "dense_rr": 0.0, "kw_rr": 0.0, "dense": 0.35,
     "bm25": 0.15, "coverage": 0.20, "figure": 0.05, "fig_focus": 0.15, "kind_match": 0.08,
-    "summary": -0.08, "note": -0.06, "boilerplate": -0.10,
+    "summary": -0.08, "note": -0.06, "boilerplate": -0.10, "hint": 0.10,
 }
 #: A sentence that is itself a question (a report restating its inspection questions)
 #: echoes the user's question without answering it: its similarity is scaled by this.
@@ -392,6 +394,7 @@ class Searcher:
                 "summary": float(p.kind == "summary" and "grade" not in query.wants),
                 "note": float(p.kind == "note"),
                 "boilerplate": float(is_boilerplate(p) and not query.about_inspection),
+                "hint": _hint_share(query.hints, p),
             }
             out.append(_Candidate(r, p, ss, feats))
         return out
@@ -401,17 +404,30 @@ class Searcher:
             history: list[str] | None = None, qid: str | None = None,
             follow_up: bool | None = None) -> Answer:
         """Answer one question: ranked cited passages, or an abstention (with the
-        nearest passages and a reason). With `history`, the question is also read as a
-        follow-up of the last turn and the better-answered reading is kept;
-        `follow_up=False` reads it alone, `True` always with the previous turn."""
+        nearest passages and a reason). With `history`, a question that leans on the
+        last turn ("and for burglary?", "is it improving?") is read with it, one that
+        names its own subject alone (see :func:`choose_reading`); `follow_up=False`
+        reads it alone, `True` always with the previous turn. A question in several
+        parts gets a short answer with a sentence for each part
+        (retrieval/short_answer.py)."""
+        from retrieval.followup import leans_on_previous
+        from retrieval.short_answer import with_short_answer
+
         previous = history[-1].strip() if history else None
-        if not previous or follow_up is False:
-            return self._answer(question, None, top_k, filters, qid)
-        joined = self._answer(question, previous, top_k, filters, qid)
-        if follow_up:
-            return joined
-        alone = self._answer(question, None, top_k, filters, qid)
-        return choose_reading(question, alone, joined, self.config.follow_up_margin)
+        if not previous or follow_up is False or (
+                follow_up is None and not leans_on_previous(question, previous)):
+            # A question that stands alone is never read the other way: its joined
+            # reading could not be chosen, so it is not searched.
+            answer = self._answer(question, None, top_k, filters, qid)
+        else:
+            joined = self._answer(question, previous, top_k, filters, qid)
+            if follow_up:
+                answer = joined
+            else:
+                alone = self._answer(question, None, top_k, filters, qid)
+                answer = choose_reading(question, alone, joined,
+                                        self.config.follow_up_margin)
+        return with_short_answer(answer, self)
 
     def _answer(self, question: str, context: str | None, top_k: int,
                 filters: Filters | None, qid: str | None) -> Answer:
@@ -505,10 +521,12 @@ class Searcher:
             "absent_gain": self._absent_gain(query, hits),
             "subject_sim": self._subject_sim(query, hits),
             "absent_sim": self._best_sentence(hits, absent, 5) or 0.0}
+        alignment = align(self, query, hits, SUBJECT_MAX_SHARE)
+        signals |= alignment.features
         abstained, conf = decide(signals, cfg.abstain, query)
         hits = [replace(h, match=match_word(h.score, cfg.relevance, abstained)) for h in hits]
-        return Answer(hits=tuple(hits), abstained=abstained, confidence=conf,
-                      reason=reason_for(query, signals, hits) if abstained else None,
+        why = reason_for(query, signals, hits, alignment) if abstained else None
+        return Answer(hits=tuple(hits), abstained=abstained, confidence=conf, reason=why,
                       signals=signals, **base)
 
     def _diversify(self, scored, top_k: int, question: str):
@@ -601,23 +619,45 @@ def _scope_dict(scope: Scope) -> dict:
             "compare": scope.compare}
 
 
-#: A question that opens like this continues the previous one ("and for burglary?",
-#: "what about last year"): its form says so, whatever the scores.
-_CONTINUES = re.compile(r"^\W*(?:and|also|plus|what about|how about|same for|same|then|"
-                        r"and what about|and how about|or)\b", re.I)
-
-
 def choose_reading(question: str, alone: Answer, joined: Answer, margin: float) -> Answer:
-    """A follow-up's two readings. A question that opens with a connective takes the
-    previous question along unless that reading abstains where the question alone does
-    not. Otherwise (a pronoun alone is no evidence of a follow-up) the reading with the
-    previous question wins only when the reports answer it with clearly more
-    confidence."""
+    """A follow-up's two readings. The form of the question decides
+    (retrieval/followup.py): a question that names its own subject is read alone,
+    whatever the scores — a question joined with the previous one is a longer text and
+    scores higher for that alone; one that leans on the previous question (a
+    connective, an ellipsis, a word that points back) takes the joined reading unless
+    that reading abstains where the question alone does not. `margin` (fitted by
+    cross-validation) is kept for callers; it no longer overrides the form."""
+    from retrieval.followup import leans_on_previous
+
+    del margin  # the form decides; a confidence margin cannot make a question lean
+    if not leans_on_previous(question, joined.follow_up_of):
+        return alone
     if joined.abstained and not alone.abstained:
         return alone
-    if _CONTINUES.match(question) or joined.confidence > alone.confidence + margin:
-        return joined
-    return alone
+    return joined
+
+
+@lru_cache(maxsize=100_000)
+def _section_stems(p: Passage) -> frozenset[str]:
+    lines = p.text.split("\n")
+    # A table's caption is its first line: it names the statement as a heading would.
+    head = " ".join(p.section) + (" " + lines[0] if p.kind == "table" else "")
+    return frozenset(stem(t) for t in tokens(head))
+
+
+def _hint_share(hints: tuple[str, ...], p: Passage) -> float:
+    """The best share of a hint's words ("statement cash flows") that the passage's
+    section path (and a table's caption) holds: the part of the report an instruction
+    points to."""
+    if not hints:
+        return 0.0
+    have = _section_stems(p)
+    best = 0.0
+    for h in hints:
+        want = {stem(t) for t in tokens(h) if len(t) > 1}
+        if want:
+            best = max(best, len(want & have) / len(want))
+    return best
 
 
 def _phrase_in(phrase: str, low_text: str) -> bool:

@@ -185,7 +185,7 @@ def test_pronoun_alone_is_no_follow_up(app):
 def test_abstention_reason_is_shown(app):
     at = ask(app, "What does HMIC say about Taser use?")
     a = turns(at)[-1]["answer"]
-    assert a.abstained and a.reason and "taser" in a.reason
+    assert a.abstained and a.reason and "taser" in a.reason.lower()
     (block,) = short_answers(at)
     assert "No passage in the indexed reports answers this (" in block
     assert a.short_answer.cites == () and a.short_answer.text.startswith("No passage")

@@ -340,7 +340,8 @@ def _with_filters(fn):
 @click.option("--json", "as_json", is_flag=True,
               help='Machine-readable answer (README, "Machine-readable answers").')
 @click.option("--batch", type=click.File("r", encoding="utf-8"),
-              help='Questions, one a line (plain text or JSONL {"id", "question"}), from '
+              help='Questions, one a line (plain text or JSONL {"id", "question"}, with '
+                   '"history": [earlier questions] for a turn of a conversation), from '
                    'a file or `-` for standard input: the model loads once, and each '
                    'answer is written (and flushed) as its question arrives.')
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
@@ -358,7 +359,10 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
             if "error" in q:
                 _say(q["error"], err=True)
                 continue
-            a = searcher.ask(q["question"], top_k=top_k, filters=flt, qid=q.get("id"))
+            # A line with "history" is a turn of a conversation: read the way the app
+            # reads it (Searcher.ask decides whether it leans on the last turn).
+            a = searcher.ask(q["question"], top_k=top_k, filters=flt, qid=q.get("id"),
+                             history=q.get("history"))
             if as_json:
                 click.echo(json.dumps(a.to_dict(), ensure_ascii=False))
             else:
@@ -381,8 +385,9 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
 
 def _batch_questions(stream):
     """Questions from a --batch stream as they arrive: a JSON object with "question"
-    (and "id"), or a line of plain text (its id is its line number). A bad line gives
-    an error entry and the rest go on."""
+    (and "id", and "history": the conversation's earlier questions, oldest first), or a
+    line of plain text (its id is its line number). A bad line gives an error entry and
+    the rest go on."""
     from retrieval.query import cut_question
 
     for n, line in enumerate(stream, 1):
@@ -399,7 +404,15 @@ def _batch_questions(stream):
                 yield {"error": f"{stream.name}:{n}: not a JSON object with a \"question\" "
                                 "— write one question a line, as text or JSONL"}
                 continue
-            yield {**q, "question": cut_question(text)[0], "id": q.get("id", str(n))}
+            history = q.get("history")
+            if history is not None and (not isinstance(history, list) or not all(
+                    isinstance(h, str) for h in history)):
+                yield {"error": f"{stream.name}:{n}: \"history\" is not a list of questions "
+                                "— write the conversation's earlier questions as a JSON "
+                                "list of strings, oldest first"}
+                continue
+            yield {**q, "question": cut_question(text)[0], "id": q.get("id", str(n)),
+                   "history": [cut_question(h)[0] for h in history or ()]}
         else:
             yield {"id": str(n), "question": cut_question(line)[0]}
 
@@ -413,13 +426,20 @@ def _batch_questions(stream):
 @click.option("--cv", is_flag=True,
               help="In-sample and cross-validated figures over the training questions "
                    "(tests/data), per kind and style, then GOLD as a locked test split.")
+@click.option("--family", "families", multiple=True, metavar="NAME=INDEX:Q.jsonl[,…]",
+              help="With --cv: another family of reports (its index and questions); "
+                   "adds leave-one-family-out figures per family beside plain dense "
+                   "and BM25. Repeat for more families.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path))
 @_friendly
-def eval_cmd(gold, top_k, as_json, no_baselines, cv, index_dir) -> None:
+def eval_cmd(gold, top_k, as_json, no_baselines, cv, families, index_dir) -> None:
     """Score retrieval on GOLD questions, beside plain BM25 and plain dense baselines;
-    with --cv, judge the ranker and the abstainer out of sample."""
+    with --cv, judge the ranker and the abstainer out of sample (and, with --family,
+    out of family)."""
     from retrieval.evaluate import format_table, load_gold, run_eval
 
+    if families and not cv:
+        raise click.UsageError("--family goes with --cv")
     if cv:
         from retrieval.crossval import report, training_files
 
@@ -427,7 +447,26 @@ def eval_cmd(gold, top_k, as_json, no_baselines, cv, index_dir) -> None:
         if missing or not training_files():
             raise click.UsageError("--cv needs the training questions under tests/data "
                                    "(a source checkout)")
-        text, _ = report(_searcher(index_dir), training_files(), gold)
+        searcher = _searcher(index_dir)
+        if families:
+            from retrieval import families as fam
+
+            given = [fam.parse_family(f) for f in families]
+            fams = [("shipped", searcher, fam.family_questions("shipped", training_files()))]
+            fams += [(f.name, fam.open_searcher(f.index), fam.family_questions(f.name,
+                                                                               f.questions))
+                     for f in given]
+            text, res = fam.report(fams)
+            click.echo(text)
+            if gold is not None:
+                from retrieval.crossval import capture, score
+                from retrieval.crossval import side_by_side as table
+
+                caps = capture(searcher, fam.family_questions("shipped", [gold]))
+                click.echo(f"\nlocked test split {gold.name} (fitted on every family):")
+                click.echo(table({"test": score(searcher, caps, res["config"])}))
+            return
+        text, _ = report(searcher, training_files(), gold)
         click.echo(text)
         return
     if gold is None:

@@ -1,0 +1,122 @@
+"""Short answers that answer each part of a question in several parts
+(retrieval/short_answer.py), on the real index of the report (real model): a sentence
+for each part the passages answer, verbatim, each with its passage's marker — in the
+answer the search returns, its JSON, a saved conversation and the app — while a
+one-part question's short answer is what it always was."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retrieval.records import answer_from_record, answer_record
+from retrieval.search import get_searcher
+from retrieval.short_answer import question_parts, short_answer
+
+TWO_PARTS = "How satisfied are victims in the West Midlands, and is it improving?"
+RATE = "West Midlands had a victim satisfaction rate of 83.7 percent"
+EARLIER = ("Its current rate is lower than the 85.5 percent (± 0.2 percent) recorded for "
+           "West Midlands in the previous year.")
+
+
+@pytest.mark.parametrize("question,parts", [
+    (TWO_PARTS, ["How satisfied are victims in the West Midlands", "is it improving?"]),
+    ("What is the burglary rate and how does it compare with England and Wales?",
+     ["What is the burglary rate", "how does it compare with England and Wales?"]),
+    ("How satisfied are victims? Is it improving?",
+     ["How satisfied are victims?", "Is it improving?"]),
+    ("How does the force tackle domestic abuse; what did HMIC recommend?",
+     ["How does the force tackle domestic abuse", "what did HMIC recommend?"]),
+    ("What is IOM, and what about Turning Point?", ["What is IOM", "what about Turning Point?"]),
+    # One question: "and" between nouns, or before something that is not a clause.
+    ("What are the burglary and robbery rates?", ["What are the burglary and robbery rates?"]),
+    ("How do the police and partners tackle anti-social behaviour?",
+     ["How do the police and partners tackle anti-social behaviour?"]),
+    ("victim satisfaction rate", ["victim satisfaction rate"]),
+    ("How and why did recorded crime fall?", ["How and why did recorded crime fall?"]),
+])
+def test_question_parts(question, parts):
+    assert question_parts(question) == parts
+
+
+@pytest.fixture(scope="module")
+def searcher(ui_index):
+    return get_searcher(ui_index)
+
+
+def _verbatim(answer, sa) -> None:
+    """Each part of a short answer is the report's own words, in the passage it cites."""
+    for text, rank in sa.parts:
+        hit = answer.hits[rank - 1]
+        assert " ".join(text.split()) in " ".join(hit.passage.text.split())
+        assert f"{text} [{rank}]" in sa.text
+
+
+@pytest.mark.parametrize("question", [TWO_PARTS,
+                                      "How satisfied are victims in the West Midlands? "
+                                      "Is it improving?"])
+def test_each_part_gets_its_sentence(searcher, question):
+    a = searcher.ask(question)
+    assert not a.abstained
+    sa = a.short_answer
+    texts = [t for t, _ in sa.parts]
+    # The satisfaction rate answers the first part, last year's rate the second.
+    assert RATE in texts[0]
+    assert any(EARLIER in t for t in texts), sa.text
+    assert len(sa.parts) == len(set(texts)) <= len(question_parts(question))
+    _verbatim(a, sa)
+    # The JSON answer and a saved conversation carry the same short answer.
+    assert a.to_dict()["short_answer"] == sa.to_dict()
+    again = answer_from_record(json.loads(json.dumps(answer_record(a))))
+    assert again.short_answer == sa
+
+
+def test_a_part_already_answered_gets_nothing_more(searcher):
+    """The burglary row gives the West Midlands and England and Wales rates: the
+    comparison part is answered by it, so no other passage's comparison is added."""
+    a = searcher.ask("What is the burglary rate and how does it compare with England and Wales?")
+    sa = a.short_answer
+    assert "Burglary in a dwelling" in sa.parts[0][0]
+    assert len(sa.parts) <= 2
+    assert not any("anti-social behaviour rate" in t for t, _ in sa.parts)
+    _verbatim(a, sa)
+
+
+@pytest.mark.parametrize("question", ["victim satisfaction rate",
+                                      "How satisfied are victims in the West Midlands?",
+                                      "How does the force tackle anti-social behaviour?",
+                                      "What is the burglary in a dwelling rate compared with "
+                                      "England and Wales?"])
+def test_one_part_question_is_unchanged(searcher, question):
+    a = searcher.ask(question)
+    # Nothing made at search time; the model changes nothing for one part.
+    assert a.short is None
+    assert short_answer(a, searcher) == short_answer(a) == a.short_answer
+    if "satisf" in question:
+        assert RATE in a.short_answer.parts[0][0] and a.short_answer.cites[0] == 1
+        assert EARLIER not in a.short_answer.text
+
+
+def test_without_the_model_a_question_is_answered_as_one_part(searcher):
+    a = searcher.ask(TWO_PARTS)
+    plain = short_answer(a)
+    assert RATE in plain.parts[0][0]
+    assert plain != a.short_answer
+
+
+def test_the_app_shows_each_part(ui_index, monkeypatch, tmp_path):
+    monkeypatch.setenv("REPORTQA_INDEX", str(ui_index))
+    monkeypatch.setenv("REPORTQA_SESSIONS", str(tmp_path / "sessions"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "ui" / "app.py"),
+                           default_timeout=90)
+    at.run()
+    at.chat_input[0].set_value(TWO_PARTS).run()
+    assert not at.exception, at.exception
+    (block,) = [h.value for h in at.get("html") if 'class="rq-short"' in h.value]
+    plain = re.sub(r"<[^>]+>", "", block).replace("&#x27;", "'")
+    assert "83.7 percent" in plain and "85.5 percent" in plain
+    assert "previous year" in plain
