@@ -120,7 +120,9 @@ def main() -> None:
                                                     indent=2) + "\n")
         (out / "abstain.json").write_text(json.dumps({**cfg.abstain, **fitted},
                                                      indent=2) + "\n")
-        print(f"wrote {out / 'ranker.json'} and {out / 'abstain.json'}")
+        (out / "relevance.json").write_text(json.dumps({**cfg.relevance, **fitted},
+                                                       indent=2) + "\n")
+        print(f"wrote ranker.json, abstain.json and relevance.json in {out}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,11 @@ _NOUN = {"date": "date", "count": "number", "sum": "sum", "rate": "rate or perce
 _NUMBER_WORDS = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|" \
                 r"thirty|forty|fifty|hundreds?|thousands?|dozens?|millions?)"
 _YEARISH = re.compile(r"^(?:19|20)\d{2}$")
+_RATE_WORDS = re.compile(r"\bper\s+(?:\d|cent|thousand|hundred|head|capita)|percent|%|"
+                         r"\brates?\b|\bratios?\b", re.I)
+#: A figure followed by the noun it counts.
+_COUNTED = re.compile(r"\s+(?!(?:per|percent|cent|times|and|or|in|of|to|for|from)\b)"
+                      r"[a-z][a-z-]{2,}", re.I)
 _NOT_COUNT = re.compile(r"\s*(?:%|per\s*cent|percent|(?:\w+\s+){0,2}(?:per|for every|in every)"
                         r"\s+(?:\d|1,000|thousand|hundred|head|capita)|times\b|x\b)", re.I)
 _HAS = {
@@ -78,12 +83,17 @@ def wanted_slot(text: str) -> str | None:
 def states(slot: str, sentence: str) -> bool:
     """Whether a sentence (or table row) states a thing of this kind."""
     if slot == "count":
+        # Where the sentence (or table row, with its unit) speaks of rates, a bare
+        # figure is one of them: a count needs its noun ("12,345 burglaries").
+        rates = bool(_RATE_WORDS.search(sentence))
         for m in re.finditer(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])", sentence):
             # A count is a number that is no year, percentage, rate or ratio.
             after = sentence[m.end():m.end() + 24]
             before = sentence[max(0, m.start() - 12):m.start()]
             if _YEARISH.match(m.group(0).replace(",", "")) or _NOT_COUNT.match(after) \
                     or re.search(r"\b(?:per|every)\s*$", before, re.I):
+                continue
+            if rates and not _COUNTED.match(after):
                 continue
             return True
         return bool(re.search(rf"\b{_NUMBER_WORDS}\b", sentence, re.I))

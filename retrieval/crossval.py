@@ -243,7 +243,31 @@ def fit(searcher, caps: list[Captured], ranker: str = "learned") -> SearchConfig
     model = fit_abstainer(X[keep], y[keep], [caps[i].q["group"] for i in keep])
     # Which reading of a follow-up is used is settled by the question's form
     # (retrieval/followup.py), not by a fitted margin.
-    return SearchConfig(weights=weights, abstain=model)
+    cfg = SearchConfig(weights=weights, abstain=model)
+    cfg.relevance = fit_relevance(searcher, caps, cfg)
+    return cfg
+
+
+def fit_relevance(searcher, caps: list[Captured], cfg: SearchConfig) -> dict:
+    """Thresholds of the relevance words (retrieval/relevance.py) under a fitted
+    ranker and abstainer: from the cited passages (top 5) of the answerable questions
+    answered, and whether each holds the answer."""
+    from retrieval.relevance import fit_thresholds
+
+    scores, rel = [], []
+    for cap in caps:
+        if not cap.q.get("answerable", True):
+            continue
+        a = _answer(searcher, cap, cfg)
+        if a.abstained:
+            continue
+        for h in a.hits[:5]:
+            scores.append(h.score)
+            rel.append(answers_question(cap.q, h.passage.text, h.passage.source_file,
+                                        h.passage.pdf_pages))
+    if len(set(rel)) < 2:
+        return {}
+    return fit_thresholds(np.array(scores), np.array(rel, dtype=bool))
 
 
 def score(searcher, caps: list[Captured], cfg: SearchConfig) -> list[dict]:
