@@ -137,6 +137,8 @@ def fit_ranker(caps: list[Captured], c: float = 1.0) -> dict:
 #: Pairwise ranker: each answering candidate against this many of the best-scored
 #: (by the hand weights) non-answering ones of the same question.
 PAIRS_PER_POSITIVE = 15
+#: ... and at most this many answering candidates of one question.
+POSITIVES_PER_QUESTION = 3
 
 
 def fit_pairwise(caps: list[Captured], c: float = 1.0) -> dict:
@@ -160,7 +162,11 @@ def fit_pairwise(caps: list[Captured], c: float = 1.0) -> dict:
         M = _matrix(cands)
         neg = np.where(lab == 0)[0]
         neg = neg[np.argsort(-(M[neg] @ hand))][:PAIRS_PER_POSITIVE]
-        for i in np.where(lab == 1)[0]:
+        # Every question weighs alike: one whose evidence is a whole page has many
+        # answering passages, and would otherwise outvote the rest.
+        pos = np.where(lab == 1)[0]
+        pos = pos[np.argsort(-(M[pos] @ hand))][:POSITIVES_PER_QUESTION]
+        for i in pos:
             for j in neg:
                 X.append(M[i] - M[j])
                 y.append(1)

@@ -40,12 +40,13 @@ def answers(evidence: list, passage_text: str) -> bool:
 
 def answers_question(q: dict, text: str, source_file: str = "",
                      pdf_pages: tuple[int, ...] = ()) -> bool:
-    """Whether a passage answers a gold question: it holds an evidence item, or the
-    question gives evidence pages (`file`, `evidence_pdf_pages`, 1-based) and the
-    passage comes from that file and covers one of them."""
+    """Whether a passage answers a gold question: it holds an evidence item; or, for a
+    question that gives no evidence text but evidence pages (`file`,
+    `evidence_pdf_pages`, 1-based), the passage comes from that file and covers one of
+    them (a page holds more than the answer: text evidence, where given, is exact)."""
     ev = q.get("evidence") or []
-    if ev and answers(ev, text):
-        return True
+    if ev:
+        return answers(ev, text)
     pages, file = q.get("evidence_pdf_pages"), q.get("file")
     if not pages or not file:
         return False
