@@ -299,8 +299,8 @@ def cut_question(question: str) -> tuple[str, bool]:
     return (cut.rsplit(" ", 1)[0] if " " in cut[-200:] else cut), True
 
 
-_FY4 = re.compile(r"\b(FY|fy|Fy)\s*'?((?:19|20)\d{2})\b")
-_FY2 = re.compile(r"\b(FY|fy|Fy)\s*'?(\d{2})\b")
+_FY4 = re.compile(r"\b(FY|fy|Fy|YE|ye|CY|cy)\s*'?((?:19|20)\d{2})\b")
+_FY2 = re.compile(r"\b(FY|fy|Fy|YE|ye|CY|cy)\s*'?(\d{2})\b")
 _Q4 = re.compile(r"\b([Qq][1-4])\s*'?\s*((?:19|20)\d{2})\b")
 _Q2 = re.compile(r"\b([1-4])[Qq]\s*'?(\d{2})\b")
 
@@ -311,11 +311,12 @@ _PROPER_NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
 #: words such as "video" 2e8).
 _NAME_FREQUENCY = 5_000_000
 #: Period markers that go with a year and are no subject of their own.
-_PERIOD_MARK = re.compile(r"^(?:fy|q[1-4]|h[12]|ytd)$", re.I)
+_PERIOD_MARK = re.compile(r"^(?:fy|ye|cy|q[1-4]|h[12]|ytd)$", re.I)
 
 
 def _fiscal_years(text: str) -> str:
-    """Years written the way analysts do, spelt out: "FY2018" and "FY18" → "FY 2018",
+    """Years written the way analysts do, spelt out: "FY2018" and "FY18" → "FY 2018"
+    (also "YE2021", year end, and "CY22", calendar year),
     "Q2'2023" and "2Q23" → "Q2 2023" (a year glued to a prefix is no word of its own)."""
     text = _FY4.sub(r"\1 \2", text)
     text = _FY2.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)

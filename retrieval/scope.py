@@ -190,6 +190,27 @@ def _abbreviated(typed: str, bodies: list[str], lexicon: Lexicon) -> list[str]:
     return out
 
 
+def _codes(text: str) -> set[str]:
+    """Document-type codes in a text — words of letters and digits, hyphens dropped
+    ("10-K", "10Q", "20-F") — but no years or bare numbers."""
+    out = set()
+    for w in re.findall(r"\b[\w-]+\b", text):
+        w = w.replace("-", "").lower()
+        if re.search(r"\d", w) and re.search(r"[a-z]", w) and len(w) <= 6:
+            out.add(w)
+    return out
+
+
+def _type_codes(typed: str, pool: list[Report]) -> set[str]:
+    """Codes the question names that tell some of the reports in scope from the others
+    by their titles ("this 10-K" among a company's annual and quarterly reports)."""
+    asked = _codes(typed)
+    if not asked or len(pool) < 2:
+        return set()
+    titled = [_codes(r.title) for r in pool]
+    return {c for c in asked if 0 < sum(c in t for t in titled) < len(pool)}
+
+
 def _covers(r: Report, year: int) -> bool:
     """Whether a report is "the <year> report": its inspection year, the second year
     of a "2021/22" one, or the year it was published."""
@@ -278,7 +299,10 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
         compare = True
     if years:
         pool = [r for r in pool if any(_covers(r, y) for y in years)]
-    narrowed = bool(named or years or programme)
+    kinds = _type_codes(typed, pool)
+    if kinds:
+        pool = [r for r in pool if _codes(r.title) & kinds]
+    narrowed = bool(named or years or programme or kinds)
     ids = tuple(r.report_id for r in pool) if narrowed and len(pool) < len(reports) else ()
     return Scope(bodies=tuple(named), years=tuple(years), programme=programme,
                  report_ids=ids, compare=compare)

@@ -347,8 +347,7 @@ class Searcher:
         dense = self.dense(qvec, cfg.candidates, filters)
         kw = kw_future.result()
         ds, ks = dict(dense), dict(kw)
-        dr = {r: i for i, (r, _) in enumerate(dense)}
-        kr = {r: i for i, (r, _) in enumerate(kw)}
+        dr, kr = _ranks(dense), _ranks(kw)
         cand = list(dict.fromkeys([r for r, _ in dense] + [r for r, _ in kw]))
         if not cand:
             return []
@@ -511,7 +510,7 @@ class Searcher:
         w = cfg.weights
         scored = sorted(((sum(w.get(k, 0.0) * v for k, v in c.feats.items()), c.rowid,
                           c.passage, c.sentences, c.feats) for c in cands),
-                        key=lambda x: -x[0])
+                        key=lambda x: (-round(x[0], 9), x[2].passage_id))
         picked = self._diversify(scored, top_k, query.question)
         hits = []
         for rank, (score, _r, p, ss, feats) in enumerate(picked, 1):
@@ -635,6 +634,19 @@ def choose_reading(question: str, alone: Answer, joined: Answer, margin: float) 
     if joined.abstained and not alone.abstained:
         return alone
     return joined
+
+
+def _ranks(hits: list[tuple[int, float]]) -> dict[int, int]:
+    """0-based rank of each hit by score, equal scores sharing a rank: the order in
+    which an index returns ties depends on how its segments were written, and a merged
+    index must rank as a fresh build of the same passages does."""
+    out, rank, last = {}, -1, None
+    for i, (r, sc) in enumerate(hits):
+        key = round(sc, 5)
+        if key != last:
+            rank, last = i, key
+        out[r] = rank
+    return out
 
 
 @lru_cache(maxsize=100_000)

@@ -119,3 +119,20 @@ def test_an_instruction_pointing_at_a_statement_is_a_hint():
     # A question with no instruction comes back whole.
     q = "How satisfied are victims in the West Midlands, and is it improving?"
     assert read_instructions(q).subject == q and not read_instructions(q).hints
+
+
+def test_a_document_type_named_selects_those_reports():
+    from ingest.models import Report
+    from retrieval.scope import _type_codes
+
+    def rep(title):
+        return Report(report_id=title, title=title, force="Pfizer Inc.", year=2021,
+                      inspection_type="", source_file=f"{title}.pdf", content_hash="",
+                      pages=1)
+
+    pool = [rep("Form 10-K 2021"), rep("Form 10-Q, quarter ended July 2, 2023")]
+    assert _type_codes("companies acquired by Pfizer in this 10K report", pool) == {"10k"}
+    assert _type_codes("Pfizer's Q2 2023 10-Q revenue", pool) == {"10q"}
+    # A code every report's title has, or none has, tells nothing apart.
+    assert _type_codes("Pfizer revenue in 2021", pool) == set()
+    assert _type_codes("Pfizer COVID-19 vaccine sales", pool) == set()

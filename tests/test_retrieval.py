@@ -216,8 +216,12 @@ def test_follow_up_read_both_ways(searcher):
 
 
 def test_boilerplate_below_findings(searcher):
+    # The models fitted on three families weigh the boilerplate flag at about 0 (it
+    # was -0.05 fitted on this report alone): the introduction, which names the
+    # inspection's subject, can edge ahead of the findings; they stay next to it.
     a = searcher.ask("How well does the force investigate crime?")
-    assert not is_boilerplate(a.hits[0].passage)
+    assert any(not is_boilerplate(h.passage) and "investigat" in h.passage.text
+               for h in a.hits[:2])
     a = searcher.ask("What methodology did the inspection use?")
     assert is_boilerplate(a.hits[0].passage)
 
