@@ -91,18 +91,47 @@ def open_searcher(index: Path):
     return Searcher(store, get_embedder(store.model))
 
 
-def leave_family_out(caps: list[Captured], ranker: str) -> list[dict]:
-    """Each family scored by models fitted on the other families alone."""
+def leave_family_out(caps: list[Captured], ranker: str) -> tuple[list[dict], dict]:
+    """Each family scored by models fitted on the other families alone; the rows and,
+    per family, the configuration it was scored with."""
     families = sorted({c.q["family"] for c in caps})
     rows: list[dict] = []
+    configs = {}
     for fam in families:
         rest = [c for c in caps if c.q["family"] != fam]
         mine = [c for c in caps if c.q["family"] == fam]
         if not rest or not mine:
             continue
-        cfg = fit(None, rest, ranker)
+        configs[fam] = cfg = fit(None, rest, ranker)
         rows += score(None, mine, cfg)
-    return rows
+    return rows, configs
+
+
+def limited_rows(searcher, questions: list[dict], cfg) -> dict[str, list[dict]]:
+    """For questions that name their report (`file`): the system and plain dense
+    search limited to that report, as a user who picked the report would search."""
+    from retrieval.answer import Filters
+    from retrieval.evaluate import Ranked
+
+    by_file = {Path(r.source_file).name.lower(): r.report_id for r in searcher.store.reports}
+    out: dict[str, list[dict]] = {"system": [], "dense": []}
+    for q in questions:
+        rid = by_file.get(str(q.get("file", "")).lower())
+        if not rid or not q.get("answerable", True):
+            continue
+        f = Filters(report_ids=(rid,))
+        query = searcher.understand(q["question"])
+        a = searcher.answer_from(query, searcher.candidates(query, filters=f), top_k=K,
+                                 filtered=True, config=cfg)
+        qv = searcher.embedder.encode([q["question"]])[0]
+        ids = [r for r, _ in searcher.dense(qv, K, f)]
+        ps = searcher.store.passages(ids)
+        for name, ranked in (("system", Ranked.of([h.passage for h in a.hits], a.abstained)),
+                             ("dense", Ranked.of(ps[r] for r in ids if r in ps))):
+            r = score_one(q, ranked, K)
+            r.update(style=q.get("style"), family=q["family"])
+            out[name].append(r)
+    return out
 
 
 def baseline_rows(searcher, questions: list[dict]) -> dict[str, list[dict]]:
@@ -145,13 +174,15 @@ def report(families: list[tuple[str, object, list[dict]]], ranker: str = "pairwi
     text and the configuration fitted on every family."""
     caps: list[Captured] = []
     base: dict[str, dict[str, list[dict]]] = {}
+    searcher_of = {name: searcher for name, searcher, _ in families}
+    qs_of = {name: qs for name, _, qs in families}
     for name, searcher, qs in families:
         caps += capture(searcher, qs, progress)
         base[name] = baseline_rows(searcher, qs)
     final = fit(None, caps, ranker)
     ins = score(None, caps, final)
     grouped = cross_validate(None, caps, ranker)
-    lofo = leave_family_out(caps, ranker)
+    lofo, lofo_cfg = leave_family_out(caps, ranker)
     out = [f"{len(caps)} questions in {len(families)} families; ranker {ranker}; "
            f"grouped {FOLDS}-fold cross-validation pooled over families, and leave one "
            f"family out (fitted on the other families only)"]
@@ -162,6 +193,20 @@ def report(families: list[tuple[str, object, list[dict]]], ranker: str = "pairwi
         out += _table({"in-sample": of(ins), "grouped CV": of(grouped),
                        "out-of-family": of(lofo), "plain dense": base[name]["dense"],
                        "plain BM25": base[name]["bm25"]})
+        limited = limited_rows(searcher_of[name], qs_of[name], lofo_cfg.get(name, final))
+        if limited["system"]:
+            a, d = summarise(limited["system"]), summarise(limited["dense"])
+            out.append(f"limited to the question's report ({a['n']} answerable), out of "
+                       f"family | plain dense: hit@1 {_fmt(a['hit@1'])} | "
+                       f"{_fmt(d['hit@1'])}, hit@5 {_fmt(a['hit@5'])} | {_fmt(d['hit@5'])}, "
+                       f"MRR {_fmt(a['mrr@10'])} | {_fmt(d['mrr@10'])}")
+            analysts = [r for r in limited["system"] if r.get("style") == "analyst"]
+            if analysts:
+                a = summarise(analysts)
+                d = summarise([r for r in limited["dense"] if r.get("style") == "analyst"])
+                out.append(f"  of them the analysts' ({a['n']}): hit@1 {_fmt(a['hit@1'])} | "
+                           f"{_fmt(d['hit@1'])}, hit@5 {_fmt(a['hit@5'])} | "
+                           f"{_fmt(d['hit@5'])}")
         prec = word_precision(of(lofo))
         out.append("first passage's word, out of family: " + "; ".join(
             f"{w} {_fmt(p)} of {n}" for w, (p, n) in prec.items()))
