@@ -1,7 +1,7 @@
 """Answer quality per family of reports, in sample, grouped cross-validated and out of
 family, beside plain dense and plain BM25 over the same passages — one command:
 
-    python benchmarks/families.py --filings ../shared/realworld [--work /tmp/families]
+    python benchmarks/families.py --filings DIR [--work /tmp/families]
 
 Families:
 - shipped: the bundled inspection report (corpus/) and the training questions under
@@ -9,9 +9,9 @@ Families:
 - archive: the held-back fictional archive (benchmarks/archive_quality.py: other
   forces, another seed), its template questions in six styles, answerable (named
   force) and not (a year or force with no report);
-- filings: the real filings of a folder (`filings/` and `filings-questions.jsonl`, as
-  ../shared/realworld holds them) with the analysts' questions, plus the hand-written
-  ones under tests/data/families/.
+- filings: a folder of real filings (`filings/`, and `filings-questions.jsonl` with
+  the analysts' questions and their evidence pages), plus the hand-written ones under
+  tests/data/families/.
 
 Indexes are built once under --work and reused. Also prints the locked split dev2
 scored by models fitted on every family, and with --write stores those models in

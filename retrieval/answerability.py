@@ -166,7 +166,7 @@ def align(searcher, query, hits, subject_max_share: float) -> Alignment:
 def _vectors(searcher, words: list[str]) -> np.ndarray:
     """Token vectors of question words: the build's vocabulary vectors where the word
     is in it, else embedded now (cached)."""
-    idx = _vocab_index(searcher.store)
+    idx = searcher.store.vocab_index
     vv = searcher.store.vocab_vectors
     out, todo = [], []
     for w in words:
@@ -187,7 +187,7 @@ def _meet(searcher, terms, tvecs: np.ndarray, words: list[str]) -> np.ndarray:
     stems = {stem(w) for w in words}
     exact = np.array([t.stem in stems or any(e.lower() in words for e in t.equivalents)
                       for t in terms], dtype=bool)
-    idx = _vocab_index(searcher.store)
+    idx = searcher.store.vocab_index
     rows = sorted({idx[w] for w in words if w in idx})
     sims = np.zeros(len(terms), dtype=np.float32)
     if rows and searcher.store.vocab_vectors is not None:
@@ -195,10 +195,3 @@ def _meet(searcher, terms, tvecs: np.ndarray, words: list[str]) -> np.ndarray:
         sims = np.clip((tvecs @ wv.T).max(axis=1), 0.0, 1.0)
     return np.where(exact, 1.0, sims)
 
-
-def _vocab_index(store) -> dict[str, int]:
-    idx = getattr(store, "_vocab_index", None)
-    if idx is None:
-        idx = {w: i for i, w in enumerate(store.vocab)}
-        store._vocab_index = idx
-    return idx

@@ -283,6 +283,11 @@ class Store:
         return self.keywords.count(" AND ".join(parts)) if parts else 0
 
     @cached_property
+    def vocab_index(self) -> dict[str, int]:
+        """Row of each vocabulary word in vocab_vectors."""
+        return {w: i for i, w in enumerate(self.vocab)}
+
+    @cached_property
     def lexicon(self):
         """The index's words, learned short forms, places and spelling (lexicon.json)."""
         from retrieval.query import Lexicon
