@@ -275,9 +275,9 @@ def evaluate(searcher, reports: list[af.ArchiveReport], qs: list[dict]) -> Figur
 
 def build(root: Path, index_dir: Path):
     """Index an archive folder with the real model; the Searcher over it."""
+    from core.settings import load_settings
     from ingest.embed import get_embedder
     from ingest.index import build_index
-    from ingest.settings import load_settings
     from retrieval.search import Searcher
     from retrieval.store import Store
 

@@ -222,8 +222,8 @@ def dev_quality(work: Path, embedder, label: str, log=print) -> dict:
     import json
     import shutil
 
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
     from retrieval.evaluate import load_gold, run_eval
     from retrieval.search import Searcher
     from retrieval.store import Store

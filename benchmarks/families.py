@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def _index(corpus: Path, index_dir: Path):
     """A searcher over an index of `corpus`, built unless `index_dir` holds one."""
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
     from retrieval.families import open_searcher
 
     if not (index_dir / "CURRENT").exists():  # no build yet: make one

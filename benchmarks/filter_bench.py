@@ -69,8 +69,8 @@ def ensure_index(n: int, work: Path, seed: int = 0) -> Path:
     one with the same parameters is there."""
     from benchmarks import synth_index
     from benchmarks.run import fmt_size
+    from core.settings import load_settings
     from ingest.build_dir import current_build_dir
-    from ingest.settings import load_settings
 
     d = work / "filters" / fmt_size(n)
     index = d / "index"

@@ -52,9 +52,9 @@ def run(work: Path, n_pdf: int = 20, n_txt: int = 100, n_e2e: int = 3, seed: int
                   "ingest_reports_per_s": round(n_txt / s, 1)}
     log(f"  ingest: txt {out['txt']}")
     # End to end with the real model: read + parse + embed passages and sentences + write.
+    from core.settings import load_settings
     from ingest.embed import get_embedder
     from ingest.index import build_index
-    from ingest.settings import load_settings
 
     e2e = base / "e2e"
     corpus = e2e / "corpus"

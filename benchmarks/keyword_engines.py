@@ -183,8 +183,8 @@ def shipped_quality() -> dict:
     """Keyword-only hit@5 of each engine on the shipped report's questions."""
     import tempfile
 
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
     from retrieval.crossval import load_questions, training_files
     from retrieval.matching import answers
     from retrieval.store import Store

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.settings import load_settings  # noqa: E402
 from ingest.index import build_index  # noqa: E402
-from ingest.settings import load_settings  # noqa: E402
 
 REPORT = ROOT / "corpus" / "hmic-crime-inspection-2014-west-midlands.txt"
 

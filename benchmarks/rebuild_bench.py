@@ -31,8 +31,8 @@ if str(ROOT) not in sys.path:
 def _child(corpus: Path, index: Path, full: bool, profile: bool) -> dict:
     from benchmarks.query_bench import rss_mb
     from benchmarks.standin import HashEmbedder
+    from core.settings import load_settings
     from ingest.index import build_index, current_build_dir
-    from ingest.settings import load_settings
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     prof = cProfile.Profile() if profile else None
@@ -79,8 +79,8 @@ def _sizes(index: Path, m: dict) -> dict:
 
 def _optimize_child(index: Path) -> dict:
     from benchmarks.query_bench import rss_mb
+    from core.settings import load_settings
     from ingest.index import optimize_index
-    from ingest.settings import load_settings
 
     t = time.perf_counter()
     r = optimize_index(load_settings(index_dir=index))

@@ -122,7 +122,7 @@ def _fts5_table(index: Path, out: Path) -> Path:
 def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss: dict,
                build_only: bool = False) -> dict:
     from benchmarks import synth_index
-    from ingest.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings()
     d = work / "scale" / fmt_size(n)
@@ -452,8 +452,8 @@ def main(argv=None) -> int:
             out_json.write_text(json.dumps(res, indent=2))
     if "warm" in stages:
         from benchmarks import warm_cli
+        from core.settings import load_settings
         from ingest.index import build_index
-        from ingest.settings import load_settings
 
         log("warm: `ask --batch -` against one call per question (shipped report)")
         idx = work / "warm-index"

@@ -13,7 +13,7 @@ One report is a list of elements (:class:`Element`). The same report can be writ
 * as a ``.txt`` file laid out like text extracted from a PDF (running header, printed
   page number, form feed between pages), which ``ingest.pipeline.ingest_file`` parses;
 * as a PDF (reportlab), for the PDF parsing benchmark;
-* straight to :class:`ingest.models.Passage` records (:func:`report_passages`), which
+* straight to :class:`core.models.Passage` records (:func:`report_passages`), which
   mimics ``ingest.passages.build_passages`` without parsing, for 100k-1M passages.
 
 Report *i* of a corpus depends only on (seed, i), so a corpus of 10,000 reports starts
@@ -484,7 +484,7 @@ class SynthReport:
     elements: list[Element]
     #: Family reports (make_family_report) only: the running header as printed (else
     #: title_line builds it), the cover page's lines, the programme family (as
-    #: ingest.models.PROGRAMMES), publication date (ISO), scope and grades
+    #: core.models.PROGRAMMES), publication date (ISO), scope and grades
     #: ({chapter or pillar: grade}).
     header: str | None = None
     cover: list[str] = field(default_factory=list)
@@ -590,7 +590,7 @@ def _table(c: Ctx) -> Element:
 
 # -- the family's other formats: PEEL pillar reports, PEEL assessments, thematics --------
 
-#: What make_family_report can write (programme keys as ingest.models.PROGRAMMES).
+#: What make_family_report can write (programme keys as core.models.PROGRAMMES).
 FAMILIES = ("crime inspection", "PEEL effectiveness", "PEEL efficiency", "PEEL legitimacy",
             "PEEL assessment", "thematic")
 _FOUR_POINT = ["Outstanding", "Good", "Good", "Requires improvement", "Inadequate"]
@@ -1060,7 +1060,7 @@ def report_passages(rep: SynthReport, target_words: int = 120, max_words: int = 
     """The report's Report and Passage records as ingest.passages.build_passages would
     make them (section paths, printed page labels, kinds, ~120-word passages), without
     writing and parsing a file. Fast enough for a million passages."""
-    from ingest.models import Passage, Report, passage_id, short_heading  # noqa: F401
+    from core.models import Passage, Report, passage_id, short_heading  # noqa: F401
 
     content_hash = hashlib.sha256(f"synthetic:{rep.file_stem}".encode()).hexdigest()
     judgments = tuple((e.text, g.text) for e, g in zip(rep.elements, rep.elements[1:])

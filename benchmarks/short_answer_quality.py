@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from retrieval.crossval import DATA, load_questions, training_files  # noqa: E402
 from retrieval.matching import answers, norm  # noqa: E402
 from retrieval.search import get_searcher  # noqa: E402

@@ -30,7 +30,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ingest.errors import BuildLocked, IndexError_
+from core.errors import BuildLocked, IndexError_
 from ingest.readers import file_hash
 
 SCHEMA_VERSION = 4

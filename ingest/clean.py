@@ -9,7 +9,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.models import RawPage
+from core.models import RawPage
 from ingest.pdf_layout import CAPTION_MARK, ROW_MARK
 
 # Hyphen look-alikes become "-"; en/em dashes are kept (titles use them) but NFKC

@@ -23,8 +23,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from ingest.errors import ReportQAError
-from ingest.settings import DEFAULT_MODEL
+from core.errors import ReportQAError
+from core.settings import DEFAULT_MODEL
 
 #: Names that mean all-mpnet-base-v2: 768-d, and on two cores about 4x slower than MiniLM
 #: to index, 8x per query (45-58 ms against 6 ms).

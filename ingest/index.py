@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import IndexError_, ReportQAError
+from core.models import Passage, Report, text_hash
+from core.settings import Settings
 from ingest.build_dir import (
     BUILD_FILES,
     SCHEMA_VERSION,
@@ -31,10 +34,8 @@ from ingest.build_dir import (
     current_build_dir,
     verify_build,
 )
-from ingest.errors import IndexError_, ReportQAError
 from ingest.keyword_index import KEYWORD_DIR, KeywordWriter
 from ingest.lexicon import LexiconStats
-from ingest.models import Passage, Report, text_hash
 from ingest.passages import passage_sentences, report_key
 from ingest.pipeline import corpus_files, ingest_many, printable
 from ingest.progress import progress
@@ -48,7 +49,6 @@ from ingest.segments import (
     new_id,
     segment_dir,
 )
-from ingest.settings import Settings
 from ingest.vector_cache import VectorCache, embed_cached
 
 __all__ = ["BuildSummary", "build_index", "optimize_index", "build_lock",

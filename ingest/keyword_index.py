@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.models import Passage
+from core.models import Passage
 
 #: The folder of the keyword index inside a build.
 KEYWORD_DIR = "keyword"

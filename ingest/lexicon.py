@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.models import Passage, Report
+from core.models import Passage, Report
 
 #: A run of two to six capitalised words, optionally joined by "and"/"of"/"for"/"the":
 #: the form of a proper name in English prose ("West Midlands Police", "Crime Survey

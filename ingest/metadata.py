@@ -2,7 +2,7 @@
 year, printed type and programme family, publication date and graded judgments.
 
 Sources are tried in a fixed order, and each field records where it came from
-(:attr:`ingest.models.Report.provenance`): the running header ("Crime inspection 2014
+(:attr:`core.models.Report.provenance`): the running header ("Crime inspection 2014
 – West Midlands Police", "Ardenvale Police – PEEL assessment 2021/22"), then the title
 page (a cover of short lines: "PEEL: Police effectiveness 2016" / "An inspection of
 Ardenvale Police" / "Published March 2017"), then the body text ("An inspection of
@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from core.models import Report
 from ingest.clean import Page
 from ingest.cover import (
     YEAR,
@@ -35,7 +36,6 @@ from ingest.cover import (
     text_mentions,
     year_number,
 )
-from ingest.models import Report
 from ingest.sections import OVERALL_LABEL, PILLAR_HEADING, Element
 
 _FORCE = re.compile(

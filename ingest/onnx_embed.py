@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
 
 #: The model name an index built with this embedder records.
 ONNX_MODEL = "minilm-onnx-int8"

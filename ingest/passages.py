@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from core.models import Passage, Report, passage_id
 from ingest.clean import Page
 from ingest.metadata import report_key, report_metadata
-from ingest.models import Passage, Report, passage_id
 from ingest.sections import Element
 
 __all__ = ["INGEST_VERSION", "build_passages", "passage_sentences", "report_key",

@@ -1,4 +1,4 @@
-"""Read a PDF report into :class:`~ingest.models.RawPage` records with pypdf.
+"""Read a PDF report into :class:`~core.models.RawPage` records with pypdf.
 
 Extraction mode, measured with pypdf 7.1.1 on the generated pages in
 ``tests/pdf_factory.py`` (reportlab output, one ``drawString`` per line or cell):

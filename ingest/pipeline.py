@@ -6,9 +6,9 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from core.errors import UnreadableReport
+from core.models import IngestResult, Passage, passage_id
 from ingest.clean import clean_pages
-from ingest.errors import UnreadableReport
-from ingest.models import IngestResult, Passage, passage_id
 from ingest.passages import build_passages, report_metadata
 from ingest.readers import SUPPORTED, file_hash, read_pages
 from ingest.sections import attach_footnotes, parse_structure

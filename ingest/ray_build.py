@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
 from ingest.pipeline import (
     IngestResult,
     _crashed,

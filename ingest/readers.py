@@ -9,8 +9,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from ingest.errors import UnreadableReport
-from ingest.models import RawPage
+from core.errors import UnreadableReport
+from core.models import RawPage
 
 #: File types the corpus may hold.
 SUPPORTED = (".pdf", ".txt", ".md", ".markdown")

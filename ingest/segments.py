@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.models import Passage, Report
 from ingest.build_dir import VERIFY_LIMIT
 from ingest.lexicon import LexiconStats
-from ingest.models import Passage, Report
 from ingest.readers import file_hash
 from ingest.sqlite_store import (
     PASSAGE_COLUMNS,

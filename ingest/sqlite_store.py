@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from ingest.models import Passage, Report
+from core.models import Passage, Report
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);

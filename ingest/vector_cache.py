@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.models import text_hash
+from core.models import text_hash
 from ingest.progress import progress
 
 log = logging.getLogger(__name__)

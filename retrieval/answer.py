@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ingest.models import Passage
+from core.models import Passage
 
 NO_ANSWER = "No passage in the indexed reports answers this."
 

@@ -14,7 +14,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from ingest.settings import DEFAULT_MODEL
+from core.settings import DEFAULT_MODEL
 from retrieval.crossval import DATA, report, training_files
 
 
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=None, help="folder for the model files")
     args = ap.parse_args(argv)
 
-    from ingest.settings import load_settings
+    from core.settings import load_settings
     from retrieval.search import get_searcher
 
     s = get_searcher(load_settings(index_dir=args.index).index_dir)

@@ -23,7 +23,7 @@ def load_gold(path: Path) -> list[dict]:
             try:
                 out.append(json.loads(line))
             except ValueError as e:
-                from ingest.errors import ReportQAError
+                from core.errors import ReportQAError
 
                 raise ReportQAError(f"{path}:{n}: not valid JSON ({e})",
                                     fix="one JSON object per line") from None

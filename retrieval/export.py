@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-from ingest.models import short_heading
+from core.models import short_heading
 from retrieval.answer import Answer, Comparison
 
 #: Export formats, their file extensions and MIME types.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.models import KINDS, short_heading
 from ingest.build_dir import current_build_dir
-from ingest.models import KINDS, short_heading
 from retrieval.store import Store
 
 
@@ -26,7 +26,7 @@ def facets(store: Store) -> dict:
     "latest", "passages"}], "forces": [...], "years": [...], "programmes": [...],
     "sections": [...], "kinds": [...]}``: forces, years and programmes sorted, sections
     (top-level headings in their citation form) in reading order, kinds in
-    :data:`ingest.models.KINDS` order."""
+    :data:`core.models.KINDS` order."""
     db = store.db
     counts = dict(db.execute("SELECT report_id, count(*) FROM passages GROUP BY report_id"))
     reps = [{"report_id": r.report_id, "title": r.title, "force": r.force, "year": r.year,
@@ -82,7 +82,7 @@ def library(store: Store) -> list[dict]:
 def unmatched_filters(store: Store, filters) -> list[str]:
     """For each filter value that matches nothing in the index, one line naming it and
     the values that would match ([] when every value matches something)."""
-    from ingest.models import KINDS
+    from core.models import KINDS
 
     fac = facets(store)
     out = []

@@ -55,7 +55,7 @@ class Family:
 
 def parse_family(spec: str) -> Family:
     """A family from `NAME=INDEX_DIR:QUESTIONS.jsonl[,MORE.jsonl]`."""
-    from ingest.errors import ReportQAError
+    from core.errors import ReportQAError
 
     name, eq, rest = spec.partition("=")
     index, colon, files = rest.partition(":")

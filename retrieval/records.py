@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 
-from ingest.errors import ReportQAError
-from ingest.models import Passage
+from core.errors import ReportQAError
+from core.models import Passage
 from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
 
 #: Bumped when a record's shape changes incompatibly.

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from ingest.settings import DEFAULT_MODEL, load_settings
+    from core.settings import DEFAULT_MODEL, load_settings
     from retrieval.crossval import DATA, load_questions, training_files
     from retrieval.search import get_searcher
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ingest.models import Report, body_core
+from core.models import Report, body_core
 from retrieval.abstain import EVERYDAY_WORD
 from retrieval.answer import Filters
 from retrieval.query import PERIOD_BOUND, Lexicon, covered_forces, forces, named_forces

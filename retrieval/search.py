@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.models import Passage
+from core.models import Passage
 from retrieval.abstain import abstain_features, decide, reason_for
 from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
 from retrieval.answerability import align

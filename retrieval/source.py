@@ -28,7 +28,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.models import Passage, Report
+from core.models import Passage, Report
 from ingest.readers import file_hash
 
 #: Rendered pages are at most this wide (pixels): sharp on a laptop screen, small

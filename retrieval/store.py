@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import IndexError_
+from core.models import Passage, Report
 from ingest.build_dir import current_build_dir, verify_build
-from ingest.errors import IndexError_
 from ingest.keyword_index import KEYWORD_DIR
-from ingest.models import Passage, Report
 from ingest.segments import SEGMENTS_DIR, SentenceVectors
 from ingest.sqlite_store import (
     PASSAGE_COLUMNS,

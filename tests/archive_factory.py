@@ -94,7 +94,7 @@ class ArchiveReport:
     rel_path: str  # POSIX, relative to the archive root
     force: str  # "national" for the thematic report
     year: int
-    programme: str  # as ingest.models.PROGRAMMES
+    programme: str  # as core.models.PROGRAMMES
     published: str  # ISO "YYYY-MM" or "YYYY-MM-DD"
     scope: str  # "force" or "national"
     inspection_type: str

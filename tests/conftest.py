@@ -27,7 +27,7 @@ def _isolated_settings(monkeypatch, isolated_dirs):
     temporary folders. Variables that steer the tests themselves
     (REPORTQA_REQUIRE_BROWSER, REPORTQA_HYPOTHESIS_RANDOM, REPORTQA_UPDATE_SCREENSHOT)
     and the model unpack cache are kept."""
-    from ingest.settings import ENV
+    from core.settings import ENV
 
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
@@ -39,8 +39,8 @@ def _isolated_settings(monkeypatch, isolated_dirs):
 def ui_index(tmp_path_factory) -> Path:
     """A real index of the demo report (real model), built once per test session in
     a temporary folder; the UI tests point REPORTQA_INDEX at it."""
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
 
     base = tmp_path_factory.mktemp("ui")
     corpus = base / "corpus"
@@ -60,8 +60,8 @@ def archive(tmp_path_factory):
     Returns (reports as written, corpus folder, index folder)."""
     import archive_factory as af
 
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
 
     base = tmp_path_factory.mktemp("archive")
     corpus = base / "corpus"

@@ -15,7 +15,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from ingest.models import Passage
+from core.models import Passage
 from retrieval.answer import Answer, Filters, Hit
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
@@ -551,7 +551,7 @@ def test_admin_page_is_apart_and_off_by_default_beyond_localhost(ui_index, tmp_p
                                                                  monkeypatch):
     """Analysts get no index-changing control; the admin page exists only where the
     setting allows it (auto: the app listens on localhost), and updates the index."""
-    from ingest.settings import load_settings
+    from core.settings import load_settings
 
     monkeypatch.setenv("REPORTQA_INDEX", str(ui_index))
     monkeypatch.setenv("REPORTQA_SESSIONS", str(tmp_path / "sessions"))

@@ -11,8 +11,8 @@ import shutil
 from click.testing import CliRunner
 from test_index import write_report
 
+from core.settings import load_settings
 from ingest.index import build_index
-from ingest.settings import load_settings
 from retrieval.store import Store
 from ui.cli import main as cli
 

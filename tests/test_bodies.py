@@ -19,8 +19,8 @@ DATA = Path(__file__).resolve().parent / "data" / "companies"
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
     from retrieval.families import open_searcher
 
     index_dir = tmp_path_factory.mktemp("companies") / "index"
@@ -122,7 +122,7 @@ def test_an_instruction_pointing_at_a_statement_is_a_hint():
 
 
 def test_a_document_type_named_selects_those_reports():
-    from ingest.models import Report
+    from core.models import Report
     from retrieval.scope import _type_codes
 
     def rep(title):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.models import RawPage
 from ingest.clean import (
     assign_labels,
     drop_repeated_pages,
@@ -9,7 +10,6 @@ from ingest.clean import (
     normalise_chars,
     strip_furniture,
 )
-from ingest.models import RawPage
 from ingest.readers import split_text_pages
 from ingest.sections import parse_structure
 

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
+from core.errors import ReportQAError
 from ingest.embed import MPNET_NAMES, _JoinedFiles, resolve_model
-from ingest.errors import ReportQAError
 
 
 def test_split_zip_reads_in_place(tmp_path):
@@ -56,12 +56,12 @@ def test_onnx_int8_embedder_matches_the_model_and_builds_an_index(tmp_path):
     that index with the PyTorch model is the usual clear mismatch error."""
     import numpy as np
 
+    from core.errors import IndexError_
+    from core.settings import load_settings
     from ingest.embed import get_embedder
-    from ingest.errors import IndexError_
     from ingest.index import build_index
     from ingest.onnx_embed import ONNX_MODEL
     from ingest.pipeline import ingest_file
-    from ingest.settings import load_settings
     from retrieval.search import Searcher
     from retrieval.store import Store
     from tests.conftest import REPORT

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from ingest.models import Passage
+from core.models import Passage
 from retrieval.answer import Answer, Hit
 from retrieval.export import (
     COLUMNS,

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import ingest.index as index_mod
-from ingest.errors import BuildLocked, IndexError_
+from core.errors import BuildLocked, IndexError_
+from core.settings import load_settings
 from ingest.index import build_index, build_lock, current_build_dir
-from ingest.settings import load_settings
 from retrieval.store import Store
 from ui.cli import main as cli
 

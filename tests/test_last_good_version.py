@@ -9,8 +9,8 @@ import json
 from click.testing import CliRunner
 from test_index import write_report
 
+from core.settings import load_settings
 from ingest.index import EXIT_PARTIAL, build_index
-from ingest.settings import load_settings
 from retrieval.store import Store
 from ui.cli import main as cli
 

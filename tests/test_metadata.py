@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from archive_factory import write_force_report
 
+from core.models import Report, short_heading
 from ingest.metadata import parse_title_line, programme_of
-from ingest.models import Report, short_heading
 from ingest.pipeline import ingest_file
 
 FILLER = ("Officers we spoke to described how the teams work together on local problems. "

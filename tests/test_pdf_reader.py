@@ -8,7 +8,7 @@ import re
 import pdf_factory as factory
 import pytest
 
-from ingest.errors import UnreadableReport
+from core.errors import UnreadableReport
 from ingest.pdf_layout import CAPTION_MARK, ROW_MARK
 from ingest.pdf_reader import read_pdf
 

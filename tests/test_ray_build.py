@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
+from core.settings import load_settings
 from ingest.index import build_index
-from ingest.settings import load_settings
 from retrieval.store import Store
 
 if not os.environ.get("REPORTQA_REQUIRE_RAY"):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from core.settings import load_settings
 from ingest.pipeline import file_time_limit, ingest_file
-from ingest.settings import load_settings
 
 DATA = Path(__file__).parent / "data" / "realworld"
 NUMBER = re.compile(r"^\(?[$]?\d[\d,.]*\)?%?$")

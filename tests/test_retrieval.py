@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ingest.models import Passage
+from core.models import Passage
 from retrieval.abstain import FEATURES, decide
 from retrieval.answer import Filters
 from retrieval.highlight import best_sentences

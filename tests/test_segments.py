@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import ingest.index as index_mod
+from core.settings import load_settings
 from ingest.index import build_index, current_build_dir, optimize_index
-from ingest.settings import load_settings
 from retrieval.store import Store
 from tests.test_index import write_report
 from ui.cli import main as cli
@@ -213,7 +213,7 @@ def test_quantised_sentence_vectors(env, codes, min_cos):
 
 
 def test_sentence_codes_setting_is_checked(monkeypatch):
-    from ingest.settings import SettingsError
+    from core.settings import SettingsError
 
     monkeypatch.setenv("REPORTQA_SENTENCE_CODES", "int3")
     with pytest.raises(SettingsError) as e:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from ingest.settings import ENV, SettingsError, load_settings
+from core.settings import ENV, SettingsError, load_settings
 from ui.cli import main as cli
 
 BAD = {"REPORTQA_BATCH_SIZE": "abc", "REPORTQA_EXACT_SEARCH_LIMIT": "-5",

@@ -15,8 +15,8 @@ import pytest
 from pdf_factory import PAGE_H, PAGE_W, RECOMMENDATIONS, make_report_pdf
 from PIL import Image
 
+from core.settings import load_settings
 from ingest.index import build_index
-from ingest.settings import load_settings
 from retrieval import source
 from retrieval.source import MAX_WIDTH, NOT_MARKED, render_page, source_view
 from retrieval.store import Store

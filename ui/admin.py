@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
 from retrieval.export import clean_text
 from ui.cards import md as _md
 

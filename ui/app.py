@@ -30,12 +30,12 @@ from pathlib import Path
 import streamlit as st
 
 try:
-    from ingest.settings import load_settings
+    from core.settings import load_settings
 except ImportError:  # `streamlit run ui/app.py` from a checkout that is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ingest.settings import load_settings
+    from core.settings import load_settings
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
 from retrieval.answer import Answer, Comparison, Filters
 from retrieval.export import (
     FORMATS,

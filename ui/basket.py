@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
 from retrieval.answer import Answer, Hit
 from retrieval.export import COLUMNS, clean_text, export_rows
 

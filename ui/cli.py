@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from ingest.errors import ReportQAError
-from ingest.settings import load_settings
+from core.errors import ReportQAError
+from core.settings import load_settings
 
 
 def _friendly(fn):
@@ -119,7 +119,7 @@ def index_build(corpus, index_dir, full, model, wait, as_json, ray_address, ray_
     4 nothing usable was built; 5 another build holds the lock; 2 other errors."""
     import contextlib
 
-    from ingest.errors import BuildLocked
+    from core.errors import BuildLocked
     from ingest.index import EXIT_LOCKED, build_index
 
     s = load_settings(corpus_dir=corpus, index_dir=index_dir, model=model)
@@ -173,7 +173,7 @@ def index_build(corpus, index_dir, full, model, wait, as_json, ray_address, ray_
 def index_optimize(index_dir, wait, as_json) -> None:
     """Merge the index's segments into one and drop deleted passages (atomic swap;
     nothing is read or embedded again)."""
-    from ingest.errors import BuildLocked
+    from core.errors import BuildLocked
     from ingest.index import EXIT_LOCKED, optimize_index
 
     try:

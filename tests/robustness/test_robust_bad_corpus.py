@@ -186,8 +186,8 @@ def test_utf16_text_report_is_read(tmp_path):
 def test_copies_of_unreadable_files_each_fail(tmp_path):
     import pdf_factory as pf
 
+    from core.settings import load_settings
     from ingest.index import build_index
-    from ingest.settings import load_settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, _serving
 
+from core.settings import load_settings
 from ingest.index import build_index
-from ingest.settings import load_settings
 from retrieval.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

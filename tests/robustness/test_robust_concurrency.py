@@ -16,8 +16,8 @@ from pathlib import Path
 import robust_factory as rf
 import robust_reader
 
+from core.settings import load_settings
 from ingest.index import build_index
-from ingest.settings import load_settings
 from retrieval.search import get_searcher
 from retrieval.store import Store
 

@@ -19,9 +19,9 @@ import pytest
 import robust_factory as rf
 from click.testing import CliRunner
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
+from core.settings import load_settings
 from ingest.index import build_index, current_build_dir
-from ingest.settings import load_settings
 from retrieval.store import Store
 from ui.cli import main as cli
 

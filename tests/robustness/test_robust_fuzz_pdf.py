@@ -28,8 +28,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen.canvas import Canvas
 
+from core.settings import load_settings
 from ingest.pipeline import ingest_file, ingest_many
-from ingest.settings import load_settings
 
 CASES = int(os.environ.get("REPORTQA_FUZZ_CASES", "3000"))
 SECONDS = float(os.environ.get("REPORTQA_FUZZ_SECONDS", "60"))

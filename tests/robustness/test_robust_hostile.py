@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from core.settings import load_settings
 from ingest.index import build_index
-from ingest.settings import load_settings
 from retrieval.export import FORMATS, export_rows, render, safe_filename
 from retrieval.search import get_searcher
 from ui.cli import main as cli

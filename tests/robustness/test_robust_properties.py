@@ -24,8 +24,8 @@ import robust_factory as rf
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from core.models import KINDS
 from ingest.clean import normalise_chars
-from ingest.models import KINDS
 from ingest.pipeline import ingest_file
 
 EXAMPLES = int(os.environ.get("REPORTQA_HYPOTHESIS_EXAMPLES", "150"))

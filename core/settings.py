@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import ReportQAError
+from core.errors import ReportQAError
 
 #: The project checkout (parent of the ingest/ package); the demo corpus lives here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
