@@ -1,6 +1,7 @@
-"""The `reportqa` command line: ingest, index build/status/passages, ask, eval,
-export, serve. Thin: the work is in ingest/ and retrieval/. A user mistake prints one
-clear line and exits non-zero, never a traceback."""
+"""The `reportqa` command line: ingest, index build/status/passages, ask, export,
+compare, serve (evaluation and fitting are `reportqa-fit`, fitting/cli.py). Thin: the
+work is in ingest/ and retrieval/. A user mistake prints one clear line and exits
+non-zero, never a traceback."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import click
 
 from core.errors import ReportQAError
 from core.settings import load_settings
+from retrieval.export import FORMATS
 
 
 def _friendly(fn):
@@ -300,6 +302,33 @@ def _print_answer(a) -> None:
             click.echo(f"  {line}")
 
 
+def _print_comparison(c) -> None:
+    """The comparison's summary line, then one entry per report: its body, title and
+    graded judgment, and its answering passage's citation and highlight."""
+    click.echo(click.style(c.summary_line, bold=True))
+    for i, r in enumerate(c.rows, 1):
+        head = f"\n[{i}] {r.force or r.title} — {r.title}"
+        if r.judgment:
+            head += f" — graded {r.judgment} ({r.judgment_of})"
+        if not r.latest:
+            head += " (superseded by a later report)"
+        click.echo(click.style(head, bold=True))
+        if not r.answers or r.hit is None:
+            click.echo("  no passage of this report answers the question")
+            continue
+        click.echo(f"  {r.hit.passage.citation}")
+        if r.hit.highlight:
+            click.echo(click.style(f"  » {r.hit.highlight}", fg="green"))
+
+
+def _print_reply(reply) -> None:
+    """A reply (retrieval.respond.Response) as `compare` or as an answer prints it."""
+    if reply.comparison is not None:
+        _print_comparison(reply.comparison)
+    else:
+        _print_answer(reply.answer)
+
+
 _filter_options = [
     click.option("--force", multiple=True, help="Only this force (repeatable)."),
     click.option("--section", help="Only sections whose heading contains this text."),
@@ -348,26 +377,29 @@ def _with_filters(fn):
 @_with_filters
 @_friendly
 def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
-    """Answer QUESTION with cited passages (or say no passage answers it)."""
+    """Answer QUESTION with cited passages (or say no passage answers it); a question
+    asked across reports ("compare … across the forces") gets the comparison, as in
+    the app and `reportqa compare`. With --json, "kind" says which it gave."""
+    from retrieval.respond import respond
+
     if not question and not batch:
         raise click.UsageError("give a QUESTION or --batch FILE.jsonl")
     searcher = _searcher(index_dir)
     _check_filters(searcher, filters)
-    flt = filters
     if batch:
         for q in _batch_questions(batch):
             if "error" in q:
                 _say(q["error"], err=True)
                 continue
             # A line with "history" is a turn of a conversation: read the way the app
-            # reads it (Searcher.ask decides whether it leans on the last turn).
-            a = searcher.ask(q["question"], top_k=top_k, filters=flt, qid=q.get("id"),
-                             history=q.get("history"))
+            # reads it (respond decides whether it leans on the last turn).
+            reply = respond(searcher, q["question"], top_k=top_k, filters=filters,
+                            qid=q.get("id"), history=q.get("history"))
             if as_json:
-                click.echo(json.dumps(a.to_dict(), ensure_ascii=False))
+                click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
             else:
                 click.echo(f"\n## {q.get('id')}: {q['question']}")
-                _print_answer(a)
+                _print_reply(reply)
             sys.stdout.flush()
         return
     from retrieval.query import MAX_QUESTION_CHARS, cut_question
@@ -376,11 +408,11 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
     if was_cut:
         _say(f"note: the question was cut to its first {MAX_QUESTION_CHARS:,} characters",
              err=True)
-    a = searcher.ask(question, top_k=top_k, filters=flt)
+    reply = respond(searcher, question, top_k=top_k, filters=filters)
     if as_json:
-        click.echo(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
     else:
-        _print_answer(a)
+        _print_reply(reply)
 
 
 def _batch_questions(stream):
@@ -417,72 +449,10 @@ def _batch_questions(stream):
             yield {"id": str(n), "question": cut_question(line)[0]}
 
 
-@main.command("eval")
-@click.argument("gold", required=False,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--top-k", default=10, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--no-baselines", is_flag=True, help="Skip the BM25 and dense baselines.")
-@click.option("--cv", is_flag=True,
-              help="In-sample and cross-validated figures over the training questions "
-                   "(tests/data), per kind and style, then GOLD as a locked test split.")
-@click.option("--family", "families", multiple=True, metavar="NAME=INDEX:Q.jsonl[,…]",
-              help="With --cv: another family of reports (its index and questions); "
-                   "adds leave-one-family-out figures per family beside plain dense "
-                   "and BM25. Repeat for more families.")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path))
-@_friendly
-def eval_cmd(gold, top_k, as_json, no_baselines, cv, families, index_dir) -> None:
-    """Score retrieval on GOLD questions, beside plain BM25 and plain dense baselines;
-    with --cv, judge the ranker and the abstainer out of sample (and, with --family,
-    out of family)."""
-    from retrieval.evaluate import format_table, load_gold, run_eval
-
-    if families and not cv:
-        raise click.UsageError("--family goes with --cv")
-    if cv:
-        from retrieval.crossval import report, training_files
-
-        missing = [p for p in training_files() if not p.exists()]
-        if missing or not training_files():
-            raise click.UsageError("--cv needs the training questions under tests/data "
-                                   "(a source checkout)")
-        searcher = _searcher(index_dir)
-        if families:
-            from retrieval import families as fam
-
-            given = [fam.parse_family(f) for f in families]
-            fams = [("shipped", searcher, fam.family_questions("shipped", training_files()))]
-            fams += [(f.name, fam.open_searcher(f.index), fam.family_questions(f.name,
-                                                                               f.questions))
-                     for f in given]
-            text, res = fam.report(fams)
-            click.echo(text)
-            if gold is not None:
-                from retrieval.crossval import capture, score
-                from retrieval.crossval import side_by_side as table
-
-                caps = capture(searcher, fam.family_questions("shipped", [gold]))
-                click.echo(f"\nlocked test split {gold.name} (fitted on every family):")
-                click.echo(table({"test": score(searcher, caps, res["config"])}))
-            return
-        text, _ = report(searcher, training_files(), gold)
-        click.echo(text)
-        return
-    if gold is None:
-        raise click.UsageError("give GOLD questions (JSONL) or --cv")
-    result = run_eval(_searcher(index_dir), load_gold(gold), k=top_k,
-                      baselines=not no_baselines)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-    else:
-        click.echo(format_table(result))
-
-
 @main.command()
 @click.argument("question")
-@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]),
-              default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="csv",
+              show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="File or folder to write (default: a name with the date, the question "
                    "and the passage count).")
@@ -491,24 +461,28 @@ def eval_cmd(gold, top_k, as_json, no_baselines, cv, families, index_dir) -> Non
 @_with_filters
 @_friendly
 def export(question, fmt, output, top_k, index_dir, filters) -> None:
-    """Answer QUESTION and write its cited passages as CSV, Markdown, DOCX or JSON."""
-    from retrieval.export import export_filename, export_rows, render
+    """Answer QUESTION and write its cited passages as an export file (--format); a
+    question asked across reports writes the comparison's rows, as `ask` answers it."""
+    from retrieval.export import comparison_rows, export_filename, export_rows, render
+    from retrieval.respond import respond
 
     searcher = _searcher(index_dir)
     _check_filters(searcher, filters)
-    a = searcher.ask(question, top_k=top_k, filters=filters)
-    rows = export_rows([a], build_id=searcher.store.build_id)
+    reply = respond(searcher, question, top_k=top_k, filters=filters)
+    build_id = searcher.store.build_id
+    rows = (comparison_rows(reply.comparison, build_id=build_id) if reply.comparison
+            else export_rows([reply.answer], build_id=build_id))
     data = render(rows, fmt)
     if output is None or output.is_dir():
         output = (output or Path(".")) / export_filename(rows, fmt, topic=question)
     output.write_bytes(data)
-    click.echo(f"wrote {len(a.hits)} passages to {output}")
+    click.echo(f"wrote {len(reply.answer.hits)} passages to {output}")
 
 
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable comparison (README).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "md", "docx", "json"]),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="Also write the rows as an export file.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Export file or folder (with --format).")
@@ -525,20 +499,7 @@ def compare(question, as_json, fmt, output, index_dir, filters) -> None:
     if as_json:
         click.echo(json.dumps(c.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(click.style(c.summary_line, bold=True))
-        for i, r in enumerate(c.rows, 1):
-            head = f"\n[{i}] {r.force or r.title} — {r.title}"
-            if r.judgment:
-                head += f" — graded {r.judgment} ({r.judgment_of})"
-            if not r.latest:
-                head += " (superseded by a later report)"
-            click.echo(click.style(head, bold=True))
-            if not r.answers or r.hit is None:
-                click.echo("  no passage of this report answers the question")
-                continue
-            click.echo(f"  {r.hit.passage.citation}")
-            if r.hit.highlight:
-                click.echo(click.style(f"  » {r.hit.highlight}", fg="green"))
+        _print_comparison(c)
     if fmt:
         from retrieval.export import comparison_rows, render, safe_filename
 
