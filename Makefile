@@ -12,7 +12,7 @@ $(BIN)/reportqa: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: otherwise pip resolves a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,fit]'
 	touch $(BIN)/reportqa
 
 ## run: set up, build the index of corpus/ if needed, and open the app on http://localhost:8501
@@ -31,6 +31,8 @@ test: $(BIN)/reportqa
 	$(BIN)/python -c "import ray" 2>/dev/null || $(BIN)/pip install -q -e '.[cluster]' \
 	  || echo "Ray did not install: the distributed-build tests will be skipped"
 	$(BIN)/python -m pytest -q
+	# The quality floors: grouped cross-validation on the bundled report (fitting/floors.py).
+	$(BIN)/reportqa-fit floors --data tests/data --corpus corpus
 
 index: $(BIN)/reportqa
 	$(BIN)/reportqa index build

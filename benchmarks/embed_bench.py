@@ -218,13 +218,13 @@ def run(work: Path, n_sample: int = 200, quick: bool = False, log=print) -> dict
 
 def dev_quality(work: Path, embedder, label: str, log=print) -> dict:
     """Build the demo corpus's index with this embedder and run the dev questions
-    (retrieval.evaluate.run_eval): the quality cost of a faster variant."""
+    (fitting.evaluate.run_eval): the quality cost of a faster variant."""
     import json
     import shutil
 
     from core.settings import load_settings
     from ingest.index import build_index
-    from retrieval.evaluate import load_gold, run_eval
+    from fitting.evaluate import load_gold, run_eval
     from retrieval.search import Searcher
     from retrieval.store import Store
 

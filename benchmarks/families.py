@@ -15,7 +15,7 @@ Families:
 
 Indexes are built once under --work and reused. Also prints the locked split dev2
 scored by models fitted on every family, and with --write stores those models in
-retrieval/data (what `python -m retrieval.calibrate` does for one family)."""
+retrieval/data (what `python -m fitting.calibrate` does for one family)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
@@ -34,8 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 def _index(corpus: Path, index_dir: Path):
     """A searcher over an index of `corpus`, built unless `index_dir` holds one."""
     from core.settings import load_settings
+    from fitting.families import open_searcher
     from ingest.index import build_index
-    from retrieval.families import open_searcher
 
     if not (index_dir / "CURRENT").exists():  # no build yet: make one
         t = time.perf_counter()
@@ -79,8 +80,8 @@ def main() -> None:
     import archive_quality as aq
     from tqdm import tqdm
 
-    from retrieval.crossval import DATA, capture, score, side_by_side, training_files
-    from retrieval.families import family_questions, report
+    from fitting.crossval import capture, score, side_by_side, training_files
+    from fitting.families import family_questions, report
 
     work = args.work
     shipped = _index(ROOT / "corpus", work / "shipped-index")
@@ -90,7 +91,7 @@ def main() -> None:
     filings = _index(args.filings / "filings", work / "filings-index")
 
     fams = [
-        ("shipped", shipped, family_questions("shipped", training_files())),
+        ("shipped", shipped, family_questions("shipped", training_files(DATA))),
         ("archive", archive, archive_questions(reports)),
         ("filings", filings, family_questions("filings", [
             args.filings / "filings-questions.jsonl",

@@ -184,9 +184,9 @@ def shipped_quality() -> dict:
     import tempfile
 
     from core.settings import load_settings
+    from fitting.crossval import load_questions, training_files
+    from fitting.matching import answers
     from ingest.index import build_index
-    from retrieval.crossval import load_questions, training_files
-    from retrieval.matching import answers
     from retrieval.store import Store
 
     tmp = Path(tempfile.mkdtemp())
@@ -195,7 +195,7 @@ def shipped_quality() -> dict:
     shutil.copy(ROOT / "corpus" / "hmic-crime-inspection-2014-west-midlands.txt", corpus)
     build_index(load_settings(corpus_dir=corpus, index_dir=tmp / "index"))
     store = Store(tmp / "index")
-    qs = [q for q in load_questions(training_files()) if q.get("evidence")]
+    qs = [q for q in load_questions(training_files(ROOT / "tests" / "data")) if q.get("evidence")]
     queries = fts_queries(store, [q["question"] for q in qs])
     texts = {r: p.text for r, p in store.passages([int(r) for r in store.rowids]).items()}
     tan = build_tantivy(store, tmp / "tantivy")

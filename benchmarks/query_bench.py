@@ -122,7 +122,7 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         real.encode(["warm up the model"])
         t_model = time.perf_counter() - t
     after_model = rss_mb()
-    from retrieval.evaluate import Baselines
+    from fitting.evaluate import Baselines
     from retrieval.search import Searcher
     from retrieval.store import Store
 

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
 sys.path.insert(0, str(ROOT))
 
 from core.settings import load_settings  # noqa: E402
-from retrieval.crossval import DATA, load_questions, training_files  # noqa: E402
-from retrieval.matching import answers, norm  # noqa: E402
+from fitting.crossval import load_questions, training_files  # noqa: E402
+from fitting.matching import answers, norm  # noqa: E402
 from retrieval.search import get_searcher  # noqa: E402
 
 
@@ -50,7 +51,7 @@ def main() -> None:
     ap.add_argument("--index", type=Path, default=None)
     args = ap.parse_args()
     s = get_searcher(load_settings(index_dir=args.index).index_dir)
-    out = {"training (in-sample)": measure(s, load_questions(training_files())),
+    out = {"training (in-sample)": measure(s, load_questions(training_files(DATA))),
            "dev2 (locked)": measure(s, load_questions([DATA / "dev2.jsonl"]))}
     print(json.dumps(out, indent=2))
 

@@ -1,7 +1,7 @@
 """Every ranking and abstention choice judged out of sample.
 
-The questions (tests/data: dev, calibration and the training set under train/) are
-read once: each question's parse and candidate features are kept (and the searcher
+The questions (a folder such as tests/data: dev, calibration and the training set under
+train/) are read once: each question's parse and candidate features are kept (and the searcher
 caches every vector it embeds), so fitting a ranker or an abstainer and scoring it is
 cheap. Then:
 
@@ -16,8 +16,8 @@ cheap. Then:
 - a locked test split (dev2), scored only as figures, with models fitted on all the
   rest.
 
-`reportqa eval --cv` prints the report; `python -m retrieval.calibrate` also writes
-the models fitted on everything to retrieval/data/."""
+`reportqa-fit eval --cv` prints the report; `reportqa-fit calibrate` also writes the
+models fitted on everything to retrieval/data/."""
 
 from __future__ import annotations
 
@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fitting.evaluate import Ranked, aggregate, load_gold, score_one
+from fitting.matching import answers_question
 from retrieval.abstain import FEATURES, ruled_out
-from retrieval.evaluate import Ranked, aggregate, load_gold, score_one
-from retrieval.matching import answers_question
 from retrieval.search import DEFAULT_WEIGHTS, SearchConfig, Searcher, choose_reading
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 #: Ranking features, in a fixed order for fitting.
 RANK_FEATURES = tuple(DEFAULT_WEIGHTS)
 #: Target rate of abstaining on answerable questions when the threshold is picked
@@ -43,10 +42,11 @@ K = 10
 FOLDS = 5
 
 
-def training_files() -> list[Path]:
-    """The question files cross-validation uses (all but the locked test split)."""
-    return [DATA / "dev.jsonl", DATA / "calibration.jsonl",
-            *sorted((DATA / "train").glob("*.jsonl"))]
+def training_files(data: Path) -> list[Path]:
+    """The question files cross-validation uses in a questions folder (a source
+    checkout's tests/data): all but the locked test split, dev2.jsonl."""
+    return [data / "dev.jsonl", data / "calibration.jsonl",
+            *sorted((data / "train").glob("*.jsonl"))]
 
 
 def load_questions(paths: list[Path]) -> list[dict]:
@@ -356,12 +356,12 @@ def side_by_side(columns: dict[str, list[dict]], by: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def report(searcher, train_paths: list[Path] | None = None, test_path: Path | None = None,
+def report(searcher, train_paths: list[Path], test_path: Path | None = None,
            rankers: tuple[str, ...] = ("pairwise", "learned", "hand"), progress=None
            ) -> tuple[str, dict]:
     """The full out-of-sample report (text) and the configuration fitted on all
     training questions with the ranker that wins out of sample."""
-    qs = load_questions(train_paths or training_files())
+    qs = load_questions(train_paths)
     caps = capture(searcher, qs, progress)
     out = []
     cv_rows = {r: cross_validate(searcher, caps, r) for r in rankers}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.matching import answers_question, item_in, passage_window
+from fitting.matching import answers_question, item_in, passage_window
 
 
 def load_gold(path: Path) -> list[dict]:

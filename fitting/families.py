@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.crossval import (
+from fitting.crossval import (
     FOLDS,
     Captured,
     K,
@@ -35,7 +35,7 @@ from retrieval.crossval import (
     score,
     summarise,
 )
-from retrieval.evaluate import Baselines, score_one
+from fitting.evaluate import Baselines, score_one
 from retrieval.relevance import WORDS
 
 #: Figures shown per family, in order, with their short names.
@@ -110,8 +110,8 @@ def leave_family_out(caps: list[Captured], ranker: str) -> tuple[list[dict], dic
 def limited_rows(searcher, questions: list[dict], cfg) -> dict[str, list[dict]]:
     """For questions that name their report (`file`): the system and plain dense
     search limited to that report, as a user who picked the report would search."""
+    from fitting.evaluate import Ranked
     from retrieval.answer import Filters
-    from retrieval.evaluate import Ranked
 
     by_file = {Path(r.source_file).name.lower(): r.report_id for r in searcher.store.reports}
     out: dict[str, list[dict]] = {"system": [], "dense": []}

@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from .errors import UnreadableReport
-from .models import RawPage
+from core.errors import UnreadableReport
+from core.models import RawPage
 
 log = logging.getLogger(__name__)
 

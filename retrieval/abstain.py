@@ -13,7 +13,7 @@ decision reads the parsed question as well as the best hits:
   much they add to the best match; how well the question's subject alone matches), and,
   for a question that wants a figure, a date or a grade, whether a sentence holds that
   kind of thing next to its terms. It is
-  fitted by `python -m retrieval.calibrate` (scikit-learn, cross-validated) and stored
+  fitted by `reportqa-fit calibrate` (scikit-learn, cross-validated) and stored
   in retrieval/data/abstain.json.
 
 Every abstention carries a one-line reason built from the signal that caused it."""

@@ -98,7 +98,7 @@ class _Candidate:
 
 @dataclass
 class SearchConfig:
-    """Knobs of the ranker (fitted by `python -m retrieval.calibrate`; see README
+    """Knobs of the ranker (fitted by `reportqa-fit calibrate`; see README
     "How answers are found"). :meth:`fitted` loads those fitted for a model."""
 
     candidates: int = 60

@@ -21,7 +21,7 @@ DATA = Path(__file__).resolve().parent / "data" / "companies"
 def searcher(tmp_path_factory):
     from core.settings import load_settings
     from ingest.index import build_index
-    from retrieval.families import open_searcher
+    from fitting.families import open_searcher
 
     index_dir = tmp_path_factory.mktemp("companies") / "index"
     summary = build_index(load_settings(corpus_dir=DATA, index_dir=index_dir))

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from retrieval.matching import norm  # noqa: E402 — the gold matching rule, one copy
+from fitting.matching import norm  # noqa: E402 — the gold matching rule, one copy
 
 
 def main() -> int:
