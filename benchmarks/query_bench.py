@@ -206,9 +206,11 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         te = _Timer(emb.encode)
         td = _Timer(s.dense)
         tk = _Timer(s.keyword)
-        tsent = _Timer(s._sentence_scores)
+        from retrieval import candidates
+
+        tsent = _Timer(candidates.sentence_scores)
         tp = _Timer(store.passages)
-        emb.encode, s.dense, s.keyword, s._sentence_scores = te, td, tk, tsent
+        emb.encode, s.dense, s.keyword, candidates.sentence_scores = te, td, tk, tsent
         store.passages = tp
         from retrieval import abstain
 

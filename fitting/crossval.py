@@ -9,8 +9,8 @@ cheap. Then:
   from it by rule never sit on both sides: in each fold the ranker (a pairwise or a
   pointwise logistic regression over the candidate features, or the hand-set weights),
   the abstainer (a logistic regression over the abstention signals, its regularisation
-  and threshold chosen from out-of-fold probabilities inside the training folds) and
-  the follow-up margin are fitted on the other folds and scored on this one; the
+  and threshold chosen from out-of-fold probabilities inside the training folds) are
+  fitted on the other folds and scored on this one; the
   ranker kind with the better out-of-sample figures is kept;
 - in-sample figures (fitted on all, scored on all) beside them;
 - a locked test split (dev2), scored only as figures, with models fitted on all the
@@ -30,7 +30,9 @@ import numpy as np
 from fitting.evaluate import Ranked, aggregate, load_gold, score_one
 from fitting.matching import answers_question
 from retrieval.abstain import FEATURES, ruled_out
-from retrieval.search import DEFAULT_WEIGHTS, SearchConfig, Searcher, choose_reading
+from retrieval.config import DEFAULT_WEIGHTS, SearchConfig
+from retrieval.followup import choose_reading
+from retrieval.search import Searcher
 
 #: Ranking features, in a fixed order for fitting.
 RANK_FEATURES = tuple(DEFAULT_WEIGHTS)
@@ -187,12 +189,12 @@ def _answer(searcher: Searcher, cap: Captured, cfg: SearchConfig):
     if len(answers_) == 1:
         return answers_[None]
     joined = next(a for ctx, a in answers_.items() if ctx is not None)
-    return choose_reading(cap.q["question"], answers_[None], joined, cfg.follow_up_margin)
+    return choose_reading(cap.q["question"], answers_[None], joined)
 
 
 def abstain_matrix(searcher, caps, weights) -> tuple[np.ndarray, np.ndarray, list]:
     """Abstention signals (under a ranker) and answerable labels."""
-    cfg = SearchConfig(weights=weights, abstain={}, follow_up_margin=0.0)
+    cfg = SearchConfig(weights=weights, abstain={})
     X, y, ruled = [], [], []
     for cap in caps:
         a = _answer(searcher, cap, cfg)

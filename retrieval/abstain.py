@@ -16,7 +16,8 @@ decision reads the parsed question as well as the best hits:
   fitted by `reportqa-fit calibrate` (scikit-learn, cross-validated) and stored
   in retrieval/data/abstain.json.
 
-Every abstention carries a one-line reason built from the signal that caused it."""
+Every abstention carries a one-line reason built from the signal that caused it.
+:func:`signals` computes every signal; :func:`decide` and :func:`reason_for` read them."""
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ import math
 import re
 
 from ingest.passages import passage_sentences
+from retrieval.answerability import Alignment, align
+from retrieval.candidates import sentence_scores
 from retrieval.query import Query
 from retrieval.text import content_terms, english_frequency, has_figure, has_number, stem, tokens
+from retrieval.understand import Embed, QueryTexts, query_texts
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
             "absent_far_max", "figure_unfocused", "date_unfocused", "grade_unfocused",
@@ -65,8 +69,47 @@ def _is_rare(word: str) -> bool:
     return english_frequency(word) < EVERYDAY_WORD
 
 
+def signals(query: Query, hits, store, embed: Embed) -> tuple[dict[str, float], Alignment]:
+    """Every abstention signal of a question against its best hits, in the index in
+    `store` with `embed` its embedding model (see module docstring), and how the best
+    sentences meet the question (retrieval/answerability.py: its reason names what is
+    missing)."""
+    texts = query_texts(query, store.faiss.ntotal)
+    absent = " ".join(t.word for t in query.absent) or None
+    feats = abstain_features(query, hits) | {
+        "absent_gain": _absent_gain(texts, hits, store, embed),
+        "subject_sim": _best_sentence(store, embed, hits, texts.subject, 5) or 0.0,
+        "absent_sim": _best_sentence(store, embed, hits, absent, 5) or 0.0}
+    alignment = align(store, embed, query, hits)
+    return feats | alignment.features, alignment
+
+
+def _absent_gain(texts: QueryTexts, hits, store, embed: Embed) -> float:
+    """How much the question's absent words add to its match with the best passages:
+    the best sentence similarity of the full question minus that of the question
+    without them. Wording the reports phrase differently ("happy" for satisfied) adds a
+    lot; a subject they never cover ("hate crime") adds nothing, however well the rest
+    of the question matches. (`subject_sim`, the best similarity of the question's
+    subject alone — its words not common to most passages — is the same test for what
+    is left once the frame and the setting are taken away.)"""
+    if texts.reduced is None:
+        return 0.0
+    return (_best_sentence(store, embed, hits, texts.full, 3)
+            - _best_sentence(store, embed, hits, texts.reduced, 3))
+
+
+def _best_sentence(store, embed: Embed, hits, text: str | None, n: int) -> float | None:
+    """The best similarity of `text` to a sentence of the `n` best hits."""
+    if text is None or not hits:
+        return None
+    rowids = store.rowids_of([h.passage.passage_id for h in hits[:n]])
+    ss = sentence_scores(store, rowids, embed([text])[0])
+    return max((x for v in ss.values() for x, _ in v), default=0.0)
+
+
 def abstain_features(query: Query, hits) -> dict[str, float]:
-    """Signals from the parsed question and its best hits (see module docstring)."""
+    """Signals from the parsed question and its best hits alone (see module
+    docstring)."""
     total = sum(query.weights.values()) or 1.0
     absent = query.absent
     feats = {

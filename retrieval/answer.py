@@ -1,6 +1,6 @@
 """What retrieval returns: an Answer with ranked Hits, each a Passage with its score
-and highlight. The machine-readable form is README's ("Machine-readable
-answers")."""
+and highlight, and the short answer above them; a Comparison, one row per report. The
+machine-readable form is README's ("Machine-readable answers")."""
 
 from __future__ import annotations
 
@@ -73,6 +73,33 @@ class Hit:
         }
 
 
+#: Parts of a short answer: (verbatim text, passage rank or None).
+Parts = tuple[tuple[str, int | None], ...]
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The short answer: its parts (verbatim text, passage rank or None for the
+    abstention reason), the joined text with markers, and the ranks cited. Made by
+    retrieval/short_answer.py."""
+
+    parts: Parts
+
+    @property
+    def text(self) -> str:
+        """The parts joined, each cited part followed by its marker: "… [1] … [2]"."""
+        return " ".join(t if r is None else f"{t} [{r}]" for t, r in self.parts)
+
+    @property
+    def cites(self) -> tuple[int, ...]:
+        """The passage ranks cited, in order."""
+        return tuple(r for _, r in self.parts if r is not None)
+
+    def to_dict(self) -> dict:
+        """README's `short_answer` object."""
+        return {"text": self.text, "cites": list(self.cites)}
+
+
 @dataclass(frozen=True)
 class Answer:
     """The passages that answer a question, or (abstained) the nearest ones."""
@@ -97,17 +124,22 @@ class Answer:
     #: What the question was read as being about among the indexed reports (the
     #: bodies, years, programme and reports it names; whether it asks across reports).
     scope: dict | None = field(default=None, compare=False)
-    #: The short answer's parts (verbatim text, passage rank or None), when made with
-    #: the embedding model at search time — a question in several parts
-    #: (retrieval/short_answer.py); None: made from the answer when asked for.
-    short: tuple[tuple[str, int | None], ...] | None = field(default=None, compare=False)
+    #: The short answer's parts (verbatim text, passage rank or None), made once with
+    #: the answer (retrieval/short_answer.py: Searcher.ask, a comparison, a saved
+    #: conversation reopened); None for an answer made without one.
+    short: Parts | None = field(default=None, compare=False)
+
+    @property
+    def no_answer_line(self) -> str:
+        """What an abstention says: that no passage answers, and why when known."""
+        why = f" ({self.reason})" if self.reason else ""
+        return NO_ANSWER.rstrip(".") + why + "."
 
     @property
     def summary_line(self) -> str:
         """One line that opens the answer in the UI and CLI."""
         if self.abstained:
-            why = f" ({self.reason})" if self.reason else ""
-            head = NO_ANSWER.rstrip(".") + why + "."
+            head = self.no_answer_line
             return head + " Nearest passages:" if self.hits else head
         reports = {h.passage.report_id for h in self.hits}
         n = len(self.hits)
@@ -115,16 +147,15 @@ class Answer:
                 f"report{'s' if len(reports) != 1 else ''}")
 
     @property
-    def short_answer(self):
-        """The short extractive answer above the cards (retrieval/short_answer.py)."""
-        # Imported here: short_answer builds on this module's types.
-        from retrieval.short_answer import ShortAnswer, short_answer
-
+    def short_answer(self) -> ShortAnswer:
+        """The short extractive answer above the cards, as made with the answer. An
+        answer made without one (by hand) has none, unless it abstains: then its
+        short answer is the abstention's line."""
         if self.short is not None:
             # Saved conversations bring the parts back as JSON lists.
             return ShortAnswer(tuple((str(t), None if r is None else int(r))
                                      for t, r in self.short))
-        return short_answer(self)
+        return ShortAnswer(((self.no_answer_line, None),) if self.abstained else ())
 
     def to_dict(self) -> dict:
         """README's machine-readable answer."""
@@ -183,6 +214,9 @@ class Comparison:
     #: Why there is no row (the question names a body or year with no report).
     reason: str | None = None
     id: str | None = None
+    #: The short answer of the answering rows' passages (see as_answer), made once
+    #: with the comparison (retrieval/comparison.py).
+    short: Parts | None = field(default=None, compare=False)
 
     @property
     def answering(self) -> tuple[ComparisonRow, ...]:
@@ -217,7 +251,7 @@ class Comparison:
         return Answer(question=self.question, hits=hits, abstained=not hits,
                       confidence=max((r.confidence for r in self.answering), default=0.0),
                       id=self.id, searched_as=self.searched_as, build_id=self.build_id,
-                      reason=self.reason)
+                      reason=self.reason, short=self.short)
 
     def to_dict(self) -> dict:
         """README's machine-readable comparison."""

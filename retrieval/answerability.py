@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.passages import passage_sentences
+from retrieval.query import Query
 from retrieval.text import stem, tokens
+from retrieval.understand import SUBJECT_MAX_SHARE, Embed
 
 #: Hits whose sentences are read.
 HITS = 3
@@ -126,16 +128,16 @@ class Alignment:
 ZERO = {"unmet": 0.0, "unmet_top": 0.0, "unmet_worst": 0.0, "slot_missing": 0.0}
 
 
-def align(searcher, query, hits, subject_max_share: float) -> Alignment:
-    """The alignment signals of a question against its best hits (see module doc)."""
-    store = searcher.store
+def align(store, embed: Embed, query: Query, hits) -> Alignment:
+    """The alignment signals of a question against its best hits (see module doc), in
+    the index in `store`, with `embed` the index's embedding model."""
     n = max(1, store.faiss.ntotal)
     terms = [t for t in query.terms if t.present and not any(c.isdigit() for c in t.word)
-             and t.df < subject_max_share * n]
+             and t.df < SUBJECT_MAX_SHARE * n]
     slot = wanted_slot(query.text)
     if not hits or not terms:
         return Alignment(dict(ZERO), slot=slot)
-    tvecs = _vectors(searcher, [t.word for t in terms])
+    tvecs = _vectors(store, embed, [t.word for t in terms])
     idf = np.array([t.idf for t in terms], dtype=np.float32)
     best = None  # (unmet share, per-term similarity, sentence)
     top_unmet = None
@@ -144,7 +146,7 @@ def align(searcher, query, hits, subject_max_share: float) -> Alignment:
         p = h.passage
         context = tokens(" ".join((*p.section, p.report_title, p.force)))
         for sent in passage_sentences(p.text):
-            sims = _meet(searcher, terms, tvecs, tokens(sent) + context)
+            sims = _meet(store, terms, tvecs, tokens(sent) + context)
             unmet = float((idf * (1 - sims)).sum() / idf.sum())
             rows.append((unmet, sims, sent))
             if rank == 0 and (top_unmet is None or sent in h.highlight):
@@ -163,11 +165,11 @@ def align(searcher, query, hits, subject_max_share: float) -> Alignment:
     return Alignment(feats, met, miss, slot, found)
 
 
-def _vectors(searcher, words: list[str]) -> np.ndarray:
+def _vectors(store, embed: Embed, words: list[str]) -> np.ndarray:
     """Token vectors of question words: the build's vocabulary vectors where the word
     is in it, else embedded now (cached)."""
-    idx = searcher.store.vocab_index
-    vv = searcher.store.vocab_vectors
+    idx = store.vocab_index
+    vv = store.vocab_vectors
     out, todo = [], []
     for w in words:
         j = idx.get(w)
@@ -175,23 +177,23 @@ def _vectors(searcher, words: list[str]) -> np.ndarray:
         if out[-1] is None:
             todo.append(w)
     if todo:
-        got = dict(zip(todo, searcher._embed_all(todo)))
+        got = dict(zip(todo, embed(todo)))
         out = [v if v is not None else np.asarray(got[w], dtype=np.float32)
                for v, w in zip(out, words)]
     return np.vstack(out)
 
 
-def _meet(searcher, terms, tvecs: np.ndarray, words: list[str]) -> np.ndarray:
+def _meet(store, terms, tvecs: np.ndarray, words: list[str]) -> np.ndarray:
     """Per question term, how well some word of the sentence or its context meets it:
     1 for the same stem, else the best token-vector similarity."""
     stems = {stem(w) for w in words}
     exact = np.array([t.stem in stems or any(e.lower() in words for e in t.equivalents)
                       for t in terms], dtype=bool)
-    idx = searcher.store.vocab_index
+    idx = store.vocab_index
     rows = sorted({idx[w] for w in words if w in idx})
     sims = np.zeros(len(terms), dtype=np.float32)
-    if rows and searcher.store.vocab_vectors is not None:
-        wv = np.asarray(searcher.store.vocab_vectors[rows], dtype=np.float32)
+    if rows and store.vocab_vectors is not None:
+        wv = np.asarray(store.vocab_vectors[rows], dtype=np.float32)
         sims = np.clip((tvecs @ wv.T).max(axis=1), 0.0, 1.0)
     return np.where(exact, 1.0, sims)
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.answer import Answer
 from retrieval.instructions import read_instructions
 from retrieval.text import QUESTION_FRAME, STOPWORDS
 
@@ -389,3 +390,17 @@ def leans_on_previous(question: str, previous: str | None) -> bool:
     # deadline: by when does it …?").
     question = read_instructions(question.strip()).subject or question
     return bool(_CONNECTIVE.match(question)) or elliptical(question) or points_back(question)
+
+
+def choose_reading(question: str, alone: Answer, joined: Answer) -> Answer:
+    """A follow-up's two readings (the question alone, and read with the previous one).
+    The form of the question decides: a question that names its own subject is read
+    alone, whatever the scores — a question joined with the previous one is a longer
+    text and scores higher for that alone; one that leans on the previous question (a
+    connective, an ellipsis, a word that points back) takes the joined reading unless
+    that reading abstains where the question alone does not."""
+    if not leans_on_previous(question, joined.follow_up_of):
+        return alone
+    if joined.abstained and not alone.abstained:
+        return alone
+    return joined

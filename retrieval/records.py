@@ -13,6 +13,7 @@ from dataclasses import asdict, fields
 from core.errors import ReportQAError
 from core.models import Passage
 from retrieval.answer import Answer, Comparison, ComparisonRow, Filters, Hit
+from retrieval.short_answer import with_short_answer
 
 #: Bumped when a record's shape changes incompatibly.
 RECORD_VERSION = 1
@@ -44,7 +45,10 @@ def answer_from_record(d: dict) -> Answer:
     d["hits"] = tuple(_hit_from(h) for h in d.get("hits", ()))
     d["corrections"] = tuple(tuple(c) for c in d.get("corrections", ()))
     known = {f.name for f in fields(Answer)}
-    return Answer(**{k: v for k, v in d.items() if k in known})
+    a = Answer(**{k: v for k, v in d.items() if k in known})
+    # Records saved before answers kept every short answer hold none for a question
+    # in one part: it is made from the answer, as it was then.
+    return a if a.short is not None else with_short_answer(a)
 
 
 def comparison_record(c: Comparison) -> dict:

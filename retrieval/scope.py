@@ -86,6 +86,12 @@ class Scope:
             return filters
         return replace(filters, report_ids=self.report_ids)
 
+    def to_dict(self) -> dict:
+        """The scope as an answer carries it (Answer.scope)."""
+        return {"bodies": list(self.bodies), "years": list(self.years),
+                "programme": self.programme, "reports": list(self.report_ids),
+                "compare": self.compare}
+
 
 def asks_across(text: str) -> bool:
     """Whether a question asks across reports."""

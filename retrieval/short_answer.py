@@ -17,24 +17,23 @@ when it points back: "is *it* improving?"), that no chosen sentence already says
 for a part that asks about change ("is it improving?", "has it changed?"), preferably
 one that states a change or an earlier period's figure ("… recorded in the previous
 year"). This needs the search's embedding model: `short_answer(answer, searcher)`;
-without one, a question in several parts is answered as if it had one."""
+without one, a question in several parts is answered as if it had one.
+
+The short answer is made once, with the answer (:func:`with_short_answer`), and kept in
+it (Answer.short): showing or serialising an answer makes nothing."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 import numpy as np
 
 from ingest.passages import passage_sentences
-from retrieval.answer import NO_ANSWER, Answer, Hit
+from retrieval.answer import Answer, Hit, ShortAnswer
 from retrieval.followup import leans_on_previous, pronoun_subject
 from retrieval.followup import words as _words
 from retrieval.text import content_terms, stem, tokens
-
-if TYPE_CHECKING:
-    from retrieval.search import Searcher
 
 #: Above this many words the first sentence stands alone.
 MAX_WORDS = 70
@@ -59,28 +58,6 @@ MET_MARGIN = 0.05
 EARLIER_BONUS, CHANGE_BONUS = 0.15, 0.05
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘(])")
-
-
-@dataclass(frozen=True)
-class ShortAnswer:
-    """The short answer: its parts (verbatim text, passage rank or None for the
-    abstention reason), the joined text with markers, and the ranks cited."""
-
-    parts: tuple[tuple[str, int | None], ...]
-
-    @property
-    def text(self) -> str:
-        """The parts joined, each cited part followed by its marker: "… [1] … [2]"."""
-        return " ".join(t if r is None else f"{t} [{r}]" for t, r in self.parts)
-
-    @property
-    def cites(self) -> tuple[int, ...]:
-        """The passage ranks cited, in order."""
-        return tuple(r for _, r in self.parts if r is not None)
-
-    def to_dict(self) -> dict:
-        """README's `short_answer` object."""
-        return {"text": self.text, "cites": list(self.cites)}
 
 
 def sentences(text: str) -> list[str]:
@@ -108,13 +85,13 @@ def _lead(hit: Hit) -> str:
     return " ".join(first[0].split()) if first else ""
 
 
-def short_answer(answer: Answer, searcher: Searcher | None = None) -> ShortAnswer:
+def short_answer(answer: Answer, searcher=None) -> ShortAnswer:
     """The short answer of an answer (see the module docstring). With the `searcher`
-    whose embedding model found it, a question in several parts gets a sentence for
-    each part; without one it is answered as a one-part question."""
+    (a retrieval.search.Searcher) whose embedding model found it, a question in
+    several parts gets a sentence for each part; without one it is answered as a
+    one-part question."""
     if answer.abstained or not answer.hits:
-        why = f" ({answer.reason})" if answer.reason else ""
-        return ShortAnswer(((NO_ANSWER.rstrip(".") + why + ".", None),))
+        return ShortAnswer(((answer.no_answer_line, None),))
     hits = sorted(answer.hits, key=lambda h: h.rank)
     first = _lead(hits[0])
     if not first:
@@ -141,12 +118,9 @@ def short_answer(answer: Answer, searcher: Searcher | None = None) -> ShortAnswe
     return ShortAnswer(tuple(parts))
 
 
-def with_short_answer(answer: Answer, searcher: Searcher) -> Answer:
-    """The answer carrying its short answer, made now with the searcher's embedding
-    model, when its question has several parts (a one-part question's short answer
-    needs no model and is made from the answer when asked for)."""
-    if answer.abstained or not answer.hits or len(question_parts(answer.question)) < 2:
-        return answer
+def with_short_answer(answer: Answer, searcher=None) -> Answer:
+    """The answer carrying its short answer, made now (with the searcher's embedding
+    model, when given, for a question in several parts)."""
     return replace(answer, short=short_answer(answer, searcher).parts)
 
 
@@ -250,7 +224,7 @@ class _Vectors:
     time); a text of several sentences has the mean of theirs; anything else is
     embedded by the searcher's model (cached)."""
 
-    def __init__(self, searcher: Searcher, hits: list[Hit]):
+    def __init__(self, searcher, hits: list[Hit]):
         self.searcher = searcher
         store = searcher.store
         rows = store.sentences(store.rowids_of([h.passage.passage_id for h in hits]))
@@ -269,12 +243,12 @@ class _Vectors:
             else:
                 todo.append(t)
         if todo:
-            out.update(zip(todo, (_unit(v) for v in self.searcher._embed_all(todo))))
+            out.update(zip(todo, (_unit(v) for v in self.searcher.embed(todo))))
         return [out[t] for t in texts]
 
 
 def _part_sentences(asked: list[str], lead: str, hits: list[Hit],
-                    searcher: Searcher) -> list[tuple[str, int]]:
+                    searcher) -> list[tuple[str, int]]:
     """For each part of the question after the first that the sentences chosen so far
     (the lead first) do not answer, the sentence of the passages that answers it best,
     with its passage's rank. A sentence's measure is its similarity to the part —
@@ -306,7 +280,7 @@ def _part_sentences(asked: list[str], lead: str, hits: list[Hit],
         # pronoun ("how does it compare with…") is also read with the first.
         with_first = leans_on_previous(part, asked[0]) or pronoun_subject(part)
         asks = [part] + ([f"{asked[0]} {part}"] if with_first else [])
-        ask_v = np.vstack(searcher._embed_all(asks))
+        ask_v = np.vstack(searcher.embed(asks))
         said_v = vectors.of(said)
         change = bool(_ASKS_CHANGE.search(part))
 

@@ -11,8 +11,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from retrieval.followup import leans_on_previous
-from retrieval.search import choose_reading, get_searcher
+from retrieval.followup import choose_reading, leans_on_previous
+from retrieval.search import get_searcher
 from ui.cli import main as cli
 
 PREV = "How satisfied are victims in the West Midlands?"
@@ -141,14 +141,12 @@ def test_a_margin_never_overrides_the_form(searcher):
     assert joined.follow_up_of == PREV and alone.follow_up_of is None
     # A question that names its own subject is read alone, whatever the margin (the
     # old rule took the joined reading when its confidence beat the alone one's by it).
-    for margin in (-1.0, 0.0, 0.1):
-        assert choose_reading(q, alone, joined, margin) is alone
+    assert choose_reading(q, alone, joined) is alone
     q = "and is it improving?"
     joined = searcher.ask(q, history=[PREV], follow_up=True)
     alone = searcher.ask(q, history=[PREV], follow_up=False)
     assert not joined.abstained
-    for margin in (0.0, 1.0):
-        assert choose_reading(q, alone, joined, margin) is joined
+    assert choose_reading(q, alone, joined) is joined
 
 
 def test_batch_reads_a_conversation_as_the_app_does(ui_index, searcher):

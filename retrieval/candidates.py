@@ -1,0 +1,165 @@
+"""Candidate passages for a question: the nearest by the embedding model (FAISS) and
+the best keyword matches (BM25), each among the passages the filters allow, pooled
+with the similarity of each of their sentences to the question and their ranking
+features (retrieval/features.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.models import Passage
+from retrieval.answer import Filters
+from retrieval.features import features
+from retrieval.query import Query
+
+#: A sentence that is itself a question (a report restating its inspection questions)
+#: echoes the user's question without answering it: its similarity is scaled by this.
+QUESTION_SENTENCE_DISCOUNT = 0.7
+#: Words in more than this share of passages ("police", "force") add little to BM25
+#: but dominate its cost on a large index (measured: keyword p95 halves at 100k);
+#: their weight still counts in term coverage. Applied from this many passages up.
+COMMON_TERM_SHARE, COMMON_TERM_MIN_INDEX = 0.3, 1000
+
+
+@dataclass
+class Candidate:
+    """A candidate passage: its row in the index, the passage, (similarity to the
+    question, sentence) for each of its sentences, and its ranking features."""
+
+    rowid: int
+    passage: Passage
+    sentences: list
+    feats: dict
+
+
+def dense(store, qvec: np.ndarray, k: int, filters: Filters | None = None,
+          allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """(rowid, cosine) of the k nearest passages (among those the filters allow, or
+    the rowids `allowed`: a FAISS ID selector, so only allowed vectors are scored)."""
+    import faiss
+
+    index = store.faiss
+    if index.ntotal == 0:
+        return []
+    params = bitmap = None
+    if filters is not None and filters.active:
+        if allowed is None:
+            n_allowed, bitmap = store.allowed(filters)
+        else:
+            n_allowed = len(allowed)
+        if not n_allowed:
+            return []
+        if bitmap is None:
+            mask = np.zeros(index.ntotal, dtype=bool)
+            pos = store.positions(allowed)
+            mask[pos[pos >= 0]] = True
+            bitmap = np.packbits(mask, bitorder="little")
+        # A bitmap selector: O(1) to make from the cached bitmap and one bit test a
+        # vector (IDSelectorBatch hashes every allowed id on each question and made
+        # a 150k-allowed search 2x slower than an unfiltered one).
+        sel = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+        params = faiss.SearchParameters(sel=sel)
+        k = min(k, n_allowed)
+    d, i = index.search(qvec[None, :], min(k, index.ntotal), params=params)
+    del bitmap  # kept alive until here: the selector points into it
+    rowids = store.rowids
+    return [(int(rowids[p]), float(s)) for s, p in zip(d[0], i[0]) if p >= 0]
+
+
+def keyword_query(store, query: Query) -> str:
+    """The keyword query: the question's words and their equivalents, ORed phrases."""
+    phrases = set()
+    n = max(1, store.faiss.ntotal)
+    for t in query.terms:
+        if n >= COMMON_TERM_MIN_INDEX and t.df > COMMON_TERM_SHARE * n:
+            continue
+        phrases.add(t.word)
+    for g in query.groups:
+        phrases.update(x.lower() for x in g)
+    parts = []
+    for ph in sorted(phrases):
+        toks = re.findall(r"[a-z0-9]+", ph.lower())
+        if toks:
+            parts.append('"' + " ".join(toks) + '"')
+    return " OR ".join(parts)
+
+
+def keyword(store, query: Query, k: int, filters: Filters | None = None
+            ) -> list[tuple[int, float]]:
+    """(rowid, BM25 score, higher is better) of the best keyword matches (among those
+    the filters allow: report-level filters and kinds go to the keyword index as term
+    sets; a section filter is checked on the hits, fetching more)."""
+    q = keyword_query(store, query)
+    if not q:
+        return []
+    if filters is None or not filters.active:
+        return store.keywords.search(q, k)
+    hits = store.keywords.search(q, k if not filters.section else k * 8,
+                                 store.report_scope(filters), filters.kinds or None)
+    if filters.section:
+        ok = store.allows(filters, [r for r, _ in hits])
+        hits = [h for h, keep in zip(hits, ok) if keep]
+    return hits[:k]
+
+
+def sentence_scores(store, rowids: list[int], qvec: np.ndarray
+                    ) -> dict[int, list[tuple[float, str]]]:
+    """Per passage: (similarity to the question, sentence) for each sentence."""
+    if not rowids:
+        return {}
+    rows = store.sentences(rowids)
+    if not rows:
+        return {}
+    sims = np.vstack([v for _, _, v in rows]) @ qvec
+    out: dict[int, list[tuple[float, str]]] = {}
+    for (pr, text, _), sim in zip(rows, sims):
+        if text.rstrip().endswith("?"):
+            sim *= QUESTION_SENTENCE_DISCOUNT
+        out.setdefault(pr, []).append((float(sim), text))
+    return out
+
+
+def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, float]],
+           keyword_hits: list[tuple[int, float]]) -> list[Candidate]:
+    """The dense and keyword hits as one pool of candidates (dense first), each with
+    its sentences' similarities and its ranking features."""
+    ds, ks = dict(dense_hits), dict(keyword_hits)
+    dr, kr = _ranks(dense_hits), _ranks(keyword_hits)
+    cand = list(dict.fromkeys([r for r, _ in dense_hits] + [r for r, _ in keyword_hits]))
+    if not cand:
+        return []
+    passages = store.passages(cand)
+    missing = [r for r in cand if r not in ds]
+    if missing:  # dense scores for keyword-only candidates
+        vecs = np.vstack([store.vector(r) for r in missing])
+        for r, sim in zip(missing, vecs @ qvec):
+            ds[r] = float(sim)
+    sents = sentence_scores(store, cand, qvec)
+    kmax = max(ks.values()) if ks else 1.0
+    out = []
+    for r in cand:
+        p = passages.get(r)
+        if p is None:
+            continue
+        ss = sents.get(r) or [(ds[r], p.text)]
+        feats = features(query, p, ss, dense=ds[r],
+                         bm25=ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
+                         dense_rank=dr.get(r), kw_rank=kr.get(r))
+        out.append(Candidate(r, p, ss, feats))
+    return out
+
+
+def _ranks(hits: list[tuple[int, float]]) -> dict[int, int]:
+    """0-based rank of each hit by score, equal scores sharing a rank: the order in
+    which an index returns ties depends on how its segments were written, and a merged
+    index must rank as a fresh build of the same passages does."""
+    out, rank, last = {}, -1, None
+    for i, (r, sc) in enumerate(hits):
+        key = round(sc, 5)
+        if key != last:
+            rank, last = i, key
+        out[r] = rank
+    return out

@@ -1,0 +1,120 @@
+"""The ranking features of a candidate passage: how close its sentences and the
+passage are to the question, its keyword score, how much of the question's vocabulary
+it holds, and cues from what the question wants (a figure, a recommendation, a grade,
+the part of the report an instruction points to) and what the passage is (a summary,
+a note, a description of the inspection itself). The ranker (retrieval/config.py)
+weighs them linearly."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from core.models import Passage
+from retrieval.query import Query
+from retrieval.text import has_figure, has_number, stem, tokens
+
+#: Sections that describe the inspection itself rather than what it found.
+_BOILERPLATE = re.compile(
+    r"^\W*(introduction|methodology|method|about (?:this|the) (?:inspection|report)|"
+    r"what each judg(?:e)?ment means|judg(?:e)?ments? explained|terms of reference|"
+    r"scope(?: of the inspection)?|glossary|annex\b.*|appendix\b.*|contents|"
+    r"background|definitions)\W*$", re.I)
+
+
+def is_boilerplate(p: Passage) -> bool:
+    """Whether a passage describes the inspection (introduction, methodology, what the
+    grades mean) rather than the inspected body."""
+    return any(_BOILERPLATE.match(s) for s in p.section)
+
+
+def features(query: Query, p: Passage, sentences: list[tuple[float, str]], *, dense: float,
+             bm25: float, dense_rank: int | None, kw_rank: int | None) -> dict[str, float]:
+    """The ranking features of passage `p` for a question: `sentences` holds each
+    sentence's similarity to the question and its text; `dense` is the passage's
+    similarity, `bm25` its keyword score over the best one's, and the ranks its
+    0-based places in the dense and keyword hits (None when not among them)."""
+    wants_figure = "figure" in query.wants
+    sims = sorted((x for x, _ in sentences), reverse=True)
+    return {
+        "sentence": sims[0],
+        "sentence2": sum(sims[:2]) / min(2, len(sims)),
+        "dense_rr": 1 / (1 + dense_rank) if dense_rank is not None else 0.0,
+        "kw_rr": 1 / (1 + kw_rank) if kw_rank is not None else 0.0,
+        "dense": dense,
+        "bm25": bm25,
+        "coverage": coverage(query, p),
+        "figure": float(wants_figure and (p.kind == "table" or has_figure(p.text))),
+        "fig_focus": figure_focus(query, sentences) if wants_figure else 0.0,
+        "kind_match": float((query.wants_recommendation and p.kind == "recommendation")
+                            or ("grade" in query.wants and p.kind == "judgment")),
+        "summary": float(p.kind == "summary" and "grade" not in query.wants),
+        "note": float(p.kind == "note"),
+        "boilerplate": float(is_boilerplate(p) and not query.about_inspection),
+        "hint": hint_share(query.hints, p),
+    }
+
+
+def figure_focus(query: Query, sentences: list[tuple[float, str]]) -> float:
+    """The largest IDF-weighted share of the question's terms found beside a number in
+    one sentence or table row — where the figure asked for would be."""
+    weights = query.weights
+    total_w = sum(weights.values()) or 1.0
+    best = 0.0
+    for _, text in sentences:
+        if has_number(text):
+            st = {stem(t) for t in tokens(text)}
+            best = max(best, sum(w for k, w in weights.items() if k in st) / total_w)
+    return best
+
+
+def coverage(query: Query, p: Passage) -> float:
+    """IDF-weighted share of the question's terms the passage contains; a term also
+    counts as present when an equivalent or related word is."""
+    weights = query.weights
+    if not weights:
+        return 0.0
+    pst, low = _passage_terms(p)
+    got = 0.0
+    for t in query.terms:
+        if t.stem in pst or any(_phrase_in(x, low) for x in t.equivalents + t.related):
+            got += weights[t.stem]
+            weights = {**weights, t.stem: 0.0}  # a stem counts once
+    return got / sum(query.weights.values())
+
+
+@lru_cache(maxsize=100_000)
+def _passage_terms(p: Passage) -> tuple[frozenset[str], str]:
+    """A passage's stems (text and section path) and its lower-cased text."""
+    text = p.text + " " + " ".join(p.section)
+    return frozenset(stem(t) for t in tokens(text)), text.lower()
+
+
+def _phrase_in(phrase: str, low_text: str) -> bool:
+    """Whether a phrase occurs in a lower-cased text as whole words (the substring
+    test first: most candidates lack most equivalents, and it is ~50x cheaper)."""
+    ph = phrase.lower()
+    return ph in low_text and re.search(r"\b" + re.escape(ph) + r"\b", low_text) is not None
+
+
+def hint_share(hints: tuple[str, ...], p: Passage) -> float:
+    """The best share of a hint's words ("statement cash flows") that the passage's
+    section path (and a table's caption) holds: the part of the report an instruction
+    points to."""
+    if not hints:
+        return 0.0
+    have = _section_stems(p)
+    best = 0.0
+    for h in hints:
+        want = {stem(t) for t in tokens(h) if len(t) > 1}
+        if want:
+            best = max(best, len(want & have) / len(want))
+    return best
+
+
+@lru_cache(maxsize=100_000)
+def _section_stems(p: Passage) -> frozenset[str]:
+    lines = p.text.split("\n")
+    # A table's caption is its first line: it names the statement as a heading would.
+    head = " ".join(p.section) + (" " + lines[0] if p.kind == "table" else "")
+    return frozenset(stem(t) for t in tokens(head))

@@ -1,0 +1,80 @@
+"""A question read against one index: parsed (retrieval/query.py) with the index's
+words, forces and years; the texts it is embedded as; and, for words the corpus never
+uses, the nearest corpus words by the embedding model ("happy" → "satisfied")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from retrieval.query import Query, bridgeable, bridged, parse
+
+#: Embeds texts: a list of vectors for a list of texts.
+Embed = Callable[[list[str]], list[np.ndarray]]
+
+#: Nearest corpus words for a question word the corpus never uses: at most this many,
+#: each at least this similar ("happy" → "satisfied").
+BRIDGE_K, BRIDGE_MIN = 2, 0.6
+#: A word in at least this share of passages is setting, not subject ("crime" in a
+#: crime inspection, the force's own name).
+SUBJECT_MAX_SHARE = 0.5
+
+
+class QueryTexts(NamedTuple):
+    """The texts a question is embedded as."""
+
+    #: The question as searched.
+    full: str
+    #: The question without its absent words (None when none is absent).
+    reduced: str | None
+    #: Its subject: its words that are not setting (None when every word is).
+    subject: str | None
+
+
+def query_texts(query: Query, n_passages: int) -> QueryTexts:
+    """The question, the question without its absent words, and its subject, in an
+    index of `n_passages` passages."""
+    absent = {t.word for t in query.absent}
+    reduced = None
+    if absent:
+        kept = [w for w in query.embed_text.split() if w.lower().strip("()") not in absent]
+        reduced = " ".join(kept) or None
+    n = max(1, n_passages)
+    subject = [t.word for t in query.terms if t.df < SUBJECT_MAX_SHARE * n]
+    return QueryTexts(query.embed_text, reduced,
+                      query.embed_text_of(subject) if subject else None)
+
+
+def understand(store, embed: Embed, question: str, context: str | None = None) -> Query:
+    """The question read against the index in `store`. Everything it needs embedded —
+    itself, without its absent words, its subject, the absent words (for their nearest
+    corpus words) — goes to the model in one batch."""
+    reports = store.reports
+    query = parse(question, store.lexicon, context=context,
+                  indexed_forces=tuple(r.force for r in reports if r.force),
+                  report_years=tuple(r.year for r in reports if r.year))
+    words = bridgeable(query)
+    embed([t for t in query_texts(query, store.faiss.ntotal) if t] + words)
+    return bridged(query, bridge(store, embed, words)) if words else query
+
+
+def bridge(store, embed: Embed, words: list[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
+    """For question words the corpus never uses: the similarity of the nearest corpus
+    word by the embedding model, and the nearest words close enough to stand in for
+    them in search."""
+    vv = store.vocab_vectors
+    if vv is None or not words or not len(store.vocab):
+        return {}
+    tv = np.vstack(embed(words))
+    sims = np.asarray(vv @ tv.T, dtype=np.float32)  # (vocab, words)
+    out = {}
+    k = min(BRIDGE_K, len(store.vocab) - 1)
+    for i, w in enumerate(words):
+        col = sims[:, i]
+        top = np.argpartition(-col, k)[:BRIDGE_K]
+        top = top[np.argsort(-col[top])]
+        out[w] = (float(col[top[0]]),
+                  tuple(store.vocab[j] for j in top if col[j] >= BRIDGE_MIN))
+    return out
