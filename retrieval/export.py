@@ -1,7 +1,8 @@
 """Exports of cited passages for a briefing: CSV (for Excel), Markdown (a briefing
 annex), DOCX (the same annex for Word: a table per question on portrait A4) and JSON.
 Every row carries its full citation, the question it answered, the analyst's note, the
-index build and the time of export.
+index build and the time of export. Each format is registered once, in FORMATS (after
+its writer): the command line's --format choices and the app's buttons read it.
 
 Report text and questions are untrusted: every string is cleaned of control and
 bidirectional-override characters, CSV cells are neutralised against formula
@@ -17,19 +18,25 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from core.models import short_heading
 from retrieval.answer import Answer, Comparison
 
-#: Export formats, their file extensions and MIME types.
-FORMATS: dict[str, tuple[str, str]] = {
-    "csv": ("csv", "text/csv"),
-    "md": ("md", "text/markdown"),
-    "docx": ("docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    "json": ("json", "application/json"),
-}
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format, as every caller names it: the CLI's --format value, the file
+    extension, the MIME type, the label of the app's download buttons, and the writer
+    that turns export rows into the file's bytes."""
+
+    name: str
+    extension: str
+    mime: str
+    label: str
+    writer: Callable[[list[dict]], bytes]
+
 
 #: What an export says of a table passage, whose rows ingest rewrote as lines.
 TABLE_NOTE = "table row, reformatted"
@@ -166,22 +173,29 @@ def comparison_rows(comparison: Comparison, build_id: str = "",
     return rows
 
 
+def export_format(fmt: str) -> ExportFormat:
+    """The registered format named `fmt` (FORMATS); ValueError naming the known ones
+    when there is none."""
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown export format {fmt!r}; use one of "
+                         f"{', '.join(FORMATS)}") from None
+
+
 def render(rows: list[dict], fmt: str) -> bytes:
-    """The rows as a file's bytes: "csv", "md", "docx" or "json"."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    """The rows as a file's bytes in the format named `fmt` (one of FORMATS)."""
+    writer = export_format(fmt).writer
     rows = [{k: clean_text(v) if isinstance(v, str) else v for k, v in r.items()}
             for r in rows]
-    return {"csv": _csv, "md": _markdown, "docx": _docx, "json": _json}[fmt](rows)
+    return writer(rows)
 
 
 def safe_filename(question: str, fmt: str) -> str:
     """A file name for an export, made from a question: ASCII letters, digits and
     hyphens only (no path separators, dots, control characters), at most 60
     characters before the extension; "reportqa-export" when nothing is left."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
-    return f"reportqa-{_slug(question, 60) or 'export'}.{FORMATS[fmt][0]}"
+    return f"reportqa-{_slug(question, 60) or 'export'}.{export_format(fmt).extension}"
 
 
 def export_filename(rows: list[dict], fmt: str, topic: str | None = None,
@@ -196,8 +210,7 @@ def export_filename(rows: list[dict], fmt: str, topic: str | None = None,
     hyphens, at most 40 characters), and left out when none does. The date is
     ``when``, else the day of the rows' export time (what the file's header says),
     else today."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
+    extension = export_format(fmt).extension
     headings = Counter(short_heading(r["section"].split(" › ")[-1]) for r in rows
                        if r.get("section"))
     candidates = [topic or "", *(h for h, _ in headings.most_common(1)),
@@ -206,7 +219,7 @@ def export_filename(rows: list[dict], fmt: str, topic: str | None = None,
     n = len(rows)
     parts = ["reportqa", (when or _export_day(rows)).isoformat(), slug,
              f"{n}-passage{'s' if n != 1 else ''}"]
-    return "-".join(p for p in parts if p) + "." + FORMATS[fmt][0]
+    return "-".join(p for p in parts if p) + "." + extension
 
 
 def _export_day(rows: list[dict]) -> dt.date:
@@ -495,6 +508,18 @@ def _save(doc) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+#: Every export format, registered once: the CLI's --format choices and the app's
+#: download buttons are read from here, in this order.
+FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
+    ExportFormat("csv", "csv", "text/csv", "CSV (Excel)", _csv),
+    ExportFormat("md", "md", "text/markdown", "Markdown", _markdown),
+    ExportFormat("docx", "docx",
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "Word", _docx),
+    ExportFormat("json", "json", "application/json", "JSON", _json),
+)}
 
 
 def mark_segments(text: str, highlight: str) -> list[tuple[str, bool]]:

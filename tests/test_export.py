@@ -227,8 +227,8 @@ def test_unknown_format():
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_safe_filename(question, fmt):
     name = safe_filename(question, fmt)
-    assert name.endswith("." + FORMATS[fmt][0])
-    stem = name[: -len(FORMATS[fmt][0]) - 1]
+    assert name.endswith("." + FORMATS[fmt].extension)
+    stem = name[: -len(FORMATS[fmt].extension) - 1]
     assert re.fullmatch(r"[a-z0-9-]+", stem), name
     assert ".." not in name and "/" not in name and "\\" not in name
     assert len(name) <= 80
@@ -340,7 +340,7 @@ def test_export_filename(conversation):
 def test_export_filename_is_safe(topic, fmt):
     rows = [{"question": topic, "section": topic, "exported_at": EXPORTED_AT}] * 120
     for name in (export_filename(rows, fmt, topic=topic), export_filename(rows, fmt)):
-        stem = name[: -len(FORMATS[fmt][0]) - 1]
+        stem = name[: -len(FORMATS[fmt].extension) - 1]
         assert re.fullmatch(r"[a-z0-9-]+", stem), name
         assert len(name) <= 80
 

@@ -1,5 +1,5 @@
 """The basket: the passages an analyst keeps for a briefing, in their order, each with
-a note; it becomes the annex (Word, CSV, Markdown or JSON).
+a note; it becomes the annex, in any export format (retrieval/export.py's FORMATS).
 
 A basket item is an export row (retrieval/export.py: the passage's citation, text,
 question it answered, ids) plus the note, so the basket needs no index to be shown,

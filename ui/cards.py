@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import html
 
-from retrieval.answer import Hit
+from retrieval.answer import Hit, ShortAnswer
 from retrieval.export import clean_text, escape_markdown, mark_segments
-from retrieval.short_answer import ShortAnswer
 
 CSS = """
 <style>

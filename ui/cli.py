@@ -367,7 +367,8 @@ def _with_filters(fn):
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 100),
               help="Passages to return (1-100).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Machine-readable answer (README, "Machine-readable answers").')
+              help='Machine-readable reply, whose "kind" says whether it is an answer or '
+                   'a comparison (README, "Machine-readable answers").')
 @click.option("--batch", type=click.File("r", encoding="utf-8"),
               help='Questions, one a line (plain text or JSONL {"id", "question"}, with '
                    '"history": [earlier questions] for a turn of a conversation), from '
@@ -392,7 +393,8 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
                 _say(q["error"], err=True)
                 continue
             # A line with "history" is a turn of a conversation: read the way the app
-            # reads it (respond decides whether it leans on the last turn).
+            # reads it (Searcher.ask, through respond, decides whether it leans on
+            # the last turn).
             reply = respond(searcher, q["question"], top_k=top_k, filters=filters,
                             qid=q.get("id"), history=q.get("history"))
             if as_json:

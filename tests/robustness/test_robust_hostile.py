@@ -183,7 +183,7 @@ def test_app_exports_are_inert_and_complete(app_session, downloads):
     # File names: the date, a topic from the passages, the count; a plain safe name.
     for fmt, (name, _) in by_fmt.items():
         assert re.fullmatch(rf"reportqa-\d{{4}}-\d\d-\d\d-[a-z0-9-]{{1,60}}-passages?"
-                            rf"\.{FORMATS[fmt][0]}", name), name
+                            rf"\.{FORMATS[fmt].extension}", name), name
 
     rows = list(csv.reader(io.StringIO(by_fmt["csv"][1].decode("utf-8-sig"), newline="")))
     assert len(rows) > 1
@@ -226,7 +226,7 @@ def test_app_exports_are_inert_and_complete(app_session, downloads):
 @given(question=st.text(max_size=300), fmt=st.sampled_from(list(FORMATS)))
 def test_export_file_name_is_a_plain_name_in_the_folder(question, fmt, tmp_path_factory):
     name = safe_filename(question, fmt)
-    assert re.fullmatch(rf"reportqa-[a-z0-9-]{{0,60}}\.{FORMATS[fmt][0]}", name), name
+    assert re.fullmatch(rf"reportqa-[a-z0-9-]{{0,60}}\.{FORMATS[fmt].extension}", name), name
     folder = Path("/srv/exports")
     assert (folder / name).resolve().parent == folder.resolve()
 
