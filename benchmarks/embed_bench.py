@@ -223,8 +223,8 @@ def dev_quality(work: Path, embedder, label: str, log=print) -> dict:
     import shutil
 
     from core.settings import load_settings
-    from ingest.index import build_index
     from fitting.evaluate import load_gold, run_eval
+    from ingest.index import build_index
     from retrieval.search import Searcher
     from retrieval.store import Store
 

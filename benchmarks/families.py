@@ -37,8 +37,9 @@ def _index(corpus: Path, index_dir: Path):
     from core.settings import load_settings
     from fitting.families import open_searcher
     from ingest.index import build_index
+    from ingest.index_format import current_build_dir
 
-    if not (index_dir / "CURRENT").exists():  # no build yet: make one
+    if current_build_dir(index_dir) is None:  # no build yet: make one
         t = time.perf_counter()
         s = build_index(load_settings(corpus_dir=corpus, index_dir=index_dir))
         print(f"indexed {corpus}: {s.passages} passages in {time.perf_counter() - t:.0f} s",

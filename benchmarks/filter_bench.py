@@ -70,7 +70,7 @@ def ensure_index(n: int, work: Path, seed: int = 0) -> Path:
     from benchmarks import synth_index
     from benchmarks.run import fmt_size
     from core.settings import load_settings
-    from ingest.build_dir import current_build_dir
+    from ingest.index_format import current_build_dir
 
     d = work / "filters" / fmt_size(n)
     index = d / "index"
@@ -160,7 +160,7 @@ def measure(index: Path, n_q: int, warmup: int = 5, only: list[str] | None = Non
     cs = cases(store)
     if only:
         cs = {k: v for k, v in cs.items() if k == "unfiltered" or k in only}
-    out: dict = {"passages": store.faiss.ntotal, "faiss": store.manifest.get("faiss"),
+    out: dict = {"passages": store.faiss.ntotal, "faiss": store.manifest.faiss,
                  "reports_table": report_columns(store),
                  "load_s": {"model": round(t_model, 2), "index": round(t_index, 2)},
                  "cases": {k: {"filters": {f: v for f, v in asdict(fl).items() if v}}

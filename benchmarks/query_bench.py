@@ -235,7 +235,7 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
     end = rss_mb()
     out.update({
         "index": str(index), "n_questions": len(qs), "model": model,
-        "faiss": store.manifest.get("faiss"), "passages": store.faiss.ntotal,
+        "faiss": store.manifest.faiss, "passages": store.faiss.ntotal,
         "load_s": {"model": round(t_model, 2), "index": round(t_index, 2)},
         "rss_mb": {"start": before.get("rss"), "after_model": after_model.get("rss"),
                    "after_index": after_index.get("rss"), "end": end.get("rss"),

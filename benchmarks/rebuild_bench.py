@@ -32,7 +32,8 @@ def _child(corpus: Path, index: Path, full: bool, profile: bool) -> dict:
     from benchmarks.query_bench import rss_mb
     from benchmarks.standin import HashEmbedder
     from core.settings import load_settings
-    from ingest.index import build_index, current_build_dir
+    from ingest.index import build_index
+    from ingest.index_format import IndexPaths, current_build_dir, read_manifest
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     prof = cProfile.Profile() if profile else None
@@ -49,12 +50,12 @@ def _child(corpus: Path, index: Path, full: bool, profile: bool) -> dict:
            "up_to_date": s.up_to_date}
     b = current_build_dir(index)
     if b:
-        m = json.loads((b / "manifest.json").read_text())
-        out["files"] = _sizes(index, m)
+        m = read_manifest(b)
+        out["files"] = _sizes(m)
         out["index_bytes"] = sum(out["files"].values())
-        out["segments"] = len(m["segments"])
-        out["sentences"] = m.get("counts", {}).get("sentences")
-    cache = index / "cache" / "vectors.sqlite"
+        out["segments"] = len(m.segments)
+        out["sentences"] = m.counts.sentences
+    cache = IndexPaths(index).vector_cache
     if cache.exists():
         out["cache_bytes"] = cache.stat().st_size
     if prof:
@@ -65,14 +66,16 @@ def _child(corpus: Path, index: Path, full: bool, profile: bool) -> dict:
     return out
 
 
-def _sizes(index: Path, m: dict) -> dict:
+def _sizes(m) -> dict:
     """Bytes of the live build's files by kind (its own, and its segments' summed)."""
+    from ingest.index_format.keyword import is_keyword_file
+
     out: dict[str, int] = {}
-    for name, size in m["files"].items():
-        key = "keyword" if name.startswith("keyword/") else name
+    for name, size in m.files.items():
+        key = "keyword" if is_keyword_file(name) else name
         out[key] = out.get(key, 0) + size
-    for seg in m["segments"]:
-        for name, size in seg["files"].items():
+    for seg in m.segments:
+        for name, size in seg.files.items():
             out[f"segments/{name}"] = out.get(f"segments/{name}", 0) + size
     return out
 

@@ -54,6 +54,8 @@ if str(ROOT) not in sys.path:
 
 BENCH = ROOT / "benchmarks"
 RESULTS = BENCH / "results"
+#: A scale run's stand-in passage vectors, kept for the ann stage after the index goes.
+KEPT_VECTORS = "standin_vectors.npy"
 STAGES = ("ingest", "embed", "rebuild", "scale", "warm", "ann")
 #: Stages run only when --only names them.
 EXTRA_STAGES = ("filters", "keywords")
@@ -92,11 +94,10 @@ def _query(index: Path, out: Path, n: int, modes: list[str], model: str = "real"
 
 def _disk(index: Path) -> int:
     """Bytes on disk of the live build and its segments (what a copy must carry)."""
-    from ingest.index import current_build_dir
+    from ingest.index_format import IndexPaths, current_build_dir, read_manifest
 
     b = current_build_dir(index)
-    m = json.loads((b / "manifest.json").read_text())
-    segs = [index / "segments" / s["id"] for s in m["segments"]]
+    segs = [IndexPaths(index).segment(s.id) for s in read_manifest(b).segments]
     return sum(f.stat().st_size for d in (b, *segs) for f in d.rglob("*") if f.is_file())
 
 
@@ -123,6 +124,7 @@ def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss:
                build_only: bool = False) -> dict:
     from benchmarks import synth_index
     from core.settings import load_settings
+    from ingest.index_format import current_build_dir
 
     settings = load_settings()
     d = work / "scale" / fmt_size(n)
@@ -131,7 +133,7 @@ def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss:
     res: dict = {"passages": n}
     meta = json.loads(meta_p.read_text()) if meta_p.exists() else None
     if not (meta and meta.get("passages") == n and meta.get("schema") == 4
-            and (base / "CURRENT").exists()):
+            and current_build_dir(base) is not None):
         log(f"scale {fmt_size(n)}: building the synthetic index")
         meta = synth_index.build(base, n, settings,
                                  sentence_vectors="embed" if n <= 100_000 else "derive",
@@ -158,13 +160,13 @@ def scale_size(n: int, work: Path, quick: bool, keep: bool, n_q: int, build_rss:
     if not keep and n >= 100_000:
         # The index goes; its vectors stay (as float16) for the ann stage, which removes
         # them.
-        from ingest.build_dir import current_build_dir
+        from ingest.index_format import IndexPaths, read_manifest
+        from ingest.index_format.layout import VECTORS
 
-        m = json.loads((current_build_dir(base) / "manifest.json").read_text())
-        os.replace(base / "segments" / m["segments"][0]["id"] / "vectors.npy",
-                   d / "vectors.npy")
+        seg = read_manifest(current_build_dir(base)).segments[0]
+        os.replace(IndexPaths(base).segment(seg.id) / VECTORS, d / KEPT_VECTORS)
         for sub in d.iterdir():
-            if sub.name != "vectors.npy":
+            if sub.name != KEPT_VECTORS:
                 shutil.rmtree(sub, ignore_errors=True) if sub.is_dir() else sub.unlink()
     return res
 
@@ -197,7 +199,7 @@ def ann_stage(sizes: list[int], work: Path, quick: bool, keep: bool = False) -> 
     out: dict = {"standin": {}, "real": {}}
     Q = HashEmbedder().encode(workload(200))
     for n in sizes:
-        p = work / "scale" / fmt_size(n) / "vectors.npy"
+        p = work / "scale" / fmt_size(n) / KEPT_VECTORS
         if n < 10_000 or not p.exists():
             continue
         X = np.load(p).astype(np.float32)

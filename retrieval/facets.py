@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.models import KINDS, short_heading
-from ingest.build_dir import current_build_dir
+from ingest.index_format import current_build_dir
 from retrieval.store import Store
 
 

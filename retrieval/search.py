@@ -199,8 +199,8 @@ _SEARCHERS_LOCK = threading.Lock()
 
 def get_searcher(index_dir: Path, model: str | None = None) -> Searcher:
     """The process-wide Searcher for an index (reloaded when a new build is swapped in)."""
-    from ingest.build_dir import current_build_dir
     from ingest.embed import get_embedder
+    from ingest.index_format import current_build_dir
 
     build = current_build_dir(Path(index_dir))
     key = (str(index_dir), str(build), model or "")

@@ -195,7 +195,7 @@ def _locate(store, passage: Passage, report: Report | None,
     """The indexed PDF of a passage, or None and the note saying why not."""
     rel = passage.source_file
     dirs = [Path(corpus_dir)] if corpus_dir else []
-    built = (store.manifest.get("corpus") or {}).get("dir")
+    built = store.manifest.corpus_dir
     if built and Path(built) not in dirs:
         dirs.append(Path(built))
     if not dirs:

@@ -1,4 +1,5 @@
-"""Loading a built index, checked against its manifest. Never unpickles anything:
+"""Loading a built index, checked against its manifest, through the index format
+(ingest/index_format): this module names no index file. Never unpickles anything:
 FAISS's own format, SQLite, JSON and a .npy opened with allow_pickle=False."""
 
 from __future__ import annotations
@@ -15,25 +16,35 @@ import numpy as np
 
 from core.errors import IndexError_
 from core.models import Passage, Report
-from ingest.build_dir import current_build_dir, verify_build
-from ingest.keyword_index import KEYWORD_DIR
-from ingest.segments import SEGMENTS_DIR, SentenceVectors
-from ingest.sqlite_store import (
+from ingest.index_format import (
+    REBUILD,
+    IndexPaths,
+    KeywordSearch,
+    Manifest,
+    SegmentEntry,
+    SegmentReader,
+    current_build_dir,
+    phrase,
+    read_lexicon,
+    read_vocab,
+    verify_build,
+)
+from ingest.index_format.passages_db import (
+    ALL_PASSAGE_COLUMNS,
     PASSAGE_COLUMNS,
     mark_superseded,
     passage_of,
     passage_text,
+    read_only,
     sentence_spans,
 )
-from retrieval.keyword import KeywordSearch, phrase
 
-REBUILD = "run `reportqa index build --full`"
 #: Allowed-passage bitmaps kept per Filters (least recently used out): reading a big
 #: allowed set from SQLite takes 0.1-0.3 s at 1M passages (benchmarks/README.md,
 #: "Filtered search at size"). One bit a passage each: 8 MB in all at 1M.
 ALLOWED_CACHE = 64
 #: SQLite attaches at most 10 databases to a connection; builds keep fewer segments
-#: (ingest.segments.MAX_SEGMENTS) and `index optimize` makes one.
+#: (ingest.index.MAX_SEGMENTS) and `index optimize` makes one.
 MAX_ATTACHED = 10
 #: Vectors added to the in-memory FAISS index at a time when an index is opened.
 LOAD_CHUNK = 65_536
@@ -79,8 +90,8 @@ class Store:
             raise IndexError_(f"no index at {self.index_dir}", path=str(self.index_dir),
                               fix="run `reportqa index build`")
         self.build_dir = build
-        self.manifest = verify_build(build, self.index_dir)
-        self.segments = self.manifest["segments"]
+        self.manifest: Manifest = verify_build(build, self.index_dir)
+        self.segments: list[SegmentEntry] = self.manifest.segments
         if len(self.segments) > MAX_ATTACHED:
             raise IndexError_(f"index at {self.index_dir} has {len(self.segments)} segments",
                               fix="run `reportqa index optimize`")
@@ -88,76 +99,44 @@ class Store:
         self._allowed: OrderedDict = OrderedDict()
         self._allowed_lock = threading.Lock()
         self._load_vectors()
-        self.vocab: list[str] = []
-        self.vocab_vectors = None
-        try:
-            self.vocab = (build / "vocab.txt").read_text(encoding="utf-8").split("\n")
-            self.vocab_vectors = np.load(build / "vocab.npy", mmap_mode="r",
-                                         allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise IndexError_(f"index file {build / 'vocab.npy'} is damaged ({e})",
-                              fix=REBUILD) from None
-        if len(self.vocab) != self.vocab_vectors.shape[0] and self.vocab != [""]:
-            raise IndexError_(f"index at {self.index_dir} is inconsistent (vocabulary)",
-                              fix=REBUILD)
+        self.vocab, self.vocab_vectors = read_vocab(build)
         try:
             n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
         except sqlite3.DatabaseError as e:
             raise IndexError_(f"index at {self.index_dir} has a damaged passages file ({e})",
                               fix=REBUILD) from None
-        if (n != self.faiss.ntotal or n != self.manifest.get("counts", {}).get("passages")
+        if (n != self.faiss.ntotal or n != self.manifest.counts.passages
                 or n != self.keywords.searcher.num_docs):
             raise IndexError_(f"index at {self.index_dir} is inconsistent ({n} passages, "
                               f"{self.faiss.ntotal} vectors, "
                               f"{self.keywords.searcher.num_docs} keyword documents)",
                               fix=REBUILD)
 
-    def _segment_dir(self, seg: dict) -> Path:
-        return self.index_dir / SEGMENTS_DIR / seg["id"]
-
     def _load_vectors(self) -> None:
         """One FAISS index over the live passages of every segment, and the map from
         FAISS positions to rowids (and to each segment's own rows)."""
         import faiss
 
-        dim = int(self.manifest["model"]["dimension"])
+        dim = self.manifest.dimension
         rowids, seg_of, row_of, parts = [], [], [], []
-        self.sentence_vectors = []
+        self._segment_readers = []
         for i, seg in enumerate(self.segments):
-            d = self._segment_dir(seg)
+            reader = SegmentReader(IndexPaths(self.index_dir).segment(seg.id), dim)
             try:
-                ids = np.load(d / "rowids.npy", allow_pickle=False)
-                vec = np.load(d / "vectors.npy", mmap_mode="r", allow_pickle=False)
-                self.sentence_vectors.append(SentenceVectors(d))
-            except (ValueError, OSError, KeyError, RuntimeError) as e:
-                raise IndexError_(f"index segment {d} is damaged "
-                                  f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
-            if vec.ndim != 2 or vec.shape != (len(ids), dim):
-                raise IndexError_(f"index segment {d} is damaged (vectors)", fix=REBUILD)
-            keep = np.ones(len(ids), dtype=bool)
-            if seg.get("deleted"):
-                con = sqlite3.connect(f"file:{d / 'passages.sqlite'}?mode=ro", uri=True)
-                try:
-                    dead = [r for (r,) in con.execute(
-                        "SELECT rowid FROM passages WHERE report_id IN "
-                        f"({','.join('?' * len(seg['deleted']))})", seg["deleted"])]
-                except sqlite3.DatabaseError as e:
-                    raise IndexError_(f"index file {d / 'passages.sqlite'} is damaged ({e})",
-                                      fix=REBUILD) from None
-                finally:
-                    con.close()
-                keep[np.searchsorted(ids, dead)] = False
-            rows = np.flatnonzero(keep)
-            rowids.append(ids[rows])
+                rows = reader.live_rows(seg.deleted)
+            finally:
+                reader.close()
+            self._segment_readers.append(reader)
+            rowids.append(reader.rowids[rows])
             seg_of.append(np.full(len(rows), i, dtype=np.int16))
             row_of.append(rows.astype(np.int32))
-            parts.append((vec, rows))
+            parts.append((reader.vectors, rows))
         self.rowids = np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64)
         self._seg_of = np.concatenate(seg_of) if seg_of else np.zeros(0, dtype=np.int16)
         self._row_of = np.concatenate(row_of) if row_of else np.zeros(0, dtype=np.int32)
         self._order = np.argsort(self.rowids, kind="stable")
         self._sorted = self.rowids[self._order]
-        kind = self.manifest.get("faiss", {}).get("type", "flat-ip")
+        kind = self.manifest.faiss.get("type", "flat-ip")
         if kind == "flat-fp16":
             # float16 codes: the stored vectors, exact (they are float16 already).
             index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
@@ -201,7 +180,8 @@ class Store:
                 by_seg.setdefault(seg, []).append(len(out))
                 out.append([rowid, text[a:a + n], first + j])
         for seg, ks in by_seg.items():
-            for k, x in zip(ks, self.sentence_vectors[seg].get([out[k][2] for k in ks])):
+            vectors = self._segment_readers[seg].sentence_vectors
+            for k, x in zip(ks, vectors.get([out[k][2] for k in ks])):
                 out[k][2] = x
         return [tuple(x) for x in out]
 
@@ -221,19 +201,16 @@ class Store:
         con.execute("CREATE TEMP TABLE dead (seg INTEGER, report_id TEXT, "
                     "PRIMARY KEY (seg, report_id))")
         arms, rarms = [], []
-        cols = ("rowid, passage_id, report_id, kind, force, year, section, text, data, "
-                "first_sentence, spans")
         for i, seg in enumerate(self.segments):
-            path = self._segment_dir(seg) / "passages.sqlite"
+            path = self._segment_readers[i].passages_file
             try:
-                con.execute("ATTACH DATABASE ? AS ?", (f"file:{path}?mode=ro", f"s{i}"))
+                con.execute("ATTACH DATABASE ? AS ?", (read_only(path), f"s{i}"))
             except sqlite3.Error as e:
                 raise IndexError_(f"index file {path} is damaged ({e})", fix=REBUILD) from None
-            con.executemany("INSERT INTO dead VALUES (?,?)",
-                            [(i, r) for r in seg.get("deleted", [])])
+            con.executemany("INSERT INTO dead VALUES (?,?)", [(i, r) for r in seg.deleted])
             live = (f" WHERE report_id NOT IN (SELECT report_id FROM temp.dead WHERE seg={i})"
-                    if seg.get("deleted") else "")
-            arms.append(f"SELECT {i} AS seg, {cols} FROM s{i}.passages{live}")
+                    if seg.deleted else "")
+            arms.append(f"SELECT {i} AS seg, {ALL_PASSAGE_COLUMNS} FROM s{i}.passages{live}")
             rarms.append(f"SELECT * FROM s{i}.reports{live}")
         try:
             con.execute("CREATE TEMP VIEW passages AS " + " UNION ALL ".join(arms))
@@ -247,11 +224,11 @@ class Store:
     @property
     def model(self) -> str:
         """The model the vectors were made with."""
-        return self.manifest["model"]["name"]
+        return self.manifest.model
 
     @property
     def build_id(self) -> str:
-        return self.manifest["build_id"]
+        return self.manifest.build_id
 
     def check_model(self, model: str) -> None:
         """Refuse to query with a model other than the one that built the index."""
@@ -265,11 +242,7 @@ class Store:
     @cached_property
     def keywords(self) -> KeywordSearch:
         """The build's keyword (BM25) index."""
-        try:
-            return KeywordSearch(self.build_dir / KEYWORD_DIR)
-        except (ValueError, OSError) as e:
-            raise IndexError_(f"index folder {self.build_dir / KEYWORD_DIR} is damaged "
-                              f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
+        return KeywordSearch(self.build_dir)
 
     @lru_cache(maxsize=8192)  # noqa: B019 — a Store lives as long as its build is live
     def df(self, phrase: str) -> int:
@@ -289,19 +262,13 @@ class Store:
 
     @cached_property
     def lexicon(self):
-        """The index's words, learned short forms, places and spelling (lexicon.json)."""
+        """The index's words, learned short forms, places and spelling (the build's
+        lexicon file)."""
         from retrieval.query import Lexicon
 
-        path = self.build_dir / "lexicon.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            words, aliases = dict(data["words"]), dict(data["aliases"])
-            places = dict(data.get("places") or {})
-        except (ValueError, KeyError, TypeError, OSError) as e:
-            raise IndexError_(f"index file {path} is damaged ({e.__class__.__name__})",
-                              fix=REBUILD) from None
-        return Lexicon(words, aliases, self.df, self.df_together, self.faiss.ntotal,
-                       places=places)
+        lex = read_lexicon(self.build_dir)
+        return Lexicon(lex.words, lex.aliases, self.df, self.df_together, self.faiss.ntotal,
+                       places=lex.places)
 
     @cached_property
     def reports(self) -> list[Report]:
@@ -463,15 +430,14 @@ class Store:
         counts: dict[str, int] = dict(self.db.execute(
             "SELECT report_id, count(*) FROM passages GROUP BY report_id").fetchall())
         # Every metadata field with where it came from (Report.provenance).
-        stale = {x["file"]: x["reason"] for x in self.manifest.get("stale", [])}
+        stale = {x["file"]: x["reason"] for x in self.manifest.stale}
         reps = [{**r.to_dict(), "passages": counts.get(r.report_id, 0),
                  "latest": self.latest.get(r.report_id, True),
                  "stale": stale.get(r.source_file)} for r in self.reports]
         m = self.manifest
         return IndexStatus(
-            index_dir=str(self.index_dir), build_id=m["build_id"], built_at=m["built_at"],
-            model=m["model"]["name"], dimension=m["model"]["dimension"], faiss=m["faiss"],
-            reports=reps, passages=m["counts"]["passages"], failures=m.get("failures", []),
-            duplicates=m.get("duplicates", []), seconds=m.get("seconds", 0.0),
-            stale=m.get("stale", []), segments=len(self.segments),
-            deleted_passages=sum(x.get("deleted_passages", 0) for x in self.segments))
+            index_dir=str(self.index_dir), build_id=m.build_id, built_at=m.built_at,
+            model=m.model, dimension=m.dimension, faiss=m.faiss, reports=reps,
+            passages=m.counts.passages, failures=m.failures, duplicates=m.duplicates,
+            seconds=m.seconds, stale=m.stale, segments=len(self.segments),
+            deleted_passages=sum(x.deleted_passages for x in self.segments))

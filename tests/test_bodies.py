@@ -20,8 +20,8 @@ DATA = Path(__file__).resolve().parent / "data" / "companies"
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
     from core.settings import load_settings
-    from ingest.index import build_index
     from fitting.families import open_searcher
+    from ingest.index import build_index
 
     index_dir = tmp_path_factory.mktemp("companies") / "index"
     summary = build_index(load_settings(corpus_dir=DATA, index_dir=index_dir))

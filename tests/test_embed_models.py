@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from core.errors import ReportQAError
-from ingest.embed import MPNET_NAMES, _JoinedFiles, resolve_model
+from ingest.model_files import MPNET_NAMES, _JoinedFiles, resolve_model
 
 
 def test_split_zip_reads_in_place(tmp_path):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest_file
 from fitting.matching import item_in, passage_window
+from ingest.pipeline import ingest_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "corpus" / "hmic-crime-inspection-2014-west-midlands.txt"

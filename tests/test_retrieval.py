@@ -175,7 +175,7 @@ def test_question_understood_once(searcher):
 def test_short_forms_are_stored_with_the_index(ui_index):
     import json
 
-    from ingest.build_dir import current_build_dir
+    from ingest.index_format import current_build_dir
 
     lex = json.loads((current_build_dir(ui_index) / "lexicon.json").read_text())
     assert lex["aliases"]["wmp"] == "West Midlands Police"

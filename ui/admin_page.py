@@ -18,6 +18,7 @@ except ImportError:  # `streamlit run ui/app.py` from a checkout that is not ins
     from ui.live_index import open_index
 
 from core.errors import ReportQAError
+from ingest.index_format import Manifest
 from ui.build_box import build
 from ui.cards import md
 
@@ -36,7 +37,7 @@ def _optimize(settings) -> None:
 
 
 @st.cache_data(ttl=60, show_spinner="Comparing the corpus folder with the index…")
-def _drift(build_id: str, corpus_dir: str, _manifest: dict) -> dict:
+def _drift(build_id: str, corpus_dir: str, _manifest: Manifest) -> dict:
     """How the corpus differs from the live build (keyed by build; the manifest is
     that build's). It hashes every file, so it is kept for a minute: each click on the
     page reruns it."""

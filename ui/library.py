@@ -38,7 +38,7 @@ def library_page(searcher) -> None:
              and (not pick_p or r["programme"] in pick_p)
              and (not pick_y or r["year"] in pick_y) and (r["latest"] or not only_latest)]
     st.caption(md(f"{len(shown)} of {len(rows)} reports · index built "
-                  f"{searcher.store.manifest.get('built_at', '?')}"))
+                  f"{searcher.store.manifest.built_at or '?'}"))
     table = [{"Body": clean_text(r["body"]), "Programme": clean_text(r["programme"]),
               "Year": r["year"], "Published": r["published"] or "", "Pages": r["pages"],
               "Passages": r["passages"], "Overall": r["overall"] or "",

@@ -5,23 +5,29 @@ report's questions).
 
 One document a passage: its rowid (the key everything else uses), report id and kind
 (for deletes and filters), text, and context — body, report and section path (English
-stemming). A tantivy index is
-itself segmented and its segment files are never changed once written, so an
-incremental build hard-links the previous build's files into its own folder, deletes
-the changed reports' documents and adds the new ones: the cost is that of the change,
-and the previous build's folder is never touched (readers of it keep working)."""
+stemming). A tantivy index is itself segmented and its segment files are never changed
+once written, so an incremental build hard-links the previous build's files into its
+own folder, deletes the changed reports' documents and adds the new ones: the cost is
+that of the change, and the previous build's folder is never touched (readers of it
+keep working).
+
+The writer (builds) and the reader (queries: BM25 top-k, and the passage counts the
+question reader needs — how many passages use a phrase, whether some reports use it)
+are the two halves of one format, kept side by side."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from core.errors import IndexError_
 from core.models import Passage
+from ingest.index_format.layout import KEYWORD
+from ingest.index_format.manifest import REBUILD
 
-#: The folder of the keyword index inside a build.
-KEYWORD_DIR = "keyword"
 #: Memory the writer may use before it flushes a segment (bounded at any corpus size).
 WRITER_HEAP = 128_000_000
 
@@ -55,14 +61,16 @@ def _link_tree(src: Path, dst: Path) -> None:
 
 
 class KeywordWriter:
-    """Writes a build's keyword index, starting from the previous build's when given."""
+    """Writes a build folder's keyword index, starting from the previous build's (its
+    folder) when given."""
 
-    def __init__(self, path: Path, previous: Path | None = None, threads: int = 1):
+    def __init__(self, build: Path, previous: Path | None = None, threads: int = 1):
         import tantivy
 
-        self.path = Path(path)
-        if previous is not None and (previous / "meta.json").exists():
-            _link_tree(previous, self.path)
+        self.path = Path(build) / KEYWORD
+        old = Path(previous) / KEYWORD if previous is not None else None
+        if old is not None and (old / "meta.json").exists():
+            _link_tree(old, self.path)
             self.index = tantivy.Index.open(str(self.path))
         else:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -94,8 +102,75 @@ class KeywordWriter:
         for lock in self.path.glob("*.lock"):
             lock.unlink()
 
-    def files(self) -> dict[str, int]:
-        """The index's files (relative to the build) and their sizes, for the
-        manifest's checks."""
-        return {f"{KEYWORD_DIR}/{f.name}": f.stat().st_size for f in sorted(self.path.iterdir())
-                if f.is_file() and not f.name.startswith(".")}
+
+def keyword_files(build: Path) -> list[str]:
+    """The keyword index's files, relative to their build folder (for the manifest's
+    checks)."""
+    folder = Path(build) / KEYWORD
+    return [f"{KEYWORD}/{f.name}" for f in sorted(folder.iterdir())
+            if f.is_file() and not f.name.startswith(".")]
+
+
+def is_keyword_file(name: str) -> bool:
+    """Whether a file a manifest lists (relative to its build) is the keyword
+    index's."""
+    return name.startswith(f"{KEYWORD}/")
+
+
+# -- reading ----------------------------------------------------------------------------
+
+#: The section counts half as much as the text (as FTS5's bm25 weights did).
+FIELDS, BOOSTS = ["text", "section"], {"section": 0.5}
+
+
+def phrase(text: str) -> str:
+    """A phrase in the query language ('' for one without a word)."""
+    toks = re.findall(r"[a-z0-9]+", text.lower())
+    return '"' + " ".join(toks) + '"' if toks else ""
+
+
+class KeywordSearch:
+    """A build folder's keyword index, opened read-only; IndexError_ if it is
+    damaged."""
+
+    def __init__(self, build: Path):
+        import tantivy
+
+        path = Path(build) / KEYWORD
+        try:
+            self.index = tantivy.Index.open(str(path))
+            self.searcher = self.index.searcher()
+        except (ValueError, OSError) as e:
+            raise IndexError_(f"index folder {path} is damaged "
+                              f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
+
+    def _query(self, expr: str, report_ids=None, kinds=None):
+        import tantivy
+
+        q, _errors = self.index.parse_query_lenient(expr, FIELDS, field_boosts=BOOSTS)
+        musts = [(tantivy.Occur.Must, q)]
+        schema = self.index.schema
+        # Filters add nothing to the score (BM25 features are the text's alone).
+        for field, values in (("report_id", report_ids), ("kind", kinds)):
+            if values:
+                musts.append((tantivy.Occur.Must, tantivy.Query.const_score_query(
+                    tantivy.Query.term_set_query(schema, field, list(values)), 0.0)))
+        return q if len(musts) == 1 else tantivy.Query.boolean_query(musts)
+
+    def search(self, expr: str, k: int, report_ids=None, kinds=None
+               ) -> list[tuple[int, float]]:
+        """(rowid, BM25 score) of the k best matches of a query expression (phrases
+        ORed), optionally among some reports and passage kinds."""
+        if not expr or k <= 0 or (report_ids is not None and not report_ids):
+            return []
+        res = self.searcher.search(self._query(expr, report_ids, kinds), k, count=False)
+        if not res.hits:
+            return []
+        rowids = self.searcher.fast_field_values("rowid", [a for _, a in res.hits])
+        return [(int(r), float(s)) for (s, _), r in zip(res.hits, rowids) if r is not None]
+
+    def count(self, expr: str, report_ids=None) -> int:
+        """Passages matching a query expression (optionally among some reports)."""
+        if not expr or (report_ids is not None and not report_ids):
+            return 0
+        return int(self.searcher.search(self._query(expr, report_ids), 1, count=True).count)

@@ -1,6 +1,7 @@
-"""The SQLite file of a segment: reports (with their metadata as columns, so filters,
-facets and the library page are SQL aggregates) and passages (the keyword index is
-tantivy's: ingest/keyword_index.py).
+"""A segment's SQLite file (passages.sqlite): reports (with their metadata as columns,
+so filters, facets and the library page are SQL aggregates), passages, and each
+report's lexicon statistics (the keyword index is tantivy's:
+ingest/index_format/keyword.py). Its schema, and a row's encoding and decoding.
 
 A passage row is compact, and nothing in it is lost: the text is stored once,
 zlib-compressed (lossless: a passage is the report's words, byte for byte); `data` holds
@@ -33,7 +34,26 @@ CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE,
 CREATE INDEX passages_report ON passages(report_id);
 CREATE INDEX passages_kind ON passages(kind);
 CREATE INDEX passages_section ON passages(section);
+CREATE TABLE report_stats (report_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
+
+
+def create(db: sqlite3.Connection) -> None:
+    """The tables of a new segment's file."""
+    db.executescript(SCHEMA)
+
+
+def insert_report(db: sqlite3.Connection, report: Report, rows: list[tuple],
+                  stats_json: str) -> None:
+    """Add a report, its passage rows (passage_row) and its lexicon statistics."""
+    db.execute(f"INSERT INTO reports VALUES ({','.join('?' * 10)})", report_row(report))
+    db.executemany(f"INSERT INTO passages VALUES ({','.join('?' * 11)})", rows)
+    db.execute("INSERT INTO report_stats VALUES (?,?)", (report.report_id, stats_json))
+
+
+def read_only(path) -> str:
+    """The URI that opens a segment's file read-only."""
+    return f"file:{path}?mode=ro"
 
 
 def report_row(r: Report) -> tuple:
@@ -67,6 +87,9 @@ _FROM_REPORT = {"report_title": "title", "inspection_type": "inspection_type",
                 "source_file": "source_file"}
 #: The passage columns passage_of reads, in order.
 PASSAGE_COLUMNS = "passage_id, report_id, kind, force, year, text, data"
+#: Every column of the passages table, in order.
+ALL_PASSAGE_COLUMNS = ("rowid, passage_id, report_id, kind, force, year, section, text, "
+                       "data, first_sentence, spans")
 
 
 def passage_row(rowid: int, p: Passage, report: Report, first_sentence: int,

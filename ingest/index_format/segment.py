@@ -1,17 +1,17 @@
-"""Segments: the immutable parts an index is made of (like Lucene's).
+"""Segments: the immutable parts an index is made of (like Lucene's), written and read
+here, side by side.
 
 A build writes one new segment holding the reports it read (added, changed, moved),
 streamed in bounded batches; reports it no longer serves are marked deleted in the
 manifest (by report id, per segment), never removed in place. Readers open the
-segments the live manifest lists and skip the deleted reports. Merging (automatic
-when there are too many segments or too many deleted passages, or by
-`reportqa index optimize`) copies the live reports of some segments into one new
-segment — vectors and all, nothing is embedded again — and a later manifest stops
-listing the old ones; they are removed once no kept build lists them.
+segments the live manifest lists and skip the deleted reports. Merging copies the live
+reports of some segments into one new segment — vectors and all, nothing is embedded
+again — and a later manifest stops listing the old ones.
 
     segments/<segment id>/
         passages.sqlite     reports, passages (with their global rowids, and their
                             sentences as offsets), per-report lexicon statistics
+                            (ingest/index_format/passages_db.py)
         vectors.npy         one float16 vector a passage, in rowid order
         sentences.npy       one float16 vector a sentence (row = sentence id), or
         sentences.codes.npy and sentences.sq.npy: the same scalar-quantised (8 or 4
@@ -24,42 +24,37 @@ every segment, every build and the keyword index."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
 import shutil
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.errors import IndexError_
 from core.models import Passage, Report
-from ingest.build_dir import VERIFY_LIMIT
-from ingest.lexicon import LexiconStats
-from ingest.readers import file_hash
-from ingest.sqlite_store import (
-    PASSAGE_COLUMNS,
-    SCHEMA,
-    passage_of,
-    passage_row,
-    passage_text,
-    report_row,
-    sentence_spans,
+from ingest.index_format import passages_db as pdb
+from ingest.index_format.build import read_stats, write_stats
+from ingest.index_format.layout import (
+    PASSAGES,
+    ROWIDS,
+    SENTENCE_CODES,
+    SENTENCE_RANGES,
+    SENTENCES,
+    STATS,
+    VECTORS,
+    IndexPaths,
+    new_id,
 )
+from ingest.index_format.manifest import REBUILD, SegmentEntry, file_record
+from ingest.lexicon import LexiconStats
 
-#: How sentence vectors may be stored (settings.sentence_codes).
-SENTENCE_CODES = {"fp16": None, "sq8": "QT_8bit", "sq4": "QT_4bit"}
-SEGMENTS_DIR = "segments"
-#: More live segments than this and a build merges the smaller ones (SQLite attaches
-#: at most 10 databases to one connection, and every segment costs each query a
-#: little).
-MAX_SEGMENTS = 8
-#: A segment with more than this share of its passages deleted is merged (rewritten
-#: with only its live reports).
-MAX_DELETED_SHARE = 0.5
+#: How sentence vectors may be stored (settings.sentence_codes): float16, or faiss
+#: scalar quantiser codes.
+SENTENCE_CODE_KINDS = {"fp16": None, "sq8": "QT_8bit", "sq4": "QT_4bit"}
 
 
 class NpyWriter:
@@ -96,30 +91,24 @@ class NpyWriter:
         self.fh.close()
 
 
-def new_id() -> str:
-    """A segment or build id: sortable by time, unique."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-
-
 class SegmentWriter:
     """Writes one new segment, a report at a time, into segments/.tmp-<id> until
     finish() moves it into place."""
 
     def __init__(self, index_dir: Path, dim: int, sentence_codes: str = "fp16"):
-        if sentence_codes not in SENTENCE_CODES:
+        if sentence_codes not in SENTENCE_CODE_KINDS:
             raise ValueError(f"unknown sentence codes {sentence_codes!r}")
         self.codes = sentence_codes
         self.dim = dim
         self.id = new_id()
-        self.root = Path(index_dir) / SEGMENTS_DIR
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.root / f".tmp-{self.id}"
+        self.paths = IndexPaths(index_dir)
+        self.paths.segments.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.paths.tmp_segment(self.id)
         self.tmp.mkdir()
-        self.db = sqlite3.connect(self.tmp / "passages.sqlite")
-        self.db.executescript(SCHEMA + "CREATE TABLE report_stats (report_id TEXT PRIMARY "
-                              "KEY, data TEXT NOT NULL);")
-        self.vectors = NpyWriter(self.tmp / "vectors.npy", dim)
-        self.sentence_vectors = NpyWriter(self.tmp / "sentences.npy", dim)
+        self.db = sqlite3.connect(self.tmp / PASSAGES)
+        pdb.create(self.db)
+        self.vectors = NpyWriter(self.tmp / VECTORS, dim)
+        self.sentence_vectors = NpyWriter(self.tmp / SENTENCES, dim)
         self.rowids: list[int] = []
         self.stats = LexiconStats()
         self.reports = 0
@@ -129,25 +118,21 @@ class SegmentWriter:
             stats: LexiconStats) -> None:
         """Add one report: its passages under their rowids (ascending, above every rowid
         added before), their vectors, each passage's sentences and their vectors."""
-        self.db.execute(f"INSERT INTO reports VALUES ({','.join('?' * 10)})",
-                        report_row(report))
         sid = self.sentence_vectors.rows
         rows = []
         for (r, p), ss in zip(passages, sentences):
-            rows.append(passage_row(r, p, report, sid, ss))
+            rows.append(pdb.passage_row(r, p, report, sid, ss))
             sid += len(ss)
         if sid - self.sentence_vectors.rows != len(sentence_vectors):
             raise ValueError("one vector a sentence")
-        self.db.executemany(f"INSERT INTO passages VALUES ({','.join('?' * 11)})", rows)
-        self.db.execute("INSERT INTO report_stats VALUES (?,?)",
-                        (report.report_id, stats.to_json()))
+        pdb.insert_report(self.db, report, rows, stats.to_json())
         self.vectors.append(vectors)
         self.sentence_vectors.append(sentence_vectors)
         self.rowids.extend(r for r, _ in passages)
         self.stats.add(stats)
         self.reports += 1
 
-    def finish(self) -> dict:
+    def finish(self) -> SegmentEntry:
         """Write everything out and move the segment into place; its manifest entry."""
         self.db.commit()
         self.db.close()
@@ -156,24 +141,23 @@ class SegmentWriter:
         order = np.asarray(self.rowids, dtype=np.int64)
         if len(order) > 1 and not (np.diff(order) > 0).all():
             raise ValueError("segment rowids must ascend")
-        np.save(self.tmp / "rowids.npy", order, allow_pickle=False)
-        (self.tmp / "stats.json").write_text(self.stats.to_json(), encoding="utf-8")
-        names = ["passages.sqlite", "vectors.npy", "rowids.npy", "stats.json"]
+        np.save(self.tmp / ROWIDS, order, allow_pickle=False)
+        write_stats(self.tmp, self.stats)
+        names = [PASSAGES, VECTORS, ROWIDS, STATS]
         if self.codes == "fp16":
-            names.append("sentences.npy")
+            names.append(SENTENCES)
         else:
             _quantise(self.tmp, self.dim, self.codes)
-            names += ["sentences.codes.npy", "sentences.sq.npy"]
+            names += [SENTENCE_CODES, SENTENCE_RANGES]
         for n in names:
             with open(self.tmp / n, "rb") as fh:
                 os.fsync(fh.fileno())
-        info = {"id": self.id, "reports": self.reports, "passages": len(order),
-                "sentences": self.sentence_vectors.rows, "sentence_codes": self.codes,
-                "files": {n: (self.tmp / n).stat().st_size for n in names},
-                "checksums": {n: file_hash(self.tmp / n) for n in names
-                              if (self.tmp / n).stat().st_size <= VERIFY_LIMIT}}
-        os.rename(self.tmp, self.root / self.id)
-        return info
+        files, checksums = file_record(self.tmp, names)
+        entry = SegmentEntry(id=self.id, reports=self.reports, passages=len(order),
+                             sentences=self.sentence_vectors.rows, files=files,
+                             checksums=checksums, sentence_codes=self.codes)
+        os.rename(self.tmp, self.paths.segment(self.id))
+        return entry
 
     def abort(self) -> None:
         """Drop the unfinished segment."""
@@ -197,20 +181,63 @@ class SegmentReport:
 
 
 class SegmentReader:
-    """Read access to one segment (for builds: moves, deletes and merges)."""
+    """Read access to one segment: its rowids, passage vectors (memory-mapped) and
+    sentence vectors for queries; reports, passages and statistics for builds (moves,
+    deletes and merges). A missing or damaged file raises IndexError_; with `dim`,
+    vectors of another size do too."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, dim: int | None = None):
         self.path = Path(path)
-        self.db = sqlite3.connect(f"file:{self.path / 'passages.sqlite'}?mode=ro", uri=True)
-        self.rowids = np.load(self.path / "rowids.npy", allow_pickle=False)
-        self.vectors = np.load(self.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        self.sentence_vectors = SentenceVectors(self.path)
+        self._db: sqlite3.Connection | None = None
+        try:
+            self.rowids = np.load(self.path / ROWIDS, allow_pickle=False)
+            self.vectors = np.load(self.path / VECTORS, mmap_mode="r", allow_pickle=False)
+            self.sentence_vectors = SentenceVectors(self.path)
+        except (ValueError, OSError, KeyError, RuntimeError) as e:
+            raise IndexError_(f"index segment {self.path} is damaged "
+                              f"({str(e).splitlines()[0][:80]})", fix=REBUILD) from None
+        if self.vectors.ndim != 2 or self.vectors.shape != (
+                len(self.rowids), self.vectors.shape[1] if dim is None else dim):
+            raise IndexError_(f"index segment {self.path} is damaged (vectors)", fix=REBUILD)
+
+    @property
+    def passages_file(self) -> Path:
+        """The segment's SQLite file (for readers that attach it)."""
+        return self.path / PASSAGES
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """A read-only connection to the segment's SQLite file (opened on first use)."""
+        if self._db is None:
+            self._db = sqlite3.connect(pdb.read_only(self.passages_file), uri=True)
+        return self._db
 
     def close(self) -> None:
-        self.db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def live_rows(self, deleted: list[str]) -> np.ndarray:
+        """Rows (of rowids and vectors) of the passages not in the deleted reports."""
+        keep = np.ones(len(self.rowids), dtype=bool)
+        if deleted:
+            try:
+                dead = [r for (r,) in self.db.execute(
+                    "SELECT rowid FROM passages WHERE report_id IN "
+                    f"({','.join('?' * len(deleted))})", list(deleted))]
+            except sqlite3.DatabaseError as e:
+                raise IndexError_(f"index file {self.passages_file} is damaged ({e})",
+                                  fix=REBUILD) from None
+            keep[np.searchsorted(self.rowids, dead)] = False
+        return np.flatnonzero(keep)
 
     def report_ids(self) -> list[str]:
         return [r for (r,) in self.db.execute("SELECT report_id FROM reports ORDER BY rowid")]
+
+    def report_starts(self) -> list[tuple[str, int]]:
+        """(report id, its first rowid) of every report."""
+        return self.db.execute("SELECT report_id, min(rowid) FROM passages GROUP BY "
+                               "report_id").fetchall()
 
     def report(self, report_id: str) -> Report | None:
         row = self.db.execute("SELECT data FROM reports WHERE report_id=?",
@@ -218,7 +245,12 @@ class SegmentReader:
         return Report.from_dict(json.loads(row[0])) if row else None
 
     def stats(self) -> LexiconStats:
-        return LexiconStats.from_json((self.path / "stats.json").read_text(encoding="utf-8"))
+        """The segment's lexicon statistics."""
+        st = read_stats(self.path)
+        if st is None:
+            raise IndexError_(f"index segment {self.path} is damaged (no {STATS})",
+                              fix=REBUILD)
+        return st
 
     def report_stats(self, report_id: str) -> LexiconStats:
         row = self.db.execute("SELECT data FROM report_stats WHERE report_id=?",
@@ -227,16 +259,16 @@ class SegmentReader:
 
     def _rows(self, report_id: str):
         return self.db.execute(
-            f"SELECT rowid, {PASSAGE_COLUMNS}, first_sentence, spans FROM passages "
+            f"SELECT rowid, {pdb.PASSAGE_COLUMNS}, first_sentence, spans FROM passages "
             "WHERE report_id=? ORDER BY rowid", (report_id,))
 
     def texts(self, report_id: str) -> list[str]:
         """The report's passage and sentence texts (for pruning the embedding cache)."""
         out = []
         for row in self._rows(report_id):
-            text = passage_text(row[6])
+            text = pdb.passage_text(row[6])
             out.append(text)
-            out.extend(text[a:a + n] for a, n in sentence_spans(row[9]))
+            out.extend(text[a:a + n] for a, n in pdb.sentence_spans(row[9]))
         return list(dict.fromkeys(out))
 
     def read(self, report_id: str) -> SegmentReport:
@@ -244,9 +276,9 @@ class SegmentReader:
         rep = self.report(report_id)
         ps, sents, ids = [], [], []
         for row in self._rows(report_id):
-            p = passage_of(row[1:8], rep)
+            p = pdb.passage_of(row[1:8], rep)
             ps.append((row[0], p))
-            spans = sentence_spans(row[9])
+            spans = pdb.sentence_spans(row[9])
             sents.append([p.text[a:a + n] for a, n in spans])
             ids.extend(range(row[8], row[8] + len(spans)))
         rows = np.searchsorted(self.rowids, [r for r, _ in ps])
@@ -259,12 +291,12 @@ class SegmentReader:
     def passages(self):
         """(rowid, passage) of every passage, in rowid order."""
         reports: dict[str, Report] = {}
-        for row in self.db.execute(f"SELECT rowid, {PASSAGE_COLUMNS} FROM passages "
+        for row in self.db.execute(f"SELECT rowid, {pdb.PASSAGE_COLUMNS} FROM passages "
                                    "ORDER BY rowid"):
             rid = row[2]
             if rid not in reports:
                 reports[rid] = self.report(rid)
-            yield row[0], passage_of(row[1:], reports[rid])
+            yield row[0], pdb.passage_of(row[1:], reports[rid])
 
 
 def _float16_chunks(path: Path, dim: int, chunk: int):
@@ -289,7 +321,7 @@ def _quantise(folder: Path, dim: int, codes: str, chunk: int = 65_536) -> None:
     order reports were added in, so a merged segment encodes like a fresh build)."""
     import faiss
 
-    src = folder / "sentences.npy"
+    src = folder / SENTENCES
     lo = np.full(dim, np.inf, dtype=np.float32)
     hi = np.full(dim, -np.inf, dtype=np.float32)
     n = 0
@@ -299,15 +331,16 @@ def _quantise(folder: Path, dim: int, codes: str, chunk: int = 65_536) -> None:
         n += len(part)
     if not n:
         lo, hi = np.full(dim, -1.0, np.float32), np.full(dim, 1.0, np.float32)
-    sq = faiss.ScalarQuantizer(dim, getattr(faiss.ScalarQuantizer, SENTENCE_CODES[codes]))
+    sq = faiss.ScalarQuantizer(dim, getattr(faiss.ScalarQuantizer,
+                                            SENTENCE_CODE_KINDS[codes]))
     trained = np.concatenate([lo, np.maximum(hi - lo, 1e-9)]).astype(np.float32)
     faiss.copy_array_to_vector(trained, sq.trained)
     sq.is_trained = True
-    out = NpyWriter(folder / "sentences.codes.npy", sq.code_size, dtype=np.uint8)
+    out = NpyWriter(folder / SENTENCE_CODES, sq.code_size, dtype=np.uint8)
     for part in _float16_chunks(src, dim, chunk):
         out.append(sq.compute_codes(np.ascontiguousarray(part, dtype=np.float32)))
     out.close()
-    np.save(folder / "sentences.sq.npy", trained, allow_pickle=False)
+    np.save(folder / SENTENCE_RANGES, trained, allow_pickle=False)
     src.unlink()
 
 
@@ -318,10 +351,9 @@ class SentenceVectors:
         import faiss
 
         folder = Path(folder)
-        if (folder / "sentences.codes.npy").exists():
-            self.codes = np.load(folder / "sentences.codes.npy", mmap_mode="r",
-                                 allow_pickle=False)
-            trained = np.load(folder / "sentences.sq.npy", allow_pickle=False)
+        if (folder / SENTENCE_CODES).exists():
+            self.codes = np.load(folder / SENTENCE_CODES, mmap_mode="r", allow_pickle=False)
+            trained = np.load(folder / SENTENCE_RANGES, allow_pickle=False)
             dim = len(trained) // 2
             qtype = {dim: faiss.ScalarQuantizer.QT_8bit,
                      (dim + 1) // 2: faiss.ScalarQuantizer.QT_4bit}[self.codes.shape[1]]
@@ -331,8 +363,7 @@ class SentenceVectors:
             self.vectors = None
             self.rows = len(self.codes)
         else:
-            self.vectors = np.load(folder / "sentences.npy", mmap_mode="r",
-                                   allow_pickle=False)
+            self.vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
             self.rows = len(self.vectors)
 
     def get(self, ids) -> np.ndarray:
@@ -340,12 +371,3 @@ class SentenceVectors:
         if self.vectors is not None:
             return np.asarray(self.vectors[ids], dtype=np.float32)
         return self.sq.decode(np.ascontiguousarray(self.codes[ids]))
-
-
-def segment_dir(index_dir: Path, seg_id: str) -> Path:
-    return Path(index_dir) / SEGMENTS_DIR / seg_id
-
-
-def live_passages(seg: dict) -> int:
-    """A manifest segment entry's passages not deleted."""
-    return seg["passages"] - seg.get("deleted_passages", 0)
