@@ -260,7 +260,7 @@ def fit_relevance(searcher, caps: list[Captured], cfg: SearchConfig) -> dict:
     """Thresholds of the relevance words (retrieval/relevance.py) under a fitted
     ranker and abstainer: from the cited passages (top 5) of the answerable questions
     answered, and whether each holds the answer."""
-    from retrieval.relevance import fit_thresholds
+    from fitting.relevance import fit_thresholds
 
     scores, rel = [], []
     for cap in caps:

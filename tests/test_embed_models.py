@@ -10,6 +10,9 @@ import pytest
 from core.errors import ReportQAError
 from ingest.model_files import MPNET_NAMES, _JoinedFiles, resolve_model
 
+# These tests are about the models themselves.
+pytestmark = pytest.mark.real_model
+
 
 def test_split_zip_reads_in_place(tmp_path):
     whole = tmp_path / "model.zip"

@@ -46,3 +46,41 @@ def test_a_missing_questions_folder_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["floors", "--data", str(tmp_path / "nowhere")])
     assert r.exit_code == 2
     assert r.output.count("\n") == 1 and "--data" in r.output and "nowhere" in r.output
+
+
+def _sample(src, dst, n: int) -> None:
+    """Every `step`-th question of a gold file, so a sample keeps its mix of kinds."""
+    lines = src.read_text(encoding="utf-8").splitlines()
+    step = max(1, len(lines) // n)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text("\n".join(lines[::step][:n]) + "\n", encoding="utf-8")
+
+
+def test_fitting_commands_fit_write_and_report_on_a_small_sample(ui_index, tmp_path):
+    """calibrate, relevance and eval --cv end to end (real model, real index) on a
+    sample of the gold questions: the fitted files are what serving reads."""
+    import json
+    from pathlib import Path
+
+    from retrieval.config import DEFAULT_WEIGHTS
+
+    data = Path(__file__).resolve().parent / "data"
+    small = tmp_path / "data"
+    _sample(data / "dev.jsonl", small / "dev.jsonl", 30)
+    _sample(data / "calibration.jsonl", small / "calibration.jsonl", 30)
+    _sample(data / "train" / "nearmiss.jsonl", small / "train" / "nearmiss.jsonl", 30)
+    _sample(data / "dev2.jsonl", small / "dev2.jsonl", 10)
+    out = tmp_path / "models"
+    out.mkdir()
+    common = ["--data", str(small), "--index", str(ui_index)]
+    r = CliRunner().invoke(main, ["calibrate", *common, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    ranker = json.loads((out / "ranker.json").read_text())
+    assert set(ranker["weights"]) == set(DEFAULT_WEIGHTS)
+    assert ranker["fitted_on"] == ["dev.jsonl", "calibration.jsonl", "nearmiss.jsonl"]
+    assert "threshold" in json.loads((out / "abstain.json").read_text())
+    assert "locked test split dev2.jsonl" in r.output
+    r = CliRunner().invoke(main, ["relevance", *common, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    words = json.loads((out / "relevance.json").read_text())
+    assert words["strong"] >= words["partial"]

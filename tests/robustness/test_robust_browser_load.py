@@ -26,8 +26,11 @@ QUESTIONS = [
     "investigation quality and supervision", "neighbourhood policing priorities",
 ]
 
+# End to end: `reportqa serve` (its own process) answers with the packaged model, so
+# the index it serves is built with it too.
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.real_model,
     pytest.mark.skipif(not Path(CHROMIUM).exists() and not __import__("os").environ.get(
         "REPORTQA_REQUIRE_BROWSER"), reason=f"{CHROMIUM} is not installed"),
 ]

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import robust_factory as rf
 import robust_reader
 
@@ -20,6 +21,10 @@ from core.settings import load_settings
 from ingest.index import build_index
 from retrieval.search import get_searcher
 from retrieval.store import Store
+
+# A reader in a second interpreter answers with the packaged model, so the builds it
+# reads are made with it too.
+pytestmark = pytest.mark.real_model
 
 QUESTIONS = ["What is the plan for burglary?", "How does the force handle road safety?",
              "Are victims satisfied?", "What should the force review within three months?",
