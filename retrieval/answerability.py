@@ -9,7 +9,7 @@ sentence, word by word:
 - every subject word of the question must be met by the sentence or by what a reader
   of the page knows (its section path, report title and body): by the word itself, or
   by a word the embedding model puts close to it (token vectors of the same model the
-  index uses, stored with the build as vocab.npy);
+  index uses, stored with the build — see ingest/index_format);
 - a question that asks for a count, a sum, a rate or a date needs a sentence that
   states one — among the sentences that meet its subject best.
 

@@ -61,6 +61,16 @@ def corpus(tmp_path) -> Path:
     return c
 
 
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    """Two short generated reports: a previous build to keep serving, made quickly."""
+    c = tmp_path / "small-corpus"
+    c.mkdir()
+    _report(c / "alpha.txt", "Alphashire Police", "burglary")
+    _report(c / "beta.txt", "Betashire Constabulary", "road safety")
+    return c
+
+
 def _same_index(a: Path, b: Path) -> None:
     sa, sb = Store(a), Store(b)
     pa = [p.passage_id for p in sa.iter_passages()]
@@ -109,7 +119,8 @@ def _ray_workers() -> list[int]:
     return out
 
 
-def test_a_worker_killed_mid_build_costs_only_its_own_tasks(cluster, corpus, tmp_path):
+def test_a_worker_killed_mid_build_costs_only_its_own_tasks(cluster, small_corpus, tmp_path):
+    corpus = small_corpus
     s = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     build_index(s, cluster=cluster)
     before = (s.index_dir / "CURRENT").read_text()
