@@ -33,7 +33,7 @@ class Settings:
     #: How sentence vectors (for reranking) are stored: fp16, or scalar-quantised to
     #: sq8 / sq4 bits a dimension (ingest/segments.py). sq4 is a quarter of fp16's size
     #: (1.4 GB instead of 5.6 GB at 1M passages) with the same cross-validated quality
-    #: on the shipped report's 660 questions (README, "Index size").
+    #: on the shipped report's 660 questions (docs/index.md, "Index size").
     sentence_codes: str = "sq4"
     #: Seconds one file may take to read before it is given up on, plus
     #: file_timeout_per_page_s for each of its pages: a long report is never refused

@@ -12,14 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.settings import DEFAULT_MODEL
 from fitting.crossval import report, training_files
-
-
-def model_tag(model: str) -> str:
-    """The file-name tag of a model's fitted files: none for the default model (its
-    files are the fallback), ".<model>" for another."""
-    return "" if model == DEFAULT_MODEL else f".{model}"
+from retrieval.config import fitted_name
 
 
 def calibrate(searcher, data: Path, test: Path | None, out: Path, echo=print) -> list[Path]:
@@ -30,10 +24,10 @@ def calibrate(searcher, data: Path, test: Path | None, out: Path, echo=print) ->
     cfg = res["config"]
     fitted = {"fitted_on": [p.name for p in training_files(data)], "ranker": res["winner"],
               "model": searcher.store.model}
-    tag = model_tag(searcher.store.model)
+    model = searcher.store.model
     written = []
-    for name, body in ((f"ranker{tag}.json", {"weights": cfg.weights, **fitted}),
-                       (f"abstain{tag}.json", {**cfg.abstain, **fitted})):
+    for name, body in ((fitted_name("ranker.json", model), {"weights": cfg.weights, **fitted}),
+                       (fitted_name("abstain.json", model), {**cfg.abstain, **fitted})):
         (out / name).write_text(json.dumps(body, indent=2) + "\n")
         echo(f"wrote {out / name}")
         written.append(out / name)

@@ -154,11 +154,14 @@ def calibrate(data, index_dir, test, out) -> None:
 def relevance(data, index_dir, test, out) -> None:
     """Fit the thresholds of the relevance words (strong, partial, weak) and write
     relevance[.MODEL].json."""
+    from fitting.crossval import load_questions
     from fitting.relevance import fit_and_write
 
-    _training(data)
-    fit_and_write(_searcher(index_dir), data, test or data / "dev2.jsonl",
-                  out or _models_dir(), echo=click.echo)
+    train = _training(data)
+    test = test or data / "dev2.jsonl"
+    fit_and_write(_searcher(index_dir), load_questions(train),
+                  load_questions([test]) if test.exists() else [],
+                  [p.name for p in train], out or _models_dir(), echo=click.echo)
 
 
 @main.command()

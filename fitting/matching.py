@@ -1,4 +1,4 @@
-"""The gold-set matching rule (README, "Answer quality"): a passage answers
+"""The gold-set matching rule (docs/answers.md, "Answer quality"): a passage answers
 an evidence item if it holds the item after NFKC, curly quotes and all dashes
 unified, all whitespace removed and case ignored; only its first 350 words count;
 a list item needs all of its strings in the same passage."""

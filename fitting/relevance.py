@@ -64,14 +64,14 @@ def _pairs(searcher, questions: list[dict]) -> tuple[np.ndarray, np.ndarray, lis
     return np.array(scores), np.array(rel, dtype=bool), groups
 
 
-def fit_and_write(searcher, data: Path, test: Path | None, out: Path, echo=print) -> Path:
-    """Fit the thresholds on the training questions in `data`, print the figures
-    (in-sample, grouped 2-fold out of sample, the locked split `test`) and write
-    relevance[.<model>].json to `out`."""
-    from fitting.calibrate import model_tag
-    from fitting.crossval import load_questions, training_files
+def fit_and_write(searcher, train: list[dict], test: list[dict], fitted_on: list[str],
+                  out: Path, echo=print) -> Path:
+    """Fit the thresholds on the `train` questions (fitting.crossval.load_questions),
+    print the figures (in-sample, grouped 2-fold out of sample, the locked `test`
+    questions) and write relevance[.<model>].json to `out`."""
+    from retrieval.config import fitted_name
 
-    x, y, groups = _pairs(searcher, load_questions(training_files(data)))
+    x, y, groups = _pairs(searcher, train)
     fitted = fit_thresholds(x, y)
     echo(f"training passages {len(x)}, thresholds {fitted}")
     echo("in-sample " + json.dumps(word_table(x, y, fitted)))
@@ -90,12 +90,12 @@ def fit_and_write(searcher, data: Path, test: Path | None, out: Path, echo=print
         {w: {"n": int((oos_w == w).sum()),
              "precision": round(float(oos_y[oos_w == w].mean()), 3)
              if (oos_w == w).any() else None} for w in WORDS}))
-    if test is not None and test.exists():
-        tx, ty, _ = _pairs(searcher, load_questions([test]))
-        echo(f"{test.name} (locked) " + json.dumps(word_table(tx, ty, fitted)))
-    path = out / f"relevance{model_tag(searcher.store.model)}.json"
+    if test:
+        tx, ty, _ = _pairs(searcher, test)
+        echo("locked test split " + json.dumps(word_table(tx, ty, fitted)))
+    path = out / fitted_name("relevance.json", searcher.store.model)
     path.write_text(json.dumps({**fitted, "model": searcher.store.model,
-                                "fitted_on": [p.name for p in training_files(data)]},
+                                "fitted_on": fitted_on},
                                indent=2) + "\n")
     echo(f"wrote {path}")
     return path

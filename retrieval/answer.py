@@ -1,6 +1,6 @@
 """What retrieval returns: an Answer with ranked Hits, each a Passage with its score
 and highlight, and the short answer above them; a Comparison, one row per report. The
-machine-readable form is README's ("Machine-readable answers")."""
+machine-readable form is docs/cli.md's ("Machine-readable answers")."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class Hit:
     match: str = ""
 
     def to_dict(self) -> dict:
-        """The passage object of README's machine-readable answers."""
+        """The passage object of the machine-readable answers."""
         p = self.passage
         return {
             "rank": self.rank, "score": round(float(self.score), 4), "match": self.match,
@@ -96,7 +96,7 @@ class ShortAnswer:
         return tuple(r for _, r in self.parts if r is not None)
 
     def to_dict(self) -> dict:
-        """README's `short_answer` object."""
+        """The machine-readable `short_answer` object."""
         return {"text": self.text, "cites": list(self.cites)}
 
 
@@ -158,7 +158,7 @@ class Answer:
         return ShortAnswer(((self.no_answer_line, None),) if self.abstained else ())
 
     def to_dict(self) -> dict:
-        """README's machine-readable answer."""
+        """the machine-readable answer."""
         d = {"id": self.id, "question": self.question, "abstained": self.abstained,
              "short_answer": self.short_answer.to_dict(),
              "confidence": round(float(self.confidence), 4), "reason": self.reason,
@@ -194,7 +194,7 @@ class ComparisonRow:
     latest: bool = True
 
     def to_dict(self) -> dict:
-        """README's machine-readable comparison row."""
+        """the machine-readable comparison row."""
         return {"report_id": self.report_id, "title": self.title, "force": self.force,
                 "year": self.year, "programme": self.programme, "latest": self.latest,
                 "answers": self.answers, "confidence": round(float(self.confidence), 4),
@@ -254,7 +254,7 @@ class Comparison:
                       reason=self.reason, short=self.short)
 
     def to_dict(self) -> dict:
-        """README's machine-readable comparison."""
+        """the machine-readable comparison."""
         return {"id": self.id, "question": self.question, "comparison": True,
                 "reason": self.reason, "chart_unit": self.chart_unit,
                 "rows": [r.to_dict() for r in self.rows]}

@@ -1,12 +1,14 @@
 """The knobs of search: the ranker's weights, the abstention model and the relevance
 thresholds, as fitted by `reportqa-fit calibrate` and shipped in retrieval/data (see
-README "How answers are found")."""
+docs/answers.md)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+
+from core.settings import DEFAULT_MODEL
 
 #: Hand-set ranking weights, the fallback when data/ranker.json is absent. The
 #: similarity of the best sentence and of the passage carry most of the weight;
@@ -18,13 +20,22 @@ DEFAULT_WEIGHTS = {
 }
 
 
+def fitted_name(name: str, model: str | None = None) -> str:
+    """The file name of a fitted model for an embedding model: `ranker.json` for the
+    default model (its files are the fallback), `ranker.<model>.json` for another.
+    The one rule for the files `reportqa-fit` writes and serving reads."""
+    if not model or model == DEFAULT_MODEL:
+        return name
+    stem, _, ext = name.rpartition(".")
+    return f"{stem}.{model}.{ext}"
+
+
 def fitted_file(name: str, model: str | None = None) -> dict:
     """A fitted model file from retrieval/data: the one fitted for this embedding model
     (`ranker.<model>.json`) when there is one, else the default's; {} when neither
     can be read."""
     data = resources.files("retrieval").joinpath("data")
-    stem, _, ext = name.rpartition(".")
-    for candidate in ([f"{stem}.{model}.{ext}"] if model else []) + [name]:
+    for candidate in dict.fromkeys((fitted_name(name, model), name)):
         try:
             return json.loads(data.joinpath(candidate).read_text("utf-8"))
         except (FileNotFoundError, ValueError):

@@ -1,6 +1,6 @@
 """Answers as lossless JSON records and back, so a conversation can be saved and
 reopened exactly as it was read (the passages as cited then, even after the index has
-been rebuilt). Unlike README's machine-readable answer (Answer.to_dict), a record
+been rebuilt). Unlike the machine-readable answer (Answer.to_dict), a record
 keeps every field of each passage.
 
 Records come back from files a user uploads: anything malformed is one ReportQAError

@@ -368,7 +368,7 @@ def _with_filters(fn):
               help="Passages to return (1-100).")
 @click.option("--json", "as_json", is_flag=True,
               help='Machine-readable reply, whose "kind" says whether it is an answer or '
-                   'a comparison (README, "Machine-readable answers").')
+                   'a comparison (docs/cli.md, "Machine-readable answers").')
 @click.option("--batch", type=click.File("r", encoding="utf-8"),
               help='Questions, one a line (plain text or JSONL {"id", "question"}, with '
                    '"history": [earlier questions] for a turn of a conversation), from '
@@ -483,7 +483,7 @@ def export(question, fmt, output, top_k, index_dir, filters) -> None:
 
 @main.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable comparison (README).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable comparison (docs/cli.md).")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="Also write the rows as an export file.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),

@@ -3,7 +3,7 @@ reload: one JSON file per session in the sessions folder (Settings.sessions; by 
 `<index>/sessions/`), named by a random id the page carries in its URL (`?s=…`).
 
 Anyone with the URL sees that session's basket, as anyone with access to the app sees
-the reports: the app has no login (README, "Serving"). The file is written atomically
+the reports: the app has no login (docs/deployment.md, "Serving"). The file is written atomically
 (a temporary file, then a rename), so a crash never leaves half a basket."""
 
 from __future__ import annotations
