@@ -9,11 +9,11 @@ the reports: the app has no login (docs/deployment.md, "Serving"). The file is w
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import uuid
 from pathlib import Path
+
+from core.durable import commit_rename, write_atomic
 
 #: What a session id looks like (uuid4 hex): nothing else reaches a file name.
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -65,7 +65,7 @@ class Workspace:
         except ValueError as e:
             bad = self.path.with_suffix(".json.bad")
             try:
-                os.replace(self.path, bad)
+                commit_rename(self.path, bad, replace=True)
             except OSError:
                 pass
             return empty(), (f"{self.path}: the saved session could not be read ({e}); "
@@ -81,14 +81,9 @@ class Workspace:
             return None
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # Synced, renamed, folder synced: a power cut leaves the old basket or the
+            # new one, never an empty file.
+            write_atomic(self.path, text)
         except OSError as e:
             return (f"{self.root}: the basket cannot be kept between visits ({e.strerror}) "
                     "— set REPORTQA_SESSIONS to a writable folder, or download the basket "

@@ -12,13 +12,13 @@ checks a reader runs before it trusts a build.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.durable import commit_rename, sync_files, write_atomic
 from core.errors import IndexError_
 from ingest.index_format.keyword import KeywordWriter, keyword_files
 from ingest.index_format.layout import (
@@ -150,14 +150,12 @@ def commit_build(build: BuildFolder, manifest: Manifest) -> Path:
     names = [*BUILD_FILES, *keyword_files(build.path)]
     manifest.files, manifest.checksums = file_record(build.path, names)
     write_manifest(build.path, manifest)
-    for n in (*names, MANIFEST):
-        with open(build.path / n, "rb") as fh:
-            os.fsync(fh.fileno())
+    # Durable in order (core/durable.py): the build's files and folder, its rename into
+    # builds/, then CURRENT through a synced temporary file.
+    sync_files(build.path, (*names, MANIFEST))
     final = build.paths.build(build.id)
-    os.rename(build.path, final)
-    ptr_tmp = build.paths.current_tmp(build.id)
-    ptr_tmp.write_text(build.id)
-    os.replace(ptr_tmp, build.paths.current)
+    commit_rename(build.path, final)
+    write_atomic(build.paths.current, build.id, tmp=build.paths.current_tmp(build.id))
     return final
 
 

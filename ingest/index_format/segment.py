@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.durable import commit_rename, sync_files
 from core.errors import IndexError_
 from core.models import Passage, Report
 from ingest.index_format import passages_db as pdb
@@ -149,14 +150,12 @@ class SegmentWriter:
         else:
             _quantise(self.tmp, self.dim, self.codes)
             names += [SENTENCE_CODES, SENTENCE_RANGES]
-        for n in names:
-            with open(self.tmp / n, "rb") as fh:
-                os.fsync(fh.fileno())
+        sync_files(self.tmp, names)
         files, checksums = file_record(self.tmp, names)
         entry = SegmentEntry(id=self.id, reports=self.reports, passages=len(order),
                              sentences=self.sentence_vectors.rows, files=files,
                              checksums=checksums, sentence_codes=self.codes)
-        os.rename(self.tmp, self.paths.segment(self.id))
+        commit_rename(self.tmp, self.paths.segment(self.id))
         return entry
 
     def abort(self) -> None:

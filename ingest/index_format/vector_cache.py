@@ -42,6 +42,10 @@ class VectorCache:
     def _open(self, path: Path) -> None:
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
+        # FULL: each committed batch of vectors is synced (WAL's default NORMAL may lose
+        # the last commits to a power cut). The cache is disposable all the same — a
+        # damaged one is replaced — but a lost batch is embedding time spent again.
+        self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, "
             "PRIMARY KEY (model, hash))"
