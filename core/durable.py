@@ -37,10 +37,26 @@ def sync_dir(path: Path) -> None:
 
 
 def sync_files(folder: Path, names: Iterable[str]) -> None:
-    """Sync each named file of a folder, then the folder itself (its entries)."""
+    """Sync each named file of a folder (names may lie in subfolders, e.g.
+    "keyword/meta.json"), then each subfolder holding them, deepest first, then the
+    folder itself (its entries)."""
+    folder = Path(folder)
+    subdirs = set()
     for n in names:
-        sync_file(Path(folder) / n)
-    sync_dir(Path(folder))
+        sync_file(folder / n)
+        subdirs.update(p for p in (folder / n).parents if folder in p.parents)
+    for d in sorted(subdirs, key=lambda p: len(p.parts), reverse=True):
+        sync_dir(d)
+    sync_dir(folder)
+
+
+def sync_tree(folder: Path) -> None:
+    """Sync every file under a folder (hidden ones too: a library's own bookkeeping,
+    such as tantivy's .managed.json, is as needed as the data), then its folders,
+    deepest first."""
+    folder = Path(folder)
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    sync_files(folder, files)
 
 
 def commit_rename(src: Path, dst: Path, *, replace: bool = False) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.durable import commit_rename, sync_files, write_atomic
+from core.durable import commit_rename, sync_tree, write_atomic
 from core.errors import IndexError_
 from ingest.index_format.keyword import KeywordWriter, keyword_files
 from ingest.index_format.layout import (
@@ -152,7 +152,7 @@ def commit_build(build: BuildFolder, manifest: Manifest) -> Path:
     write_manifest(build.path, manifest)
     # Durable in order (core/durable.py): the build's files and folder, its rename into
     # builds/, then CURRENT through a synced temporary file.
-    sync_files(build.path, (*names, MANIFEST))
+    sync_tree(build.path)
     final = build.paths.build(build.id)
     commit_rename(build.path, final)
     write_atomic(build.paths.current, build.id, tmp=build.paths.current_tmp(build.id))

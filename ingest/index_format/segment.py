@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.durable import commit_rename, sync_files
+from core.durable import commit_rename, sync_tree
 from core.errors import IndexError_
 from core.models import Passage, Report
 from ingest.index_format import passages_db as pdb
@@ -150,7 +150,7 @@ class SegmentWriter:
         else:
             _quantise(self.tmp, self.dim, self.codes)
             names += [SENTENCE_CODES, SENTENCE_RANGES]
-        sync_files(self.tmp, names)
+        sync_tree(self.tmp)
         files, checksums = file_record(self.tmp, names)
         entry = SegmentEntry(id=self.id, reports=self.reports, passages=len(order),
                              sentences=self.sentence_vectors.rows, files=files,
