@@ -9,7 +9,10 @@ content hash."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import shutil
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -256,6 +259,36 @@ class _Outcome:
     reports: list[Report]
 
 
+def _no_space(e: BaseException) -> bool:
+    """Whether an error is the disk (or the user's quota) filling up, as the OS, SQLite
+    and tantivy each say it."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(e).lower()
+    return any(w in text for w in ("no space left", "disk is full", "quota exceeded"))
+
+
+@contextlib.contextmanager
+def _full_disk_is_one_line(index_dir: Path):
+    """A build or an optimize that runs out of space stops with one line naming the
+    disk and the fix; what it wrote is dropped by its own clean-up, and the previous
+    index (committed durably before) keeps serving."""
+    try:
+        yield
+    except (OSError, ValueError, RuntimeError, sqlite3.Error) as e:
+        if not _no_space(e):
+            raise
+        try:
+            free = f"{shutil.disk_usage(index_dir).free / 2**20:.1f} MB free"
+        except OSError:
+            free = "no space left"
+        raise ReportQAError(
+            f"{index_dir}: the disk is full ({free}); this build stopped and the previous "
+            "index still serves", path=str(index_dir),
+            fix="free space on that disk, or point REPORTQA_INDEX (--index) at a bigger "
+                "one, then run `reportqa index build`") from None
+
+
 def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
                 embedder=None, cluster=None) -> BuildSummary:
     """Build or update the index of settings.corpus_dir in settings.index_dir.
@@ -302,11 +335,12 @@ def build_index(settings: Settings, *, full: bool = False, wait_s: float = 0.0,
         reuse = not full and same_rules
         readers = _Readers(index_dir)
         try:
-            return _build(BuildPlan(
-                settings=settings, summary=summary, started=t0, index_dir=index_dir,
-                corpus=corpus, prev_build=prev_build, prev=prev if reuse else None,
-                digests=digests, by_rel=by_rel, prev_hashes=prev_hashes, readers=readers,
-                embedder=embedder, cluster=cluster))
+            with _full_disk_is_one_line(index_dir):
+                return _build(BuildPlan(
+                    settings=settings, summary=summary, started=t0, index_dir=index_dir,
+                    corpus=corpus, prev_build=prev_build, prev=prev if reuse else None,
+                    digests=digests, by_rel=by_rel, prev_hashes=prev_hashes, readers=readers,
+                    embedder=embedder, cluster=cluster))
         finally:
             readers.close()
 
@@ -671,28 +705,29 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
         readers = _Readers(index_dir)
         build = None
         try:
-            dim = manifest.dimension
-            codes = manifest.settings.get("sentence_codes", "fp16")
-            cache = VectorCache.of_index(index_dir)
-            try:
-                merged, moved = merge_segments(index_dir, segments, segments, readers, dim,
-                                               codes, _originals(cache, manifest.model_key(),
-                                                                 dim))
-            finally:
-                cache.close()
-            build = BuildFolder(index_dir)
-            kw = build.keyword_writer()
-            for seg in merged:
-                kw.add(readers(seg.id).passages())
-            kw.commit()
-            build.copy_files(prev_build)
-            files = [replace(e, segment=moved.get((e.segment, e.report_id), e.segment))
-                     for e in manifest.corpus_files]
-            commit_build(build, replace(
-                manifest, build_id=build.id, built_at=now(), corpus_files=files,
-                segments=merged, counts=replace(manifest.counts, segments=len(merged),
-                                                sentences=sum(x.sentences for x in merged)),
-                optimized_from=manifest.build_id))
+            with _full_disk_is_one_line(index_dir):
+                dim = manifest.dimension
+                codes = manifest.settings.get("sentence_codes", "fp16")
+                cache = VectorCache.of_index(index_dir)
+                try:
+                    merged, moved = merge_segments(index_dir, segments, segments, readers, dim,
+                                                   codes, _originals(cache, manifest.model_key(),
+                                                                     dim))
+                finally:
+                    cache.close()
+                build = BuildFolder(index_dir)
+                kw = build.keyword_writer()
+                for seg in merged:
+                    kw.add(readers(seg.id).passages())
+                kw.commit()
+                build.copy_files(prev_build)
+                files = [replace(e, segment=moved.get((e.segment, e.report_id), e.segment))
+                         for e in manifest.corpus_files]
+                commit_build(build, replace(
+                    manifest, build_id=build.id, built_at=now(), corpus_files=files,
+                    segments=merged, counts=replace(manifest.counts, segments=len(merged),
+                                                    sentences=sum(x.sentences for x in merged)),
+                    optimized_from=manifest.build_id))
         except BaseException:
             if build is not None:
                 build.abort()
