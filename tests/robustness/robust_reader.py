@@ -31,3 +31,14 @@ def ask_loop(index_dir: str, questions: list[str], stop, ready, out) -> None:
         if n == 1:
             ready.set()
     out.put({"records": records, "errors": errors})
+
+
+def ask_loop_test_embedder(index_dir: str, questions: list[str], stop, ready, out) -> None:
+    """ask_loop with the deterministic test embedder (benchmarks/standin.py): for an
+    index the tests built with it."""
+    from benchmarks.standin import HashEmbedder
+    from ingest import embed
+
+    embedder = HashEmbedder()
+    embed.get_embedder = lambda model=None: embedder
+    ask_loop(index_dir, questions, stop, ready, out)
