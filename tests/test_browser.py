@@ -136,6 +136,28 @@ def _idle(page) -> None:
     page.wait_for_timeout(300)
 
 
+def _click_brings_into_view(page, link, target: str) -> None:
+    """Scroll to the top, click `link`, and wait for the element `target` names to be
+    in view. On a loaded machine the app can still be settling when the click lands
+    (a rerun redraws the page and loses the jump), so a second click is allowed; the
+    jump must then happen."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    in_view = ("s => { const r = document.querySelector(s).getBoundingClientRect();"
+               " return r.top > -5 && r.top < window.innerHeight - 40; }")
+    for attempt in range(2):
+        _idle(page)
+        page.mouse.wheel(0, -3000)
+        page.wait_for_timeout(300)
+        link.click()
+        try:
+            page.wait_for_function(in_view, arg=target, timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+
+
 def _axe(page, where: str) -> None:
     """Run axe-core on the page; fail on any serious or critical violation, or on
     headings out of order."""
@@ -229,14 +251,7 @@ def test_ask_in_a_real_browser(server, tmp_path):
             target = marker.get_attribute("href")
             assert target and target.startswith("#rq-card-")
             page.get_by_role("button", name="Add all to export").wait_for(timeout=30_000)
-            _idle(page)
-            page.mouse.wheel(0, -3000)
-            page.wait_for_timeout(300)
-            marker.click()
-            page.wait_for_function(
-                "s => { const r = document.querySelector(s).getBoundingClientRect();"
-                " return r.top > -5 && r.top < window.innerHeight - 40; }", arg=target,
-                timeout=5_000)
+            _click_brings_into_view(page, marker, target)
 
             # Each toggle's accessible name is its citation; keep passages 1 and 3.
             switches = page.get_by_role("switch")
