@@ -112,12 +112,14 @@ def software_versions() -> dict:
 def settings_record(settings: Settings) -> dict:
     """The settings that shape an index, as its manifest records them: a build reuses
     the previous build's reports only when they are the same."""
+    from ingest.embed import sentence_model_name
     from ingest.passages import INGEST_VERSION
 
     return {"ingest_version": INGEST_VERSION,
             "min_words": settings.min_words, "max_words": settings.max_words,
             "exact_search_limit": settings.exact_search_limit, "model": settings.model,
-            "sentence_codes": settings.sentence_codes}
+            "sentence_codes": settings.sentence_codes,
+            "sentence_model": sentence_model_name(settings.model, settings.sentence_model)}
 
 
 def faiss_kind(n: int, settings_record: dict) -> dict:
@@ -230,18 +232,29 @@ class BuildPlan:
 
 @dataclass
 class _Embedding:
-    """How a build embeds: its embedder, through the index's embedding cache."""
+    """How a build embeds, through the index's embedding cache: passages with the
+    model, sentences and vocabulary words with the sentence model
+    (settings.sentence_model), each cached under its own key."""
 
     embedder: object
     cache: VectorCache
     model_key: str
     dim: int
     batch_size: int
+    sentence_embedder: object
+    sentence_key: str
 
     def __call__(self, texts: list[str], desc: str, summary: BuildSummary, bar=None,
                  batch_size: int | None = None) -> np.ndarray:
+        """Passage vectors, by the model."""
         return embed_cached(texts, self.embedder, self.cache, self.model_key, self.dim,
                             batch_size or self.batch_size, desc, summary, bar)
+
+    def sentences(self, texts: list[str], desc: str, summary: BuildSummary, bar=None,
+                  batch_size: int | None = None) -> np.ndarray:
+        """Sentence and word vectors, by the sentence model."""
+        return embed_cached(texts, self.sentence_embedder, self.cache, self.sentence_key,
+                            self.dim, batch_size or self.batch_size, desc, summary, bar)
 
 
 @dataclass
@@ -374,7 +387,7 @@ def _build(plan: BuildPlan) -> BuildSummary:
     write what is new or changed (or moved) to one new segment in bounded batches,
     mark what is gone deleted, merge segments when there are too many, then write the
     build's keyword index, lexicon and manifest and swap it in."""
-    from ingest.embed import get_embedder
+    from ingest.embed import get_embedder, sentence_model_name
 
     settings, summary, readers, digests = plan.settings, plan.summary, plan.readers, plan.digests
     prev = plan.prev
@@ -407,8 +420,14 @@ def _build(plan: BuildPlan) -> BuildSummary:
                     else get_embedder(settings.model))
     read_files = cluster.ingest_many if cluster else ingest_many
     dim = embedder.dimension
+    sentence_model = sentence_model_name(settings.model, settings.sentence_model)
+    sentence_embedder = embedder
+    if sentence_model != settings.model:
+        sentence_embedder = (cluster.embedder(sentence_model, settings.batch_size)
+                             if cluster else get_embedder(sentence_model))
     emb = _Embedding(embedder, VectorCache.of_index(plan.index_dir),
-                     f"{settings.model}:{dim}", dim, settings.batch_size)
+                     f"{settings.model}:{dim}", dim, settings.batch_size,
+                     sentence_embedder, f"{sentence_model}:{dim}")
     codes = settings.sentence_codes
     writer = SegmentWriter(plan.index_dir, dim, codes)
     ids = {e.report_id for e in kept.values()}
@@ -437,8 +456,8 @@ def _build(plan: BuildPlan) -> BuildSummary:
             sents = [passage_sentences(p.text) for p in ps]
         if pvecs is None:
             pvecs = emb([p.embed_text for p in ps], "passages", summary, bars["passages"])
-            svecs = emb([t for ss in sents for t in ss], "sentences", summary,
-                        bars["sentences"])
+            svecs = emb.sentences([t for ss in sents for t in ss], "sentences", summary,
+                                  bars["sentences"])
         stats = stats or LexiconStats.of(ps, rep.force)
         writer.add(rep, rows, pvecs, sents, svecs, stats)
         new_reports.append(rep)
@@ -448,7 +467,7 @@ def _build(plan: BuildPlan) -> BuildSummary:
 
     try:
         # 2. Moved or renamed files: their passages and vectors are copied over.
-        originals = _originals(emb.cache, emb.model_key, dim)
+        originals = _originals(emb.cache, emb.sentence_key, dim)
         for rel, src in sorted(moves.items()):
             sr = readers(src.segment).read(src.report_id)
             add(sr.report, [p for _, p in sr.passages], rel, digests[rel], sr.vectors,
@@ -551,7 +570,8 @@ def _build(plan: BuildPlan) -> BuildSummary:
         if old_texts and new_seg:
             new = readers(new_seg.id)
             old_texts -= {text_hash(t) for rid in added_ids for t in new.texts(rid)}
-        emb.cache.forget(emb.model_key, old_texts)
+        for key in dict.fromkeys((emb.model_key, emb.sentence_key)):
+            emb.cache.forget(key, old_texts)
 
         reports = new_reports + [readers(e.segment).report(e.report_id)
                                  for e in kept.values()]
@@ -710,9 +730,9 @@ def optimize_index(settings: Settings, *, wait_s: float = 0.0) -> dict:
                 codes = manifest.settings.get("sentence_codes", "fp16")
                 cache = VectorCache.of_index(index_dir)
                 try:
+                    originals = _originals(cache, manifest.sentence_key(), dim)
                     merged, moved = merge_segments(index_dir, segments, segments, readers, dim,
-                                                   codes, _originals(cache, manifest.model_key(),
-                                                                     dim))
+                                                   codes, originals)
                 finally:
                     cache.close()
                 build = BuildFolder(index_dir)
@@ -752,7 +772,7 @@ def _vocab_vectors(vocab: list[str], prev_build: Path | None, emb: _Embedding,
         except IndexError_:
             have = {}
     todo = [w for w in vocab if w not in have]
-    have.update(zip(todo, emb(todo, "words", summary, batch_size=256)))
+    have.update(zip(todo, emb.sentences(todo, "words", summary, batch_size=256)))
     if not vocab:
         return np.zeros((0, emb.dim), dtype=np.float16)
     return np.stack([np.asarray(have[w], dtype=np.float16) for w in vocab])

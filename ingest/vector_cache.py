@@ -26,10 +26,12 @@ def embed_cached(texts: list[str], embedder, cache: VectorCache, model_key: str,
     todo = [i for i, h in enumerate(hashes) if h not in have]
     summary.reused_vectors += len(texts) - len(todo)
     if todo:
-        uniq = list(dict.fromkeys(hashes[i] for i in todo))
         first = {}
         for i in todo:
             first.setdefault(hashes[i], texts[i])
+        # Longest first, over everything to embed (not only within a hand-over): each
+        # batch then holds texts of about one length, so little of it is padding.
+        uniq = sorted(first, key=lambda h: -len(first[h]))
         started = time.monotonic()
         log.debug("embedding %d %s", len(uniq), desc)
         own = bar is None

