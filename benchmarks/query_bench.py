@@ -85,29 +85,9 @@ class _Timer:
             self.total += time.perf_counter() - t
 
 
-def prune_keyword_terms(searcher, max_df: float) -> None:
-    """Experiment (instance-level, no source edited): leave out of the FTS5 MATCH
-    expression the terms found in more than max_df of all passages. FTS5's BM25 gives
-    a term in over half the passages an IDF of ~0 (it clamps negative IDFs to 1e-6),
-    so at max_df=0.5 scores are unchanged, but its posting list is still read and
-    scored for every passage that has it: most of the keyword time at 100k-1M."""
-    orig = searcher.keyword_query
-    n = max(1, searcher.store.faiss.ntotal)
-
-    def pruned(question: str) -> str:
-        q = orig(question)
-        if not q:
-            return q
-        parts = q.split(" OR ")
-        keep = [p for p in parts if searcher._df(p.strip('"')) <= max_df * n]
-        return " OR ".join(keep or parts)
-
-    searcher.keyword_query = pruned
-
-
 def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         stages: bool = True, faiss_threads: int | None = None,
-        prune_df: float | None = None, fts5: Path | None = None) -> dict:
+        fts5: Path | None = None) -> dict:
     t0 = time.perf_counter()
     before = rss_mb()
     from benchmarks.standin import HashEmbedder, ModelCostEmbedder
@@ -135,8 +115,6 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         import faiss
 
         faiss.omp_set_num_threads(faiss_threads)
-    if prune_df:
-        prune_keyword_terms(s, prune_df)
     after_index = rss_mb()
     base = Baselines(s)
     qs = workload(n + warmup)
@@ -214,8 +192,8 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
         store.passages = tp
         from retrieval import abstain
 
-        ta = _Timer(abstain.abstain_features)
-        abstain.abstain_features = ta
+        ta = _Timer(abstain.signals)
+        abstain.signals = ta
         tc = _Timer(s.candidates)
         s.candidates = tc
         t = time.perf_counter()
@@ -242,7 +220,7 @@ def run(index: Path, n: int, modes: list[str], model: str, warmup: int = 8,
                    "peak": end.get("peak")},
         "seconds": round(time.perf_counter() - t0, 1),
         "threads": os.environ.get("OMP_NUM_THREADS"),
-        "faiss_threads": faiss_threads, "prune_df": prune_df,
+        "faiss_threads": faiss_threads,
         "loadavg_end": os.getloadavg(),
     })
     return out
@@ -258,12 +236,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-stages", action="store_true")
     ap.add_argument("--faiss-threads", type=int,
                     help="experiment: faiss.omp_set_num_threads(N) in the query process")
-    ap.add_argument("--prune-df", type=float,
-                    help="experiment: drop keyword terms in more than this share of passages")
     ap.add_argument("--fts5", type=Path, help="FTS5 table of the passages (bm25_baseline)")
     a = ap.parse_args(argv)
     res = run(a.index, a.n, [m for m in a.modes.split(",") if m], a.model,
-              stages=not a.no_stages, faiss_threads=a.faiss_threads, prune_df=a.prune_df,
+              stages=not a.no_stages, faiss_threads=a.faiss_threads,
               fts5=a.fts5)
     a.out.write_text(json.dumps(res, indent=2))
     return 0
