@@ -8,6 +8,10 @@ loaded before either is timed, and each runs twice (simple, reportqa, simple, re
 so that a busy machine slows both alike; the figures are the faster of each pair.
 
     python benchmarks/build_bench.py --pdfs DIR [--files 4] [--json out.json]
+        [--before CHECKOUT]
+
+--before times the build of another checkout of reportqa (e.g. a git worktree of an
+earlier commit) on the same PDFs in the same rounds, in a process of its own.
 
 Prints pages, passages or chunks, texts embedded (per passage), seconds, pages per
 minute, and reportqa's time ÷ the simple pipeline's (target ≤ 1.5).
@@ -74,12 +78,51 @@ def reportqa_build(pdfs: list[Path], work: Path, embedder) -> dict:
             "failed": [str(f) for f in summ.failed]}
 
 
+_BEFORE = """
+import json, sys, tempfile, time, shutil
+from pathlib import Path
+from core.settings import DEFAULT_MODEL, load_settings
+from ingest.embed import get_embedder
+from ingest.index import build_index
+emb = get_embedder(DEFAULT_MODEL)
+emb.encode(["load the model first, outside the timing"])
+work = Path(tempfile.mkdtemp(prefix="reportqa-build-before-"))
+corpus = work / "corpus"
+corpus.mkdir()
+for p in sys.argv[1:]:
+    (corpus / Path(p).name).symlink_to(p)
+t = time.perf_counter()
+s = build_index(load_settings(corpus_dir=corpus, index_dir=work / "index"), full=True,
+                embedder=emb)
+sec = time.perf_counter() - t
+shutil.rmtree(work, ignore_errors=True)
+print(json.dumps({"passages": s.passages, "texts_embedded": s.embedded,
+                  "seconds": round(sec, 1)}))
+"""
+
+
+def before_build(pdfs: list[Path], checkout: Path, pages: int) -> dict:
+    """Another checkout's `build_index` on the same PDFs, in its own process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    p = subprocess.run([sys.executable, "-c", _BEFORE, *[str(x.resolve()) for x in pdfs]],
+                       cwd=checkout, env=env, capture_output=True, text=True, check=True)
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    out["texts_per_passage"] = round(out["texts_embedded"] / max(out["passages"], 1), 2)
+    out["pages_per_min"] = round(pages / out["seconds"] * 60, 1)
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pdfs", type=Path, required=True, help="a folder of PDFs")
     ap.add_argument("--files", type=int, default=4, help="the first N PDFs by name")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--before", type=Path, help="another checkout of reportqa to time too")
     args = ap.parse_args(argv)
     pdfs = sorted(args.pdfs.glob("*.pdf"))[: args.files]
     from sentence_transformers import SentenceTransformer
@@ -92,18 +135,25 @@ def main(argv: list[str] | None = None) -> dict:
     st.encode(["load the model first, outside the timing"])
     emb = get_embedder(DEFAULT_MODEL)
     emb.encode(["load the model first, outside the timing"])
-    simple, ours = [], []
+    simple, ours, before = [], [], []
     with tempfile.TemporaryDirectory(prefix="reportqa-build-bench-") as tmp:
         for r in range(args.rounds):
             simple.append(simple_pipeline(pdfs, path, st))
             print(f"round {r + 1} simple pipeline: {simple[-1]}", flush=True)
             ours.append(reportqa_build(pdfs, Path(tmp) / "build", emb))
             print(f"round {r + 1} reportqa build:  {ours[-1]}", flush=True)
+            if args.before:
+                before.append(before_build(pdfs, args.before, ours[-1]["pages"]))
+                print(f"round {r + 1} before:          {before[-1]}", flush=True)
     best_s = min(simple, key=lambda x: x["seconds"])
     best_o = min(ours, key=lambda x: x["seconds"])
     out = {"files": [p.name for p in pdfs], "simple": best_s, "reportqa": best_o,
            "ratio": round(best_o["seconds"] / best_s["seconds"], 2),
-           "rounds": {"simple": simple, "reportqa": ours}}
+           "rounds": {"simple": simple, "reportqa": ours, "before": before}}
+    if before:
+        best_b = min(before, key=lambda x: x["seconds"])
+        out["before"] = best_b
+        out["before_ratio"] = round(best_b["seconds"] / best_s["seconds"], 2)
     print(f"\n{len(pdfs)} PDFs, {best_s['pages']} pages (pypdf) / {best_o['pages']} "
           "(reportqa)")
     print(f"{'':10} {'seconds':>8} {'pages/min':>10} {'texts embedded':>15} "
@@ -112,6 +162,10 @@ def main(argv: list[str] | None = None) -> dict:
           f"{best_s['texts_embedded']:15} {'1 (chunks)':>12}")
     print(f"{'reportqa':10} {best_o['seconds']:8} {best_o['pages_per_min']:10} "
           f"{best_o['texts_embedded']:15} {best_o['texts_per_passage']:12}")
+    if before:
+        print(f"{'before':10} {best_b['seconds']:8} {best_b['pages_per_min']:10} "
+              f"{best_b['texts_embedded']:15} {best_b['texts_per_passage']:12}")
+        print(f"before ÷ simple: {out['before_ratio']}")
     print(f"reportqa ÷ simple: {out['ratio']} (target ≤ 1.5)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

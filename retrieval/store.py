@@ -130,7 +130,7 @@ class Store:
             rowids.append(reader.rowids[rows])
             seg_of.append(np.full(len(rows), i, dtype=np.int16))
             row_of.append(rows.astype(np.int32))
-            parts.append((reader.vectors, rows))
+            parts.append((reader, rows))
         self.rowids = np.concatenate(rowids) if rowids else np.zeros(0, dtype=np.int64)
         self._seg_of = np.concatenate(seg_of) if seg_of else np.zeros(0, dtype=np.int16)
         self._row_of = np.concatenate(row_of) if row_of else np.zeros(0, dtype=np.int32)
@@ -145,9 +145,9 @@ class Store:
             index = faiss.IndexFlatIP(dim)
         # Added in chunks, so loading holds one chunk beside the index, not a copy of
         # every vector (that made the query process peak 2.7 GB at 1M passages).
-        for v, r in parts:
-            for i in range(0, len(r), LOAD_CHUNK):
-                index.add(np.asarray(v[r[i:i + LOAD_CHUNK]], dtype=np.float32))
+        for reader, r in parts:
+            for v in reader.vector_chunks(r, LOAD_CHUNK):
+                index.add(v)
         self.faiss = index
 
     def positions(self, rowids) -> np.ndarray:

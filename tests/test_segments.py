@@ -234,3 +234,26 @@ def test_float16_flat_index_past_the_exact_limit(env):
     assert type(fp16.store.faiss).__name__ == "IndexScalarQuantizer"
     qs = ["burglary plan", "road safety", "what about knife crime?"]
     assert _answers(fp16, qs) == _answers(exact, qs)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.uint8])
+def test_rows_read_with_pread_are_the_file_s_rows(tmp_path, dtype):
+    """Sentence vectors and codes are read row by row with pread (no memory map that
+    would keep every page a query touched resident): any rows, in any order, repeated,
+    in runs or scattered, are the saved array's; a cut file or a row past the end is
+    an error, not garbage."""
+    from ingest.index_format.segment import NpyRows
+
+    rng = np.random.default_rng(3)
+    a = (rng.random((500, 24)) * 200).astype(dtype)
+    np.save(tmp_path / "a.npy", a)
+    rows = NpyRows(tmp_path / "a.npy")
+    assert len(rows) == 500 and rows.shape == (500, 24)
+    for ids in ([0], [499], list(range(40, 90)), [7, 3, 3, 250, 251, 252, 0, 499],
+                rng.integers(0, 500, 300).tolist(), []):
+        assert np.array_equal(rows.get(ids), a[ids]), ids
+    with pytest.raises(IndexError):
+        rows.get([500])
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "a.npy").read_bytes()[:-10])
+    with pytest.raises(ValueError):
+        NpyRows(tmp_path / "cut.npy")

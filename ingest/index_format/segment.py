@@ -287,6 +287,14 @@ class SegmentReader:
             sents, self.sentence_vectors.get(ids) if ids else np.zeros((0, dim)),
             self.report_stats(report_id))
 
+    def vector_chunks(self, rows: np.ndarray, chunk: int):
+        """The passage vectors of these rows as float32, `chunk` rows at a time, read
+        with pread (NpyRows): a query process holds them in its FAISS index, and read
+        through the memory map they stayed resident a second time."""
+        f = NpyRows(self.path / VECTORS)
+        for i in range(0, len(rows), chunk):
+            yield f.get(rows[i:i + chunk]).astype(np.float32)
+
     def passages(self):
         """(rowid, passage) of every passage, in rowid order."""
         reports: dict[str, Report] = {}
@@ -343,6 +351,55 @@ def _quantise(folder: Path, dim: int, codes: str, chunk: int = 65_536) -> None:
     src.unlink()
 
 
+class NpyRows:
+    """Rows of a 2-D .npy file read with pread, not mapped: a query reads a few hundred
+    scattered sentence rows, and through a memory map every page it touched (and the
+    pages read ahead around it) stayed in the process's resident memory, which grew
+    towards the whole file (1.4 GB of sentence codes at 1M passages) over its first
+    questions. Read this way the pages stay in the page cache, shared and reclaimable,
+    and out of the process."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - kept for preads
+        fmt = np.lib.format
+        version = fmt.read_magic(self._file)
+        read = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(
+            version)
+        if read is None:
+            raise ValueError(f"{path.name}: .npy version {version} is not supported")
+        shape, fortran, dtype = read(self._file)
+        if len(shape) != 2 or fortran:
+            raise ValueError(f"{path.name}: not a 2-D C-order array")
+        self.shape, self.dtype = shape, np.dtype(dtype)
+        self._offset = self._file.tell()
+        self._row = shape[1] * self.dtype.itemsize
+        if os.fstat(self._file.fileno()).st_size < self._offset + shape[0] * self._row:
+            raise ValueError(f"{path.name}: shorter than its header says")
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def get(self, ids) -> np.ndarray:
+        """The rows `ids` (in that order); each run of consecutive ids is one read (a
+        passage's sentences are consecutive)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.empty((len(ids), self.shape[1]), dtype=self.dtype)
+        if not len(ids):
+            return out
+        if ids.min() < 0 or ids.max() >= self.shape[0]:
+            raise IndexError("row out of range")
+        order = np.argsort(ids, kind="stable")
+        sid = ids[order]
+        breaks = np.flatnonzero(np.diff(sid) != 1) + 1
+        fd = self._file.fileno()
+        for run in np.split(np.arange(len(sid)), breaks):
+            first, n = int(sid[run[0]]), int(sid[run[-1]]) - int(sid[run[0]]) + 1
+            buf = os.pread(fd, n * self._row, self._offset + first * self._row)
+            rows = np.frombuffer(buf, dtype=self.dtype).reshape(n, self.shape[1])
+            out[order[run]] = rows[sid[run] - first]
+        return out
+
+
 class SentenceVectors:
     """A segment's sentence vectors, float16 or scalar-quantised, read by id."""
 
@@ -351,7 +408,7 @@ class SentenceVectors:
 
         folder = Path(folder)
         if (folder / SENTENCE_CODES).exists():
-            self.codes = np.load(folder / SENTENCE_CODES, mmap_mode="r", allow_pickle=False)
+            self.codes = NpyRows(folder / SENTENCE_CODES)
             trained = np.load(folder / SENTENCE_RANGES, allow_pickle=False)
             dim = len(trained) // 2
             qtype = {dim: faiss.ScalarQuantizer.QT_8bit,
@@ -362,11 +419,11 @@ class SentenceVectors:
             self.vectors = None
             self.rows = len(self.codes)
         else:
-            self.vectors = np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)
+            self.vectors = NpyRows(folder / SENTENCES)
             self.rows = len(self.vectors)
 
     def get(self, ids) -> np.ndarray:
         """float32 vectors of these sentence ids."""
         if self.vectors is not None:
-            return np.asarray(self.vectors[ids], dtype=np.float32)
-        return self.sq.decode(np.ascontiguousarray(self.codes[ids]))
+            return self.vectors.get(ids).astype(np.float32)
+        return self.sq.decode(np.ascontiguousarray(self.codes.get(ids)))
