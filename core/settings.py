@@ -27,9 +27,11 @@ class Settings:
     #: Passage length bounds, in words.
     min_words: int = 60
     max_words: int = 250
-    #: Past this many vectors the index stores float16 instead of float32 vectors
-    #: (still an exact scan; measured in benchmarks/).
-    exact_search_limit: int = 200_000
+    #: Past this many vectors the query process scans float16 codes rather than
+    #: float32 vectors. The stored vectors are float16, so both scans give the same
+    #: scores; the float16 one reads half the memory and took half the time at 100k
+    #: passages (benchmarks/README.md), so it is used from the first passage.
+    exact_search_limit: int = 0
     #: How sentence vectors (for reranking) are stored: fp16, or scalar-quantised to
     #: sq8 / sq4 bits a dimension (ingest/segments.py). sq4 is a quarter of fp16's size
     #: (1.4 GB instead of 5.6 GB at 1M passages) with the same cross-validated quality

@@ -123,11 +123,13 @@ def settings_record(settings: Settings) -> dict:
 
 
 def faiss_kind(n: int, settings_record: dict) -> dict:
-    """The FAISS index a reader makes for n live passages: exact float32 up to the
-    exact-search limit; past it a float16 flat scan (exact to fp16 rounding: recall@10
-    0.9995 against fp32 at ~600k real-model vectors, half the memory, and faster on one
-    thread than fp32; HNSW never reached recall@10 0.98 on report-like corpora, whose
-    boilerplate makes many near-duplicates — benchmarks/README.md)."""
+    """The FAISS index a reader makes for n live passages: float32 up to the
+    exact-search limit (settings.exact_search_limit, 0 by default); past it a float16
+    flat scan. Both are exact scans of the stored float16 vectors (recall@10 0.9995
+    against the model's own float32 vectors at ~600k real-model vectors); the float16
+    one holds half the memory and is faster on one thread. HNSW never reached
+    recall@10 0.98 on report-like corpora, whose boilerplate makes many near-duplicates
+    (benchmarks/README.md)."""
     limit = int(settings_record.get("exact_search_limit", 200_000))
     return {"type": "flat-fp16" if n > limit else "flat-ip"}
 

@@ -105,12 +105,13 @@ def keyword(store, query: Query, k: int, filters: Filters | None = None
     return hits[:k]
 
 
-def sentence_scores(store, rowids: list[int], qvec: np.ndarray
-                    ) -> dict[int, list[tuple[float, str]]]:
-    """Per passage: (similarity to the question, sentence) for each sentence."""
+def sentence_scores(store, rowids: list[int], qvec: np.ndarray,
+                    texts: dict[int, str] | None = None) -> dict[int, list[tuple[float, str]]]:
+    """Per passage: (similarity to the question, sentence) for each sentence (`texts`:
+    the passages' texts, when already read)."""
     if not rowids:
         return {}
-    rows = store.sentences(rowids)
+    rows = store.sentences(rowids, texts)
     if not rows:
         return {}
     sims = np.vstack([v for _, _, v in rows]) @ qvec
@@ -134,10 +135,9 @@ def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, fl
     passages = store.passages(cand)
     missing = [r for r in cand if r not in ds]
     if missing:  # dense scores for keyword-only candidates
-        vecs = np.vstack([store.vector(r) for r in missing])
-        for r, sim in zip(missing, vecs @ qvec):
+        for r, sim in zip(missing, store.vectors(missing) @ qvec):
             ds[r] = float(sim)
-    sents = sentence_scores(store, cand, qvec)
+    sents = sentence_scores(store, cand, qvec, {r: p.text for r, p in passages.items()})
     kmax = max(ks.values()) if ks else 1.0
     out = []
     for r in cand:

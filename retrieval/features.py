@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from core.models import Passage
 from retrieval.query import Query
-from retrieval.text import has_figure, has_number, stem, tokens
+from retrieval.text import PASSAGE_CACHE, has_figure, has_number, stem, tokens
 
 #: Sections that describe the inspection itself rather than what it found.
 _BOILERPLATE = re.compile(
@@ -83,7 +83,7 @@ def coverage(query: Query, p: Passage) -> float:
     return got / sum(query.weights.values())
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=PASSAGE_CACHE)
 def _passage_terms(p: Passage) -> tuple[frozenset[str], str]:
     """A passage's stems (text and section path) and its lower-cased text."""
     text = p.text + " " + " ".join(p.section)
@@ -112,7 +112,7 @@ def hint_share(hints: tuple[str, ...], p: Passage) -> float:
     return best
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=PASSAGE_CACHE)
 def _section_stems(p: Passage) -> frozenset[str]:
     lines = p.text.split("\n")
     # A table's caption is its first line: it names the statement as a heading would.

@@ -11,7 +11,7 @@ from retrieval.answer import Hit
 from retrieval.candidates import Candidate
 from retrieval.highlight import best_sentences
 from retrieval.query import Query
-from retrieval.text import tokens
+from retrieval.text import PASSAGE_CACHE, tokens
 
 #: A passage sharing more than this share of word trigrams with one already picked
 #: restates it (summary bullets restate body text).
@@ -61,7 +61,7 @@ def _diversify(store, scored: list[tuple[float, Candidate]], top_k: int, questio
     return picked[:top_k]
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=PASSAGE_CACHE)
 def _grams(t: str) -> frozenset[tuple[str, ...]]:
     w = tokens(t)
     return frozenset(tuple(w[i:i + 3]) for i in range(max(0, len(w) - 2)))

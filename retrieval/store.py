@@ -163,19 +163,29 @@ class Store:
         """A live passage's vector."""
         return self.faiss.reconstruct(int(self.positions([rowid])[0]))
 
-    def sentences(self, rowids: list[int]) -> list[tuple[int, str, np.ndarray]]:
+    def vectors(self, rowids: list[int]) -> np.ndarray:
+        """Live passages' vectors, in the order given (one call into FAISS)."""
+        pos = self.positions(rowids)
+        if len(pos) and pos.min() < 0:
+            raise KeyError("a rowid that is not live")
+        return self.faiss.reconstruct_batch(pos.astype(np.int64))
+
+    def sentences(self, rowids: list[int], texts: dict[int, str] | None = None
+                  ) -> list[tuple[int, str, np.ndarray]]:
         """(passage rowid, sentence, vector) for every sentence of these passages, in
-        reading order."""
+        reading order. `texts` (rowid → the passage's text, when the caller has them)
+        saves reading and decompressing them again."""
         if not rowids:
             return []
         q = ",".join(str(int(r)) for r in dict.fromkeys(rowids))
+        have = texts is not None and all(int(r) in texts for r in rowids)
         rows = self.db.execute(
-            f"SELECT seg, rowid, text, first_sentence, spans FROM passages WHERE rowid IN "
-            f"({q}) ORDER BY rowid").fetchall()
+            f"SELECT seg, rowid, {'NULL' if have else 'text'}, first_sentence, spans "
+            f"FROM passages WHERE rowid IN ({q}) ORDER BY rowid").fetchall()
         out: list = []
         by_seg: dict[int, list[int]] = {}
         for seg, rowid, blob, first, spans in rows:
-            text = passage_text(blob)
+            text = texts[rowid] if have else passage_text(blob)
             for j, (a, n) in enumerate(sentence_spans(spans)):
                 by_seg.setdefault(seg, []).append(len(out))
                 out.append([rowid, text[a:a + n], first + j])

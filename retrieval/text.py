@@ -42,6 +42,14 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(t)
 
 
+#: Entries of the caches keyed by a passage or its text (its stems, its word
+#: trigrams): a question's candidates (about 120) for the last few dozen questions.
+#: At 100,000 entries these caches filled as questions reached new passages and held
+#: about 1.5 GB in a query process at 1M passages (measured on the real filings: a
+#: passage's trigram set is 21 KB, its stems and lower-cased text 9 KB).
+PASSAGE_CACHE = 4096
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match plural/verb forms, no dictionary."""
