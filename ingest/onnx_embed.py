@@ -172,6 +172,10 @@ class OnnxEmbedder:
                     opts = ort.SessionOptions()
                     opts.intra_op_num_threads = threads
                     opts.inter_op_num_threads = 1
+                    # Its threads otherwise spin for a while after each run, holding a
+                    # core the keyword and vector searches that follow a question's
+                    # embedding need.
+                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                     opts.log_severity_level = 3
                     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     path = self._path or onnx_model_path(self._quantised)

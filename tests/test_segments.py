@@ -222,18 +222,25 @@ def test_sentence_codes_setting_is_checked(monkeypatch):
 
 
 def test_float16_flat_index_past_the_exact_limit(env):
-    """Past REPORTQA_EXACT_SEARCH_LIMIT the reader scans float16 codes: the same
-    answers as the float32 scan (the stored vectors are float16 either way)."""
+    """By default (REPORTQA_EXACT_SEARCH_LIMIT 0) the reader scans the stored float16
+    codes; up to a limit it scans a float32 copy instead. The answers are the same, and
+    so are the scores: the stored vectors are float16 either way."""
     build_index(env)
-    exact = _searcher(env)
-    small = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir.parent / "fp16",
-                          exact_search_limit=0)
-    build_index(small)
-    assert _manifest(small.index_dir)["faiss"]["type"] == "flat-fp16"
-    fp16 = _searcher(small)
+    assert _manifest(env.index_dir)["faiss"]["type"] == "flat-fp16"
+    fp16 = _searcher(env)
     assert type(fp16.store.faiss).__name__ == "IndexScalarQuantizer"
+    big = load_settings(corpus_dir=env.corpus_dir, index_dir=env.index_dir.parent / "fp32",
+                        exact_search_limit=10**9)
+    build_index(big)
+    assert _manifest(big.index_dir)["faiss"]["type"] == "flat-ip"
+    exact = _searcher(big)
+    assert type(exact.store.faiss).__name__ == "IndexFlatIP"
     qs = ["burglary plan", "road safety", "what about knife crime?"]
     assert _answers(fp16, qs) == _answers(exact, qs)
+    qv = fp16.embed(["burglary plan"])[0]
+    a, b = fp16.dense(qv, 10), exact.dense(qv, 10)
+    assert [r for r, _ in a] == [r for r, _ in b]
+    assert np.allclose([x for _, x in a], [x for _, x in b], atol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.uint8])
