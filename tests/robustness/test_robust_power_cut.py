@@ -6,7 +6,9 @@ checked (the robustness figures)."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,9 @@ from ui.workspace import Workspace, empty, new_session_id
 QUESTION = "What is the plan for burglary?"
 
 
+_RUNS = itertools.count()
+
+
 def _ids(index: Path) -> frozenset[str] | None:
     if current_build_dir(index) is None:
         return None
@@ -38,8 +43,14 @@ def _check_every_crash_point(rec, corpus: Path, tmp: Path, old, new) -> int:
     """Every crash point of a recorded index operation: old or new, whole; answers;
     the next build completes with the corpus as it is. The number of points."""
     points = crash_states(rec)
-    for n, mode, names in points:
-        idx = tmp / "crash"
+    run = next(_RUNS)
+    for k, (n, mode, names) in enumerate(points):
+        # A folder of its own for each point: the previous point's index may still be
+        # open in this process (tantivy's reader polls its folder from a thread of its
+        # own), so clearing one shared folder raced with it.
+        idx = tmp / f"crash-{run}-{k}"
+        if k:
+            shutil.rmtree(tmp / f"crash-{run}-{k - 1}", ignore_errors=True)
         materialise(rec, n, mode, names, idx, kept=_cache_file)
         seen = _ids(idx)
         assert seen in {old, new}, (n, mode, names, rec.events[:n][-3:])
