@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     rows = [json.loads(x) for x in args.questions.read_text().splitlines() if x.strip()]
 
-    from retrieval import abstain, candidates, comparison, short_answer
+    from retrieval import abstain, candidates
     from retrieval import search as search_mod
     from retrieval.respond import respond
     from retrieval.search import get_searcher
@@ -100,7 +100,6 @@ def main(argv: list[str] | None = None) -> dict:
     clock.wrap(abstain, "signals", "abstain")
     clock.wrap(search_mod, "ranked_hits", "rank")
     clock.wrap(search_mod, "with_short_answer", "short_answer")
-    del comparison, short_answer
 
     lat, records = [], []
     for r in range(args.rounds):

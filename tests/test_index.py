@@ -13,7 +13,9 @@ from click.testing import CliRunner
 import ingest.index as index_mod
 from core.errors import BuildLocked, IndexError_
 from core.settings import load_settings
-from ingest.index import build_index, build_lock, current_build_dir
+from ingest.build_dir import build_lock
+from ingest.index import build_index
+from ingest.index_format import current_build_dir
 from retrieval.store import Store
 from ui.cli import main as cli
 

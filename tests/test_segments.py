@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 import ingest.index as index_mod
 from core.settings import load_settings
-from ingest.index import build_index, current_build_dir, optimize_index
+from ingest.index import build_index, optimize_index
+from ingest.index_format import current_build_dir
 from retrieval.store import Store
 from tests.test_index import write_report
 from ui.cli import main as cli

@@ -5,6 +5,7 @@ told to stop, and reports what answered each question. Importable by a spawned c
 
 from __future__ import annotations
 
+import queue
 import time
 from pathlib import Path
 
@@ -31,6 +32,19 @@ def ask_loop(index_dir: str, questions: list[str], stop, ready, out) -> None:
         if n == 1:
             ready.set()
     out.put({"records": records, "errors": errors})
+
+
+def finish(proc, out, timeout: float) -> dict | None:
+    """What the reader process `proc` put on `out` after being told to stop (None when
+    nothing came within `timeout` seconds); the process is then joined, or killed."""
+    try:
+        result = out.get(timeout=timeout)
+    except queue.Empty:
+        result = None
+    proc.join(30)
+    if proc.is_alive():
+        proc.kill()
+    return result
 
 
 def ask_loop_test_embedder(index_dir: str, questions: list[str], stop, ready, out) -> None:

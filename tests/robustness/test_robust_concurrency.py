@@ -8,7 +8,6 @@ query may fail."""
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
 import threading
 import time
 from pathlib import Path
@@ -103,13 +102,7 @@ def test_queries_answer_from_old_or_new_build_during_swaps(tmp_path, figures):
         p_stop.set()
         for t in threads:
             t.join(60)
-        try:
-            p_result = p_out.get(timeout=120)
-        except queue.Empty:
-            p_result = None
-        proc.join(30)
-        if proc.is_alive():
-            proc.kill()
+        p_result = robust_reader.finish(proc, p_out, 120)
     assert p_result is not None, "reader process gave no result"
 
     readers = {f"thread-{i}": r for i, r in enumerate(t_records)}

@@ -21,7 +21,8 @@ from click.testing import CliRunner
 
 from core.errors import ReportQAError
 from core.settings import load_settings
-from ingest.index import build_index, current_build_dir
+from ingest.index import build_index
+from ingest.index_format import current_build_dir
 from retrieval.store import Store
 from ui.cli import main as cli
 

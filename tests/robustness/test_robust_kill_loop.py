@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import queue
 import random
 import signal
 import time
@@ -88,13 +87,7 @@ def test_builds_and_optimizes_killed_at_random_lose_nothing(tmp_path, figures):
         assert summary.exit_status == 0, summary.failed
     finally:
         stop.set()
-        try:
-            result = out.get(timeout=60)
-        except queue.Empty:
-            result = None
-        reader.join(30)
-        if reader.is_alive():
-            reader.kill()
+        result = robust_reader.finish(reader, out, 60)
     assert result is not None, "the reader gave no result"
     assert not result["errors"], result["errors"][:5]
     store = Store(index)
