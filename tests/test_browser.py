@@ -330,6 +330,7 @@ def test_ask_in_a_real_browser(server, tmp_path):
                 page.get_by_role("button", name="JSON").click()
             basket_file = tmp_path / dl.value.suggested_filename
             dl.value.save_as(basket_file)
+            _idle(page)  # the downloads' reruns are over before the next clicks
             sidebar.get_by_text("Load or empty the basket").click()
             sidebar.get_by_role("button", name="Empty the basket").click()
             page.get_by_text("Empty: switch on").wait_for(timeout=20_000)
