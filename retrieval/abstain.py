@@ -27,8 +27,9 @@ import re
 from ingest.passages import passage_sentences
 from retrieval.answerability import Alignment, align
 from retrieval.candidates import sentence_scores
+from retrieval.features import term_share
 from retrieval.query import Query
-from retrieval.text import content_terms, english_frequency, has_figure, has_number, stem, tokens
+from retrieval.text import content_terms, english_frequency, has_figure, has_number, tokens
 from retrieval.understand import Embed, QueryTexts, query_texts
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
@@ -53,16 +54,8 @@ _GRADE = re.compile(r"\b(?:outstanding|good|requires improvement|inadequate)\b",
 def _focus(query: Query, hits, pattern) -> float:
     """The largest IDF-weighted share of the question's terms found in one sentence
     (or table row) of the best hits that also holds the wanted kind of thing."""
-    weights = query.weights
-    total = sum(weights.values()) or 1.0
-    best = 0.0
-    for h in hits[:_FOCUS_HITS]:
-        for unit in passage_sentences(h.passage.text):
-            if not pattern(unit):
-                continue
-            st = {stem(t) for t in tokens(unit)}
-            best = max(best, sum(w for k, w in weights.items() if k in st) / total)
-    return best
+    return max((term_share(query, unit, pattern) for h in hits[:_FOCUS_HITS]
+                for unit in passage_sentences(h.passage.text)), default=0.0)
 
 
 def _is_rare(word: str) -> bool:

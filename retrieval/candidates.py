@@ -12,7 +12,7 @@ import numpy as np
 
 from core.models import Passage
 from retrieval.answer import Filters
-from retrieval.features import features
+from retrieval.features import features, own_features
 from retrieval.query import Query
 
 #: A sentence that is itself a question (a report restating its inspection questions)
@@ -123,31 +123,49 @@ def sentence_scores(store, rowids: list[int], qvec: np.ndarray,
     return out
 
 
+#: Per rowid, what a candidate's passage gives one question whatever the pool: the
+#: passage, its sentences' similarities and its own features (features.own_features).
+Memo = dict[int, tuple[Passage, list[tuple[float, str]], dict[str, float]]]
+
+
 def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, float]],
-           keyword_hits: list[tuple[int, float]]) -> list[Candidate]:
+           keyword_hits: list[tuple[int, float]], memo: Memo | None = None
+           ) -> list[Candidate]:
     """The dense and keyword hits as one pool of candidates (dense first), each with
-    its sentences' similarities and its ranking features."""
+    its sentences' similarities and its ranking features. `memo`, kept for one
+    question, saves reading and scoring a passage again in its next search."""
+    memo = {} if memo is None else memo
     ds, ks = dict(dense_hits), dict(keyword_hits)
     dr, kr = _ranks(dense_hits), _ranks(keyword_hits)
     cand = list(dict.fromkeys([r for r, _ in dense_hits] + [r for r, _ in keyword_hits]))
     if not cand:
         return []
-    passages = store.passages(cand)
+    new = [r for r in cand if r not in memo]
+    passages = store.passages(new)
     missing = [r for r in cand if r not in ds]
     if missing:  # dense scores for keyword-only candidates
         for r, sim in zip(missing, store.vectors(missing) @ qvec):
             ds[r] = float(sim)
-    sents = sentence_scores(store, cand, qvec, {r: p.text for r, p in passages.items()})
+    sents = sentence_scores(store, new, qvec, {r: p.text for r, p in passages.items()})
     kmax = max(ks.values()) if ks else 1.0
     out = []
     for r in cand:
-        p = passages.get(r)
-        if p is None:
-            continue
-        ss = sents.get(r) or [(ds[r], p.text)]
+        if r in memo:
+            p, ss, own = memo[r]
+        else:
+            p = passages.get(r)
+            if p is None:
+                continue
+            ss = sents.get(r)
+            if not ss:  # no sentence: the passage's own similarity stands in
+                ss = [(ds[r], p.text)]
+                own = own_features(query, p, ss)
+            else:
+                own = own_features(query, p, ss)
+                memo[r] = (p, ss, own)
         feats = features(query, p, ss, dense=ds[r],
                          bm25=ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
-                         dense_rank=dr.get(r), kw_rank=kr.get(r))
+                         dense_rank=dr.get(r), kw_rank=kr.get(r), own=own)
         out.append(Candidate(r, p, ss, feats))
     return out
 

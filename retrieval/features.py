@@ -8,11 +8,20 @@ weighs them linearly."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from core.models import Passage
 from retrieval.query import Query
-from retrieval.text import PASSAGE_CACHE, has_figure, has_number, stem, tokens
+from retrieval.text import (
+    PASSAGE_CACHE,
+    TOKEN,
+    has_figure,
+    has_number,
+    stem,
+    token_text,
+    tokens,
+)
 
 #: Sections that describe the inspection itself rather than what it found.
 _BOILERPLATE = re.compile(
@@ -29,20 +38,35 @@ def is_boilerplate(p: Passage) -> bool:
 
 
 def features(query: Query, p: Passage, sentences: list[tuple[float, str]], *, dense: float,
-             bm25: float, dense_rank: int | None, kw_rank: int | None) -> dict[str, float]:
+             bm25: float, dense_rank: int | None, kw_rank: int | None,
+             own: dict[str, float] | None = None) -> dict[str, float]:
     """The ranking features of passage `p` for a question: `sentences` holds each
     sentence's similarity to the question and its text; `dense` is the passage's
     similarity, `bm25` its keyword score over the best one's, and the ranks its
-    0-based places in the dense and keyword hits (None when not among them)."""
+    0-based places in the dense and keyword hits (None when not among them). `own`:
+    the passage's :func:`own_features` for this question, when already computed."""
+    own = own if own is not None else own_features(query, p, sentences)
+    return {
+        "sentence": own["sentence"],
+        "sentence2": own["sentence2"],
+        "dense_rr": 1 / (1 + dense_rank) if dense_rank is not None else 0.0,
+        "kw_rr": 1 / (1 + kw_rank) if kw_rank is not None else 0.0,
+        "dense": dense,
+        "bm25": bm25,
+        **{k: v for k, v in own.items() if k not in ("sentence", "sentence2")},
+    }
+
+
+def own_features(query: Query, p: Passage, sentences: list[tuple[float, str]]
+                 ) -> dict[str, float]:
+    """The features that depend on the question and the passage alone, not on the
+    other candidates or the ranks: the same in every search of one question (a
+    comparison searches each report again)."""
     wants_figure = "figure" in query.wants
     sims = sorted((x for x, _ in sentences), reverse=True)
     return {
         "sentence": sims[0],
         "sentence2": sum(sims[:2]) / min(2, len(sims)),
-        "dense_rr": 1 / (1 + dense_rank) if dense_rank is not None else 0.0,
-        "kw_rr": 1 / (1 + kw_rank) if kw_rank is not None else 0.0,
-        "dense": dense,
-        "bm25": bm25,
         "coverage": coverage(query, p),
         "figure": float(wants_figure and (p.kind == "table" or has_figure(p.text))),
         "fig_focus": figure_focus(query, sentences) if wants_figure else 0.0,
@@ -58,14 +82,20 @@ def features(query: Query, p: Passage, sentences: list[tuple[float, str]], *, de
 def figure_focus(query: Query, sentences: list[tuple[float, str]]) -> float:
     """The largest IDF-weighted share of the question's terms found beside a number in
     one sentence or table row — where the figure asked for would be."""
+    return max((term_share(query, text, has_number) for _, text in sentences), default=0.0)
+
+
+def term_share(query: Query, text: str, where: Callable[[str], bool] | None = None) -> float:
+    """The IDF-weighted share of the question's terms that a sentence holds (0 when it
+    fails the test `where`, e.g. it states no number)."""
     weights = query.weights
-    total_w = sum(weights.values()) or 1.0
-    best = 0.0
-    for _, text in sentences:
-        if has_number(text):
-            st = {stem(t) for t in tokens(text)}
-            best = max(best, sum(w for k, w in weights.items() if k in st) / total_w)
-    return best
+    low = token_text(text)
+    # Most sentences hold none of the question's stems: a substring test spares
+    # stemming their words and testing them.
+    if not any(f in low for f in query.stem_fragments) or (where and not where(text)):
+        return 0.0
+    st = set(map(stem, set(TOKEN.findall(low))))
+    return sum(w for k, w in weights.items() if k in st) / (sum(weights.values()) or 1.0)
 
 
 def coverage(query: Query, p: Passage) -> float:
@@ -87,7 +117,7 @@ def coverage(query: Query, p: Passage) -> float:
 def _passage_terms(p: Passage) -> tuple[frozenset[str], str]:
     """A passage's stems (text and section path) and its lower-cased text."""
     text = p.text + " " + " ".join(p.section)
-    return frozenset(stem(t) for t in tokens(text)), text.lower()
+    return frozenset(map(stem, set(tokens(text)))), text.lower()
 
 
 def _phrase_in(phrase: str, low_text: str) -> bool:

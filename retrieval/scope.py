@@ -69,6 +69,9 @@ class Scope:
     programme: str | None = None
     #: The reports it is about (empty: no restriction).
     report_ids: tuple[str, ...] = ()
+    #: The reports of the bodies (and programme) it names, whatever their year (empty:
+    #: it names none).
+    body_report_ids: tuple[str, ...] = ()
     #: It asks across reports (compare, each force, which forces, since 2014, ...).
     compare: bool = False
     #: Why the index cannot answer it (a body, year or programme with no report).
@@ -81,9 +84,14 @@ class Scope:
     def narrowed(self, filters: Filters) -> Filters:
         """The user's filters, restricted to the reports the question names. Filters
         the user chose by report, force or year win: the question does not override
-        them."""
-        if not self.report_ids or filters.report_ids or filters.forces or filters.years:
+        them. Under a year filter, the bodies the question names still narrow it
+        ("American Express" with 2022 chosen: American Express's 2022 report, not
+        every 2022 report)."""
+        if not self.report_ids or filters.report_ids or filters.forces:
             return filters
+        if filters.years:
+            return replace(filters, report_ids=self.body_report_ids) \
+                if self.body_report_ids else filters
         return replace(filters, report_ids=self.report_ids)
 
     def to_dict(self) -> dict:
@@ -301,6 +309,7 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
             noun = "inspection" if any(r.programme for r in pool) else "report"
             return Scope(bodies=tuple(named), programme=programme, compare=compare,
                          missing=f"the index holds no {y} {noun} of " + " or ".join(named))
+    body_ids = tuple(r.report_id for r in pool) if named and len(pool) < len(reports) else ()
     if len(years) > 1:
         compare = True
     if years:
@@ -311,4 +320,4 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
     narrowed = bool(named or years or programme or kinds)
     ids = tuple(r.report_id for r in pool) if narrowed and len(pool) < len(reports) else ()
     return Scope(bodies=tuple(named), years=tuple(years), programme=programme,
-                 report_ids=ids, compare=compare)
+                 report_ids=ids, body_report_ids=body_ids, compare=compare)

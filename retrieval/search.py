@@ -16,6 +16,7 @@ embeddings (~20 ms each) plus cheap arithmetic over at most a few hundred candid
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +38,9 @@ from retrieval.store import Store
 from retrieval.understand import query_texts, understand
 
 #: Threads that run keyword searches beside dense ones (shared by every Searcher).
+#: Questions whose passages' scores are kept (Searcher._memo): a comparison's, and
+#: a user's question asked again with other filters.
+MEMO_QUESTIONS = 4
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-keyword")
 
 
@@ -54,6 +58,10 @@ class Searcher:
         self.embedder = embedder
         self.config = config or SearchConfig.fitted(store.model)
         self._vectors = EmbeddingCache(embedder)
+        # Per recent question, what its searches learnt of each passage they reached
+        # (candidates.Memo): a comparison searches each report again.
+        self._memos: OrderedDict[Query, candidates.Memo] = OrderedDict()
+        self._memos_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model, the
@@ -97,7 +105,16 @@ class Searcher:
         # cores a question waits for the slower of the two, not their sum.
         kw_future = _POOL.submit(self.keyword, query, k, filters)
         dense = self.dense(qvec, k, filters)
-        return candidates.pooled(self.store, query, qvec, dense, kw_future.result())
+        return candidates.pooled(self.store, query, qvec, dense, kw_future.result(),
+                                 self._memo(query))
+
+    def _memo(self, query: Query) -> candidates.Memo:
+        with self._memos_lock:
+            memo = self._memos.pop(query, None)
+            self._memos[query] = memo = {} if memo is None else memo
+            while len(self._memos) > MEMO_QUESTIONS:
+                self._memos.popitem(last=False)
+            return memo
 
     def scope(self, query: Query) -> Scope:
         """What the question is about among the indexed reports (retrieval/scope.py)."""

@@ -32,14 +32,30 @@ what which how many much does did do is are was were whether describe explain gi
 show find example examples kind sort way ways approach happen happens happening
 """.split())
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?(?:-[a-z0-9]+)*")
+#: A word token; see tokens().
+TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?(?:-[a-z0-9]+)*")
+
+
+_POSSESSIVE = re.compile(r"'s\b")
+
+
+def token_text(text: str) -> str:
+    """The lower-cased text that :func:`tokens` reads its tokens from: every token
+    (and every :func:`stem_fragment` of its stem) is a substring of it."""
+    return _POSSESSIVE.sub("", text.lower().replace("’", "'").replace("‘", "'"))
 
 
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens (numbers keep their decimal point)."""
-    t = text.lower().replace("’", "'").replace("‘", "'")
-    t = re.sub(r"'s\b", "", t)
-    return _TOKEN.findall(t)
+    return TOKEN.findall(token_text(text))
+
+
+def stem_fragment(st: str) -> str:
+    """A part of a stem that every word with that stem contains ("polic" of "policy",
+    which "policies" stems to): a text whose :func:`token_text` lacks it has no word
+    with that stem, which saves stemming its words (tests/test_text.py checks the
+    claim on every word the stemmer can meet)."""
+    return st if len(st) <= 3 or st[0].isdigit() else st[:-1]
 
 
 #: Entries of the caches keyed by a passage or its text (its stems, its word

@@ -116,6 +116,22 @@ def test_filters_by_programme_and_latest_report(searcher):
     assert a.hits and all(f.accepts(h.passage) for h in a.hits)
 
 
+def test_a_year_filter_keeps_the_force_the_question_names(archive, searcher):
+    """A year chosen in the filters and a force named in the question: that force's
+    report of that year, not every report of the year (and a comparison across its
+    years under the filter compares that force's reports alone)."""
+    year = 2016
+    reps = [r for r in searcher.store.reports if r.year == year and r.force != "national"]
+    assert len({r.force for r in reps}) > 1
+    force = reps[0].force
+    f = Filters(years=(year,))
+    a = searcher.ask(f"{force.split()[0]} victim satisfaction", filters=f)
+    assert a.hits and {(h.passage.force, h.passage.year) for h in a.hits} == {(force, year)}
+    c = searcher.compare(f"How has {force.split()[0]} victim satisfaction changed over time?",
+                         filters=f)
+    assert c.rows and {row.force for row in c.rows} == {force}
+
+
 def test_compare_across_forces_brings_back_each_reports_finding(archive, searcher):
     reports = archive[0]
     c = searcher.compare("Compare victim satisfaction across the forces")
