@@ -241,7 +241,7 @@ def old_reconstruct(store, cs: dict, cap: int = 300_000) -> dict:
     allowed = store.allowed_rowids(cs[best])[:cap]
     q = np.ones(store.faiss.d, dtype=np.float32) / np.sqrt(store.faiss.d)
     t = time.perf_counter()
-    X = np.vstack([store.vector(int(r)) for r in allowed])
+    X = store.vectors([int(r) for r in allowed])
     top = np.argsort(-(X @ q))[:60]
     t_old = time.perf_counter() - t
     t = time.perf_counter()

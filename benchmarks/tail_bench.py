@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     clock.wrap(searcher, "scope")
     clock.wrap(searcher, "compare")
     clock.wrap(store, "passages", "fetch_passages")
-    clock.wrap(store, "sentences")
+    clock.wrap(store, "sentence_rows", "sentences")
     clock.wrap(candidates, "pooled")
     clock.wrap(abstain, "signals", "abstain")
     clock.wrap(search_mod, "ranked_hits", "rank")

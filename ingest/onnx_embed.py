@@ -184,8 +184,7 @@ class OnnxEmbedder:
                                                       providers=["CPUExecutionProvider"])
         return self._sess
 
-    def _batch(self, sess, texts: list[str]) -> np.ndarray:
-        enc = self._tok.encode_batch(texts)
+    def _batch(self, sess, enc: list) -> np.ndarray:
         n = max(len(e.ids) for e in enc)
         ids = np.zeros((len(enc), n), dtype=np.int64)
         mask = np.zeros((len(enc), n), dtype=np.int64)
@@ -207,13 +206,27 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         sess = self._load()
-        # Longest first, so each batch pads to similar lengths; answers in input order.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        enc = self._tok.encode_batch(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for s in range(0, len(order), batch_size):
-            idx = order[s: s + batch_size]
-            out[idx] = self._batch(sess, [texts[i] for i in idx])
+        for idx in _length_batches([len(e.ids) for e in enc], batch_size):
+            out[idx] = self._batch(sess, [enc[i] for i in idx])
         return out
+
+
+def _length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Positions in batches of at most `batch_size`, longest first, each padded to its
+    longest: a batch ends early where the next text is under half that length, so
+    a question's single words are not padded to the question's length (a question's
+    nine texts: 17-21 ms in one batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        b = batches[-1] if batches else None
+        if b is None or len(b) == batch_size or 2 * lengths[i] < lengths[b[0]]:
+            batches.append([i])
+        else:
+            b.append(i)
+    return batches
 
 
 @lru_cache(maxsize=2)

@@ -111,15 +111,16 @@ def sentence_scores(store, rowids: list[int], qvec: np.ndarray,
     the passages' texts, when already read)."""
     if not rowids:
         return {}
-    rows = store.sentences(rowids, texts)
-    if not rows:
+    owners, sents, vectors = store.sentence_rows(rowids, texts)
+    if not sents:
         return {}
-    sims = np.vstack([v for _, _, v in rows]) @ qvec
+    sims = vectors @ qvec
+    asks = [i for i, text in enumerate(sents) if text.rstrip().endswith("?")]
+    if asks:
+        sims[asks] *= QUESTION_SENTENCE_DISCOUNT
     out: dict[int, list[tuple[float, str]]] = {}
-    for (pr, text, _), sim in zip(rows, sims):
-        if text.rstrip().endswith("?"):
-            sim *= QUESTION_SENTENCE_DISCOUNT
-        out.setdefault(pr, []).append((float(sim), text))
+    for pr, text, sim in zip(owners, sents, sims.tolist()):
+        out.setdefault(pr, []).append((sim, text))
     return out
 
 

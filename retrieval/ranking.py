@@ -40,9 +40,11 @@ def _diversify(store, scored: list[tuple[float, Candidate]], top_k: int, questio
     best passage of each report first."""
     picked: list[tuple[float, Candidate]] = []
     vecs = []
-    for item in scored:
+    # One read for every candidate's vector: on templated reports most of a pool can
+    # be near-duplicates, and the loop then reaches its end.
+    vectors = store.vectors([int(c.rowid) for _, c in scored]) if scored else []
+    for item, v in zip(scored, vectors):
         c = item[1]
-        v = store.vector(int(c.rowid))
         if any(float(v @ u) > dup_threshold for u in vecs):
             continue
         if any(_overlap(c.passage.text, x.passage.text) > MAX_OVERLAP for _, x in picked):
@@ -62,9 +64,11 @@ def _diversify(store, scored: list[tuple[float, Candidate]], top_k: int, questio
 
 
 @lru_cache(maxsize=PASSAGE_CACHE)
-def _grams(t: str) -> frozenset[tuple[str, ...]]:
+def _grams(t: str) -> frozenset[int]:
+    """A text's word trigrams, each as its hash: ints, which the garbage collector
+    does not track (a cache of tuples made its full passes long)."""
     w = tokens(t)
-    return frozenset(tuple(w[i:i + 3]) for i in range(max(0, len(w) - 2)))
+    return frozenset(map(hash, zip(w, w[1:], w[2:])))
 
 
 def _overlap(a: str, b: str) -> float:

@@ -15,6 +15,7 @@ embeddings (~20 ms each) plus cheap arithmetic over at most a few hundred candid
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -65,9 +66,13 @@ class Searcher:
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model, the
-        index's speller and the English word list."""
+        index's speller and the English word list. What they loaded is then kept out
+        of the garbage collector's full passes (gc.freeze): those passes scanned
+        every object of the speller and the index's lexicon — 40-60 ms, taken by
+        whichever question came when one ran (the slow tail at 100k passages)."""
         self.store.lexicon.warm_up()
         self.ask("warm up", top_k=1)
+        gc.freeze()
 
     def embed(self, texts: list[str]) -> list[np.ndarray]:
         """Vectors of texts by the index's embedding model, in one batch for those not

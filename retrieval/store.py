@@ -159,10 +159,6 @@ class Store:
             np.zeros(len(r), dtype=bool)
         return np.where(ok, self._order[i] if len(self._order) else -1, -1)
 
-    def vector(self, rowid: int) -> np.ndarray:
-        """A live passage's vector."""
-        return self.faiss.reconstruct(int(self.positions([rowid])[0]))
-
     def vectors(self, rowids: list[int]) -> np.ndarray:
         """Live passages' vectors, in the order given (one call into FAISS)."""
         pos = self.positions(rowids)
@@ -173,27 +169,43 @@ class Store:
     def sentences(self, rowids: list[int], texts: dict[int, str] | None = None
                   ) -> list[tuple[int, str, np.ndarray]]:
         """(passage rowid, sentence, vector) for every sentence of these passages, in
-        reading order. `texts` (rowid → the passage's text, when the caller has them)
-        saves reading and decompressing them again."""
+        reading order (see :meth:`sentence_rows`)."""
+        owners, sents, vectors = self.sentence_rows(rowids, texts)
+        return list(zip(owners, sents, vectors))
+
+    def sentence_rows(self, rowids: list[int], texts: dict[int, str] | None = None
+                      ) -> tuple[list[int], list[str], np.ndarray]:
+        """Every sentence of these passages, in reading order: the passage rowid of
+        each, its text, and their vectors as one matrix (a row a sentence). `texts`
+        (rowid → the passage's text, when the caller has them) saves reading and
+        decompressing them again."""
+        owners: list[int] = []
+        sents: list[str] = []
         if not rowids:
-            return []
+            return owners, sents, np.empty((0, 0), dtype=np.float32)
         q = ",".join(str(int(r)) for r in dict.fromkeys(rowids))
         have = texts is not None and all(int(r) in texts for r in rowids)
         rows = self.db.execute(
             f"SELECT seg, rowid, {'NULL' if have else 'text'}, first_sentence, spans "
             f"FROM passages WHERE rowid IN ({q}) ORDER BY rowid").fetchall()
-        out: list = []
-        by_seg: dict[int, list[int]] = {}
+        segs: list[int] = []
+        ids: list[int] = []
         for seg, rowid, blob, first, spans in rows:
             text = texts[rowid] if have else passage_text(blob)
-            for j, (a, n) in enumerate(sentence_spans(spans)):
-                by_seg.setdefault(seg, []).append(len(out))
-                out.append([rowid, text[a:a + n], first + j])
-        for seg, ks in by_seg.items():
-            vectors = self._segment_readers[seg].sentence_vectors
-            for k, x in zip(ks, vectors.get([out[k][2] for k in ks])):
-                out[k][2] = x
-        return [tuple(x) for x in out]
+            sp = sentence_spans(spans)
+            owners.extend([rowid] * len(sp))
+            sents.extend(text[a:a + n] for a, n in sp)
+            segs.extend([seg] * len(sp))
+            ids.extend(range(first, first + len(sp)))
+        if not ids:
+            return owners, sents, np.empty((0, 0), dtype=np.float32)
+        seg_of, id_of = np.asarray(segs), np.asarray(ids, dtype=np.int64)
+        parts = {seg: self._segment_readers[seg].sentence_vectors.get(id_of[seg_of == seg])
+                 for seg in dict.fromkeys(segs)}
+        vectors = np.empty((len(ids), next(iter(parts.values())).shape[1]), dtype=np.float32)
+        for seg, v in parts.items():
+            vectors[seg_of == seg] = v
+        return owners, sents, vectors
 
     @property
     def db(self) -> sqlite3.Connection:

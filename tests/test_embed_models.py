@@ -119,7 +119,7 @@ def test_a_build_embeds_sentences_with_the_int8_twin_and_passages_with_the_model
         store = Store(s.index_dir)
         rowids = [int(r) for r in store.rowids[:6]]
         passages = store.passages(rowids)
-        pv = np.stack([store.vector(r) for r in rowids])
+        pv = store.vectors(list(rowids))
         assert float((pv * torch_.encode([passages[r].embed_text for r in rowids])
                       ).sum(1).min()) >= 0.999
         rows = store.sentences(rowids)

@@ -77,7 +77,7 @@ def _same_index(a: Path, b: Path) -> None:
     pb = [p.passage_id for p in sb.iter_passages()]
     assert pa == pb and pa
     for x, y in zip(sa.rowids_of(pa), sb.rowids_of(pb)):
-        assert np.allclose(sa.vector(x), sb.vector(y), atol=2e-3)
+        assert np.allclose(sa.vectors([x])[0], sb.vectors([y])[0], atol=2e-3)
     assert sa.manifest.counts == sb.manifest.counts
     # The same files, hashes, report ids and counts (segment ids are new in each build).
     def files(m):

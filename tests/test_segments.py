@@ -85,7 +85,7 @@ def test_add_delete_and_the_old_build_keeps_serving(env):
     assert not any(p.report_id == "r1" for p in store.iter_passages())
     # Every live passage has one vector, one keyword document, and its sentences.
     assert store.faiss.ntotal == len(texts) == store.keywords.searcher.num_docs
-    assert all(store.vector(int(r)).shape == (store.faiss.d,) for r in store.rowids)
+    assert store.vectors([int(r) for r in store.rowids]).shape == (len(store.rowids), store.faiss.d)
     assert {pr for pr, _, _ in store.sentences([int(r) for r in store.rowids])} == \
         {int(r) for r in store.rowids}
     # Deleted passages are found by neither search.

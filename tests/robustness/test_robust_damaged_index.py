@@ -46,7 +46,7 @@ def base(tmp_path_factory):
 
 def _vectors(store: Store) -> dict[str, np.ndarray]:
     rows = store.passages([int(r) for r in store.rowids])
-    return {p.passage_id: store.vector(r) for r, p in rows.items()}
+    return dict(zip((p.passage_id for p in rows.values()), store.vectors(list(rows))))
 
 
 def _flip(path: Path, at: float, n: int) -> None:
