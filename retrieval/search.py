@@ -82,7 +82,8 @@ class Searcher:
     # -- understanding and candidates ------------------------------------------------
     def understand(self, question: str, context: str | None = None) -> Query:
         """The question read against this index (retrieval/understand.py)."""
-        return understand(self.store, self.embed, question, context)
+        return understand(self.store, self.embed, question, context,
+                          prefetch=self._vectors.prefetch)
 
     def dense(self, qvec: np.ndarray, k: int, filters: Filters | None = None,
               allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -104,8 +105,7 @@ class Searcher:
         """Candidate passages with their ranking features (before scoring)."""
         filters = filters or Filters()
         k = self.config.candidates
-        full, reduced, subject = query_texts(query, self.store.faiss.ntotal)
-        qvec = self.embed([full] + [t for t in (reduced, subject) if t])[0]
+        qvec = self.embed([query_texts(query, self.store.faiss.ntotal).full])[0]
         # The keyword search runs beside the dense one (both release the GIL): on two
         # cores a question waits for the slower of the two, not their sum.
         kw_future = _POOL.submit(self.keyword, query, k, filters)

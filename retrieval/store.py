@@ -299,6 +299,17 @@ class Store:
                 self.db.execute("SELECT data FROM reports ORDER BY report_id")]
 
     @cached_property
+    def report_forces(self) -> tuple[str, ...]:
+        """The inspected body of every report that names one (once per index: a
+        question is read against them)."""
+        return tuple(r.force for r in self.reports if r.force)
+
+    @cached_property
+    def report_years(self) -> tuple[int, ...]:
+        """The year of every report that has one."""
+        return tuple(r.year for r in self.reports if r.year)
+
+    @cached_property
     def _report_of(self) -> dict[str, Report]:
         return {r.report_id: r for r in self.reports}
 

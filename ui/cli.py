@@ -388,6 +388,9 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
     searcher = _searcher(index_dir)
     _check_filters(searcher, filters)
     if batch:
+        # As the app does: the speller loaded and the collector settled before the
+        # first answer, not in the middle of the batch.
+        searcher.warm_up()
         for q in _batch_questions(batch):
             if "error" in q:
                 _say(q["error"], err=True)
