@@ -3,8 +3,8 @@
 Only the costly work leaves the driver. Each file is read, cleaned and split into
 passages by one Ray task, retried if its worker dies and given up on after its time
 limit (scaled by its pages), as a local build gives up on a stuck file. Embedding goes
-through Ray Data: `map_batches` over an actor pool, one model replica per actor, on CPU
-or GPU. The driver does what it does in a local build: it hashes the corpus, works out
+to one pool of actors per build, one per CPU (or GPU), each loading the passage and
+sentence models once. The driver does what it does in a local build: it hashes the corpus, works out
 what is unchanged, moved or new, reuses cached vectors, and writes the same segments,
 manifest and checksums, then swaps the build in atomically. A laptop opens the result
 like any local index, and a failed distributed build leaves the previous one serving.
@@ -32,8 +32,7 @@ from ingest.pipeline import (
 
 log = logging.getLogger(__name__)
 
-#: Texts sent to the embedding actors at once: large, so that starting the actor pool
-#: (each actor loads the model) is paid once per chunk, not once per small batch.
+#: Texts handed to the embedding actors at once (shared out over all of them).
 EMBED_CHUNK = 4096
 #: Times Ray reruns a file's task whose worker died, before the file is named failed.
 READ_RETRIES = 2
@@ -59,6 +58,7 @@ class RayCluster:
         self.workers = workers
         self.gpus_per_actor = gpus_per_actor
         self._started = False
+        self._replicas: list | None = None
 
     def __enter__(self) -> RayCluster:
         ray = _ray()
@@ -72,12 +72,6 @@ class RayCluster:
                 # as the driver does; a real cluster's nodes need it installed.
                 ray.init(num_cpus=self.workers, **kwargs)
             self._started = True
-        import ray.data
-
-        # The build's own bars and summary report progress; Ray Data's would repeat
-        # them, once per embedding chunk.
-        ray.data.DataContext.get_current().enable_progress_bars = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
         self.cpus = int(ray.cluster_resources().get("CPU", 1))
         self.gpus = int(ray.cluster_resources().get("GPU", 0))
         log.info("ray cluster: %d CPU(s), %d GPU(s)%s", self.cpus, self.gpus,
@@ -85,8 +79,12 @@ class RayCluster:
         return self
 
     def __exit__(self, *exc) -> None:
+        ray = _ray()
+        for a in self._replicas or []:
+            ray.kill(a)
+        self._replicas = None
         if self._started:
-            _ray().shutdown()
+            ray.shutdown()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -139,67 +137,75 @@ class RayCluster:
     def embedder(self, model: str, batch_size: int) -> RayEmbedder:
         """An embedder (the interface ingest.vector_cache.embed_cached uses) whose
         encode runs on the cluster's actors."""
-        actors = max(1, self.gpus if self.gpus_per_actor else self.cpus)
-        return RayEmbedder(model, actors, batch_size, self.gpus_per_actor)
+        return RayEmbedder(model, self, batch_size)
+
+    def replicas(self) -> list:
+        """The build's embedding actors, started on first use and kept until the build
+        ends: one per CPU (or GPU) of the cluster, each loading a model the first time
+        it is asked for it — the passage model and the sentence model share them.
+        They reserve no CPU: the build reads files while it embeds, and actors holding
+        every CPU would leave those reads waiting for ever. A killed actor restarts
+        and its batch is retried."""
+        if self._replicas is None:
+            ray = _ray()
+            n = max(1, self.gpus if self.gpus_per_actor else self.cpus)
+            actor = ray.remote(num_cpus=0, num_gpus=self.gpus_per_actor or None,
+                               scheduling_strategy="SPREAD", max_restarts=READ_RETRIES,
+                               max_task_retries=READ_RETRIES)(_Replica)
+            self._replicas = [actor.remote() for _ in range(n)]
+        return self._replicas
 
 
 class _Replica:
-    """A Ray Data actor: one model replica, encoding batches of texts."""
+    """A Ray actor: the build's models, each loaded once, encoding texts."""
 
-    def __init__(self, model: str):
-        from ingest.embed import get_embedder
+    def __init__(self):
+        self.models: dict = {}
 
-        self.embedder = get_embedder(model)
+    def _model(self, model: str):
+        if model not in self.models:
+            from ingest.embed import get_embedder
 
-    def __call__(self, batch: dict) -> dict:
-        texts = [str(t) for t in batch["text"]]
-        return {"i": batch["i"], "vector": self.embedder.encode(texts, batch_size=32)}
+            self.models[model] = get_embedder(model)
+        return self.models[model]
 
+    def encode(self, model: str, texts: list[str]) -> np.ndarray:
+        return self._model(model).encode(texts, batch_size=32)
 
-def _dimension(model: str) -> int:
-    from ingest.embed import get_embedder
-
-    return get_embedder(model).dimension
+    def dimension(self, model: str) -> int:
+        return self._model(model).dimension
 
 
 class RayEmbedder:
-    """Texts to vectors on the cluster: Ray Data `map_batches` over an actor pool of
-    `actors` model replicas (each on `gpus` GPUs, or one CPU). `chunk` tells
-    embed_cached how many texts to hand over at once."""
+    """Texts to vectors on the cluster's actors (RayCluster.replicas), shared out in
+    slices. `chunk` tells embed_cached how many texts to hand over at once."""
 
     chunk = EMBED_CHUNK
 
-    def __init__(self, model: str, actors: int, batch_size: int, gpus: float = 0.0):
+    def __init__(self, model: str, cluster: RayCluster, batch_size: int):
         self.name = model
-        self.actors = actors
+        self.cluster = cluster
         self.batch_size = batch_size
-        self.gpus = gpus
         self._dim: int | None = None
 
     @property
     def dimension(self) -> int:
-        """The model's vector size, asked of a worker (the driver loads no model)."""
+        """The model's vector size, asked of an actor (the driver loads no model)."""
         if self._dim is None:
-            ray = _ray()
-            self._dim = int(ray.get(ray.remote(num_cpus=1)(_dimension).remote(self.name)))
+            self._dim = int(_ray().get(self.cluster.replicas()[0].dimension.remote(self.name)))
         return self._dim
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False
                ) -> np.ndarray:
         """Vectors for texts, in order, float32 and unit length, as Embedder.encode."""
-        import ray.data
+        from ray.util import ActorPool
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        ds = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(texts)])
-        # Batches big enough to keep a replica busy, small enough to share the texts
-        # out over every actor.
-        per = max(batch_size, min(512, -(-len(texts) // self.actors)))
-        pool = ray.data.ActorPoolStrategy(size=min(self.actors, -(-len(texts) // per)))
-        out = ds.map_batches(_Replica, fn_constructor_args=(self.name,), batch_size=per,
-                             batch_format="numpy", compute=pool,
-                             num_cpus=0 if self.gpus else 1, num_gpus=self.gpus or None)
-        vecs = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for b in out.iter_batches(batch_size=None, batch_format="numpy"):
-            vecs[np.asarray(b["i"], dtype=np.int64)] = np.stack(b["vector"])
-        return vecs
+        actors = self.cluster.replicas()
+        # Slices big enough to keep an actor busy, small enough to share the texts out
+        # over every actor.
+        per = max(batch_size, min(512, -(-len(texts) // len(actors))))
+        slices = [texts[i:i + per] for i in range(0, len(texts), per)]
+        parts = ActorPool(actors).map(lambda a, v: a.encode.remote(self.name, v), slices)
+        return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])

@@ -108,13 +108,13 @@ def test_ray_build_writes_the_local_build_and_stays_incremental(cluster, corpus,
 
 def _ray_workers() -> list[int]:
     """Pids of the cluster's worker processes reading a file (task) or embedding (the
-    Ray Data actors holding the model); Ray titles each process by what it runs."""
+    actors holding the models); Ray titles each process by what it runs."""
     import psutil
 
     out = []
     for p in psutil.process_iter(["pid", "cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
-        if cmd.startswith(("ray::_work", "ray::MapWorker")):
+        if cmd.startswith(("ray::_work", "ray::_Replica")):
             out.append(p.info["pid"])
     return out
 
