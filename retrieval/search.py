@@ -82,8 +82,7 @@ class Searcher:
     # -- understanding and candidates ------------------------------------------------
     def understand(self, question: str, context: str | None = None) -> Query:
         """The question read against this index (retrieval/understand.py)."""
-        return understand(self.store, self.embed, question, context,
-                          prefetch=self._vectors.prefetch)
+        return understand(self.store, self.embed, question, context)
 
     def dense(self, qvec: np.ndarray, k: int, filters: Filters | None = None,
               allowed: np.ndarray | None = None) -> list[tuple[int, float]]:

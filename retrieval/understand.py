@@ -47,21 +47,16 @@ def query_texts(query: Query, n_passages: int) -> QueryTexts:
                       query.embed_text_of(subject) if subject else None)
 
 
-def understand(store, embed: Embed, question: str, context: str | None = None,
-               prefetch: Callable[[list[str]], None] | None = None) -> Query:
-    """The question read against the index in `store`. What the search needs at once —
-    the question's vector, its absent words' (for their nearest corpus words) — goes
-    to the model in one call; the texts only abstention wants (the question without
-    its absent words, its subject) go to `prefetch`, to be embedded meanwhile, when
-    given (else with the others)."""
+def understand(store, embed: Embed, question: str, context: str | None = None) -> Query:
+    """The question read against the index in `store`. Everything it needs embedded —
+    itself, without its absent words, its subject, the absent words (for their nearest
+    corpus words) — goes to the model in one call. (Embedding the texts only abstention
+    wants in the background, beside the search, gained nothing measurable on two
+    cores: the model's threads and the searches' already share both.)"""
     query = parse(question, store.lexicon, context=context,
                   indexed_forces=store.report_forces, report_years=store.report_years)
     words = bridgeable(query)
-    full, reduced, subject = query_texts(query, store.faiss.ntotal)
-    later = [t for t in (reduced, subject) if t]
-    embed([full] + words + ([] if prefetch else later))
-    if prefetch and later:
-        prefetch(later)
+    embed([t for t in query_texts(query, store.faiss.ntotal) if t] + words)
     return bridged(query, bridge(store, embed, words)) if words else query
 
 
