@@ -157,12 +157,11 @@ def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, fl
             p = passages.get(r)
             if p is None:
                 continue
-            ss = sents.get(r)
-            if not ss:  # no sentence: the passage's own similarity stands in
-                ss = [(ds[r], p.text)]
-                own = own_features(query, p, ss)
-            else:
-                own = own_features(query, p, ss)
+            # A passage with no sentence stands in by its own similarity, which comes
+            # from the search that found it: it is not kept.
+            ss = sents.get(r) or [(ds[r], p.text)]
+            own = own_features(query, p, ss)
+            if r in sents:
                 memo[r] = (p, ss, own)
         feats = features(query, p, ss, dense=ds[r],
                          bm25=ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,

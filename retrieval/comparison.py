@@ -22,12 +22,13 @@ _RATE = re.compile(r"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)\s+(?:crimes?\s+|incidents?\
 
 
 def compare(searcher, question: str, filters: Filters | None = None,
-            qid: str | None = None) -> Comparison:
+            qid: str | None = None, query: Query | None = None) -> Comparison:
     """The comparison of `question` across the reports in scope (the filters, and the
     bodies, years and programme the question names), answered with `searcher` (a
     retrieval.search.Searcher), one row per report; with the short answer of its
-    answering rows' passages (Comparison.as_answer)."""
-    query = searcher.understand(question)
+    answering rows' passages (Comparison.as_answer). `query`: the question already
+    read by searcher.understand."""
+    query = query or searcher.understand(question)
     scope = searcher.scope(query)
     store = searcher.store
     base = dict(question=question, id=qid, searched_as=query.text, build_id=store.build_id)

@@ -61,12 +61,30 @@ def respond(searcher, question: str, *, top_k: int = 5, filters: Filters | None 
     are Searcher.ask's. `step`, when given, wraps each stage and is called with what
     the stage does ("Searching the reports…"), e.g. st.spinner."""
     step = step or (lambda _what: contextlib.nullcontext())
-    with step("Searching the reports…"):
-        answer = searcher.ask(question, top_k=top_k, filters=filters, history=history,
-                              qid=qid, follow_up=follow_up)
-    if asks_across_reports(searcher, answer):
+
+    def ask() -> Answer:
+        with step("Searching the reports…"):
+            return searcher.ask(question, top_k=top_k, filters=filters, history=history,
+                                qid=qid, follow_up=follow_up)
+
+    def compare(query=None) -> Comparison:
         with step("Comparing the reports…"):
-            comparison = searcher.compare(question, filters=filters, qid=qid)
+            return searcher.compare(question, filters=filters, qid=qid, query=query)
+
+    alone = follow_up is False or not (history and history[-1].strip())
+    query = searcher.understand(question) if alone and len(searcher.store.reports) > 1 \
+        else None
+    if query is not None and searcher.scope(query).compare:
+        # A question read alone that asks across reports: the comparison first, and
+        # the answer only if no report answers (the answer's search would otherwise
+        # be done and dropped: a third of a two-report comparison's time).
+        comparison = compare(query)
+        if comparison.answering:
+            return Response(COMPARISON, comparison.as_answer(), comparison)
+        return Response(ANSWER, ask())
+    answer = ask()
+    if asks_across_reports(searcher, answer):
+        comparison = compare()
         # A table in which no report answers says less than the answer's nearest
         # passages and its reason, so that question keeps its answer.
         if comparison.answering:

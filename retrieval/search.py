@@ -38,10 +38,11 @@ from retrieval.short_answer import with_short_answer
 from retrieval.store import Store
 from retrieval.understand import query_texts, understand
 
-#: Threads that run keyword searches beside dense ones (shared by every Searcher).
-#: Questions whose passages' scores are kept (Searcher._memo): a comparison's, and
-#: a user's question asked again with other filters.
+#: Questions whose readings and passages' scores are kept (Searcher.understand,
+#: Searcher._memo): a comparison's, and a user's question asked again with other
+#: filters.
 MEMO_QUESTIONS = 4
+#: Threads that run keyword searches beside dense ones (shared by every Searcher).
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-keyword")
 
 
@@ -62,6 +63,7 @@ class Searcher:
         # Per recent question, what its searches learnt of each passage they reached
         # (candidates.Memo): a comparison searches each report again.
         self._memos: OrderedDict[Query, candidates.Memo] = OrderedDict()
+        self._queries: OrderedDict[tuple[str, str | None], Query] = OrderedDict()
         self._memos_lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -81,8 +83,19 @@ class Searcher:
 
     # -- understanding and candidates ------------------------------------------------
     def understand(self, question: str, context: str | None = None) -> Query:
-        """The question read against this index (retrieval/understand.py)."""
-        return understand(self.store, self.embed, question, context)
+        """The question read against this index (retrieval/understand.py); the last few
+        readings are kept, since answering a question reads it at several steps (a
+        comparison and its fallback answer, retrieval/respond.py)."""
+        key = (question, context)
+        with self._memos_lock:
+            query = self._queries.get(key)
+        if query is None:
+            query = understand(self.store, self.embed, question, context)
+            with self._memos_lock:
+                self._queries[key] = query
+                while len(self._queries) > MEMO_QUESTIONS:
+                    self._queries.popitem(last=False)
+        return query
 
     def dense(self, qvec: np.ndarray, k: int, filters: Filters | None = None,
               allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -104,7 +117,10 @@ class Searcher:
         """Candidate passages with their ranking features (before scoring)."""
         filters = filters or Filters()
         k = self.config.candidates
-        qvec = self.embed([query_texts(query, self.store.faiss.ntotal).full])[0]
+        # The texts abstention embeds later go in this batch too (after bridging they
+        # can differ from those understand() embedded): one model call, not three.
+        full, reduced, subject = query_texts(query, self.store.faiss.ntotal)
+        qvec = self.embed([full] + [t for t in (reduced, subject) if t])[0]
         # The keyword search runs beside the dense one (both release the GIL): on two
         # cores a question waits for the slower of the two, not their sum.
         kw_future = _POOL.submit(self.keyword, query, k, filters)
@@ -168,12 +184,13 @@ class Searcher:
                                 scope=scope)
 
     def compare(self, question: str, *, filters: Filters | None = None,
-                qid: str | None = None) -> Comparison:
+                qid: str | None = None, query: Query | None = None) -> Comparison:
         """A question asked across reports: for each report in scope (the filters, and
         the bodies, years and programme the question names), the report's passage that
         answers it, with its highlight, figure and, for questions about grades, the
-        graded judgment (retrieval/comparison.py)."""
-        return comparison.compare(self, question, filters, qid)
+        graded judgment (retrieval/comparison.py). `query`: the question as
+        :meth:`understand` read it, when already read."""
+        return comparison.compare(self, question, filters, qid, query)
 
     def answer_from(self, query: Query, cands: list[Candidate], *, top_k: int,
                     filtered: bool = False, qid: str | None = None,
