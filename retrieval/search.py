@@ -113,10 +113,12 @@ class Searcher:
         allow (retrieval/candidates.py)."""
         return candidates.keyword(self.store, query, k, filters)
 
-    def candidates(self, query: Query, *, filters: Filters | None = None) -> list[Candidate]:
-        """Candidate passages with their ranking features (before scoring)."""
+    def candidates(self, query: Query, *, filters: Filters | None = None,
+                   k: int | None = None) -> list[Candidate]:
+        """Candidate passages with their ranking features (before scoring): the `k`
+        best of each search (the fitted number when not given)."""
         filters = filters or Filters()
-        k = self.config.candidates
+        k = k or self.config.candidates
         # The texts abstention embeds later go in this batch too (after bridging they
         # can differ from those understand() embedded): one model call, not three.
         full, reduced, subject = query_texts(query, self.store.faiss.ntotal)
