@@ -68,12 +68,17 @@ class Searcher:
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model, the
-        index's speller and the English word list. What they loaded is then kept out
-        of the garbage collector's full passes (gc.freeze): those passes scanned
-        every object of the speller and the index's lexicon — 40-60 ms, taken by
-        whichever question came when one ran (the slow tail at 100k passages)."""
+        index's speller and the English word list; then :meth:`settle`."""
         self.store.lexicon.warm_up()
         self.ask("warm up", top_k=1)
+        self.settle()
+
+    @staticmethod
+    def settle() -> None:
+        """Keep what is loaded now (the index's lexicon and reports, the spellers, the
+        model) out of the garbage collector's full passes (gc.freeze): those passes
+        scanned all of it, 40-60 ms taken by whichever question came when one ran (the
+        slow tail at 100k passages). Call it once the process has answered a question."""
         gc.freeze()
 
     def embed(self, texts: list[str]) -> list[np.ndarray]:

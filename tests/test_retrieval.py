@@ -4,6 +4,7 @@ real index of the report."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -140,7 +141,12 @@ def test_cli_ask_json_and_batch(ui_index, tmp_path, monkeypatch):
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"id": "a", "question": "What did HMIC recommend about ASB?"}\n'
                      '{"id": "b", "question": "How many PCSOs are there?"}\n')
+    gc.unfreeze()
     res = runner.invoke(cli, ["ask", "--batch", str(batch), "--json"])
+    # After its first answer the batch settles: what it loaded leaves the collector's
+    # full passes (Searcher.settle).
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
     lines = [json.loads(x) for x in res.output.strip().splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"]
     assert lines[0]["passages"][0]["kind"] == "recommendation"

@@ -388,9 +388,7 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
     searcher = _searcher(index_dir)
     _check_filters(searcher, filters)
     if batch:
-        # As the app does: the speller loaded and the collector settled before the
-        # first answer, not in the middle of the batch.
-        searcher.warm_up()
+        settled = False
         for q in _batch_questions(batch):
             if "error" in q:
                 _say(q["error"], err=True)
@@ -400,6 +398,9 @@ def ask(question, top_k, as_json, batch, index_dir, filters) -> None:
             # the last turn).
             reply = respond(searcher, q["question"], top_k=top_k, filters=filters,
                             qid=q.get("id"), history=q.get("history"))
+            if not settled:  # what the first answer loaded stays out of full GC passes
+                searcher.settle()
+                settled = True
             if as_json:
                 click.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
             else:
