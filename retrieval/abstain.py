@@ -68,11 +68,10 @@ def signals(query: Query, hits, store, embed: Embed) -> tuple[dict[str, float], 
     sentences meet the question (retrieval/answerability.py: its reason names what is
     missing)."""
     texts = query_texts(query, store.faiss.ntotal)
-    absent = " ".join(t.word for t in query.absent) or None
     feats = abstain_features(query, hits) | {
         "absent_gain": _absent_gain(texts, hits, store, embed),
         "subject_sim": _best_sentence(store, embed, hits, texts.subject, 5) or 0.0,
-        "absent_sim": _best_sentence(store, embed, hits, absent, 5) or 0.0}
+        "absent_sim": _best_sentence(store, embed, hits, texts.absent, 5) or 0.0}
     alignment = align(store, embed, query, hits)
     return feats | alignment.features, alignment
 

@@ -125,9 +125,9 @@ class Searcher:
         filters = filters or Filters()
         k = k or self.config.candidates
         # The texts abstention embeds later go in this batch too (after bridging they
-        # can differ from those understand() embedded): one model call, not three.
-        full, reduced, subject = query_texts(query, self.store.faiss.ntotal)
-        qvec = self.embed([full] + [t for t in (reduced, subject) if t])[0]
+        # can differ from those understand() embedded): one model call, not four.
+        full, *later = query_texts(query, self.store.faiss.ntotal)
+        qvec = self.embed([full] + [t for t in later if t])[0]
         # The keyword search runs beside the dense one (both release the GIL): on two
         # cores a question waits for the slower of the two, not their sum.
         kw_future = _POOL.submit(self.keyword, query, k, filters)

@@ -31,6 +31,9 @@ class QueryTexts(NamedTuple):
     reduced: str | None
     #: Its subject: its words that are not setting (None when every word is).
     subject: str | None
+    #: Its absent words alone (None when none is absent): abstention asks how near
+    #: the best sentences come to them.
+    absent: str | None = None
 
 
 def query_texts(query: Query, n_passages: int) -> QueryTexts:
@@ -44,7 +47,8 @@ def query_texts(query: Query, n_passages: int) -> QueryTexts:
     n = max(1, n_passages)
     subject = [t.word for t in query.terms if t.df < SUBJECT_MAX_SHARE * n]
     return QueryTexts(query.embed_text, reduced,
-                      query.embed_text_of(subject) if subject else None)
+                      query.embed_text_of(subject) if subject else None,
+                      " ".join(t.word for t in query.absent) or None)
 
 
 def understand(store, embed: Embed, question: str, context: str | None = None) -> Query:
