@@ -157,23 +157,18 @@ class RayCluster:
 
 
 class _Replica:
-    """A Ray actor: the build's models, each loaded once, encoding texts."""
-
-    def __init__(self):
-        self.models: dict = {}
-
-    def _model(self, model: str):
-        if model not in self.models:
-            from ingest.embed import get_embedder
-
-            self.models[model] = get_embedder(model)
-        return self.models[model]
+    """A Ray actor encoding texts with any of the build's models, each loaded once in
+    its process (ingest.embed.get_embedder keeps them)."""
 
     def encode(self, model: str, texts: list[str]) -> np.ndarray:
-        return self._model(model).encode(texts, batch_size=32)
+        from ingest.embed import get_embedder
+
+        return get_embedder(model).encode(texts, batch_size=32)
 
     def dimension(self, model: str) -> int:
-        return self._model(model).dimension
+        from ingest.embed import get_embedder
+
+        return get_embedder(model).dimension
 
 
 class RayEmbedder:

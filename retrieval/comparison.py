@@ -17,7 +17,7 @@ from retrieval.text import stem, tokens
 #: across every report takes. Measured: the archive comparisons' coverage was the same
 #: at 20, 30, 40 and 60 (dev 0.924, held-back 0.861); on the real filings 117 of 119
 #: rows kept their passage at 30 (a litigation section replaced an exhibit list in one);
-#: a comparison of three reports took 60-90 ms at 60.
+#: a comparison of three reports took 60-93 ms at 60 (65-77 at 30).
 REPORT_CANDIDATES = 30
 #: A summary restating a finding gives way to the finding itself when the finding
 #: scores at least this share of the summary's score.

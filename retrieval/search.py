@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -39,11 +40,33 @@ from retrieval.store import Store
 from retrieval.understand import query_texts, understand
 
 #: Questions whose readings and passages' scores are kept (Searcher.understand,
-#: Searcher._memo): a comparison's, and a user's question asked again with other
+#: Searcher.candidates): a comparison's, and a user's question asked again with other
 #: filters.
 MEMO_QUESTIONS = 4
 #: Threads that run keyword searches beside dense ones (shared by every Searcher).
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-keyword")
+
+
+class _Recent:
+    """The values of the last `size` keys used (the least recently used goes first),
+    each made once by `make` when first asked for; thread-safe."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, make: Callable):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()  # outside the lock: reading a question takes milliseconds
+        with self._lock:
+            value = self._values.setdefault(key, value)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+            return value
 
 
 class Searcher:
@@ -60,11 +83,11 @@ class Searcher:
         self.embedder = embedder
         self.config = config or SearchConfig.fitted(store.model)
         self._vectors = EmbeddingCache(embedder)
-        # Per recent question, what its searches learnt of each passage they reached
-        # (candidates.Memo): a comparison searches each report again.
-        self._memos: OrderedDict[Query, candidates.Memo] = OrderedDict()
-        self._queries: OrderedDict[tuple[str, str | None], Query] = OrderedDict()
-        self._memos_lock = threading.Lock()
+        # Per recent question: its reading, and what its searches learnt of each
+        # passage they reached (candidates.Memo): a comparison searches each report
+        # again, and respond reads the question before searching.
+        self._readings = _Recent(MEMO_QUESTIONS)
+        self._memos = _Recent(MEMO_QUESTIONS)
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model, the
@@ -91,16 +114,8 @@ class Searcher:
         """The question read against this index (retrieval/understand.py); the last few
         readings are kept, since answering a question reads it at several steps (a
         comparison and its fallback answer, retrieval/respond.py)."""
-        key = (question, context)
-        with self._memos_lock:
-            query = self._queries.get(key)
-        if query is None:
-            query = understand(self.store, self.embed, question, context)
-            with self._memos_lock:
-                self._queries[key] = query
-                while len(self._queries) > MEMO_QUESTIONS:
-                    self._queries.popitem(last=False)
-        return query
+        return self._readings.get((question, context), lambda: understand(
+            self.store, self.embed, question, context))
 
     def dense(self, qvec: np.ndarray, k: int, filters: Filters | None = None,
               allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -133,15 +148,7 @@ class Searcher:
         kw_future = _POOL.submit(self.keyword, query, k, filters)
         dense = self.dense(qvec, k, filters)
         return candidates.pooled(self.store, query, qvec, dense, kw_future.result(),
-                                 self._memo(query))
-
-    def _memo(self, query: Query) -> candidates.Memo:
-        with self._memos_lock:
-            memo = self._memos.pop(query, None)
-            self._memos[query] = memo = {} if memo is None else memo
-            while len(self._memos) > MEMO_QUESTIONS:
-                self._memos.popitem(last=False)
-            return memo
+                                 self._memos.get(query, dict))
 
     def scope(self, query: Query) -> Scope:
         """What the question is about among the indexed reports (retrieval/scope.py)."""

@@ -243,3 +243,18 @@ def test_fitted_models_are_chosen_by_embedding_model():
     assert mpnet.weights != default.weights
     # A model nobody fitted falls back to the default's files.
     assert SearchConfig.fitted("/some/local/model").weights == default.weights
+
+
+def test_recent_readings_are_made_once_and_the_least_recent_goes_first():
+    from retrieval.search import _Recent
+
+    made: list[str] = []
+    recent = _Recent(2)
+
+    def make(k):
+        return lambda: made.append(k) or k.upper()
+
+    assert [recent.get(k, make(k)) for k in ("a", "b", "a", "c", "a", "b")] == \
+        ["A", "B", "A", "C", "A", "B"]
+    # "b" was the least recently used when "c" came, so it was made again; "a" never.
+    assert made == ["a", "b", "c", "b"]
