@@ -24,9 +24,11 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from ingest.passages import passage_sentences
 from retrieval.answerability import Alignment, align
-from retrieval.candidates import sentence_scores
+from retrieval.candidates import QUESTION_SENTENCE_DISCOUNT
 from retrieval.features import term_share
 from retrieval.query import Query
 from retrieval.text import content_terms, english_frequency, has_figure, has_number, tokens
@@ -68,15 +70,16 @@ def signals(query: Query, hits, store, embed: Embed) -> tuple[dict[str, float], 
     sentences meet the question (retrieval/answerability.py: its reason names what is
     missing)."""
     texts = query_texts(query, store.faiss.ntotal)
+    best = _HitSentences(store, hits[:5])
     feats = abstain_features(query, hits) | {
-        "absent_gain": _absent_gain(texts, hits, store, embed),
-        "subject_sim": _best_sentence(store, embed, hits, texts.subject, 5) or 0.0,
-        "absent_sim": _best_sentence(store, embed, hits, texts.absent, 5) or 0.0}
+        "absent_gain": _absent_gain(texts, best, embed),
+        "subject_sim": best.top(embed, texts.subject, 5) or 0.0,
+        "absent_sim": best.top(embed, texts.absent, 5) or 0.0}
     alignment = align(store, embed, query, hits)
     return feats | alignment.features, alignment
 
 
-def _absent_gain(texts: QueryTexts, hits, store, embed: Embed) -> float:
+def _absent_gain(texts: QueryTexts, best: _HitSentences, embed: Embed) -> float:
     """How much the question's absent words add to its match with the best passages:
     the best sentence similarity of the full question minus that of the question
     without them. Wording the reports phrase differently ("happy" for satisfied) adds a
@@ -86,17 +89,30 @@ def _absent_gain(texts: QueryTexts, hits, store, embed: Embed) -> float:
     is left once the frame and the setting are taken away.)"""
     if texts.reduced is None:
         return 0.0
-    return (_best_sentence(store, embed, hits, texts.full, 3)
-            - _best_sentence(store, embed, hits, texts.reduced, 3))
+    return best.top(embed, texts.full, 3) - best.top(embed, texts.reduced, 3)
 
 
-def _best_sentence(store, embed: Embed, hits, text: str | None, n: int) -> float | None:
-    """The best similarity of `text` to a sentence of the `n` best hits."""
-    if text is None or not hits:
-        return None
-    rowids = store.rowids_of([h.passage.passage_id for h in hits[:n]])
-    ss = sentence_scores(store, rowids, embed([text])[0])
-    return max((x for v in ss.values() for x, _ in v), default=0.0)
+class _HitSentences:
+    """The sentences of the best hits with their vectors, read once for the several
+    texts whose best similarity to them abstention asks."""
+
+    def __init__(self, store, hits):
+        self.rowids = store.rowids_of([h.passage.passage_id for h in hits])
+        owners, sents, self.vectors = store.sentence_rows(self.rowids)
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.asks = np.asarray([s.rstrip().endswith("?") for s in sents], dtype=bool)
+
+    def top(self, embed: Embed, text: str | None, n: int) -> float | None:
+        """The best similarity of `text` to a sentence of the `n` best hits (a sentence
+        that is itself a question discounted, as in ranking)."""
+        if text is None or not self.rowids:
+            return None
+        mine = np.isin(self.owners, self.rowids[:n])
+        if not mine.any():
+            return 0.0
+        sims = self.vectors[mine] @ embed([text])[0]
+        sims[self.asks[mine]] *= QUESTION_SENTENCE_DISCOUNT
+        return float(sims.max())
 
 
 def abstain_features(query: Query, hits) -> dict[str, float]:

@@ -27,7 +27,7 @@ import numpy as np
 from ingest.passages import passage_sentences
 from retrieval.query import Query
 from retrieval.text import stem, tokens
-from retrieval.understand import SUBJECT_MAX_SHARE, Embed
+from retrieval.understand import Embed, subject_terms
 
 #: Hits whose sentences are read.
 HITS = 3
@@ -131,9 +131,7 @@ ZERO = {"unmet": 0.0, "unmet_top": 0.0, "unmet_worst": 0.0, "slot_missing": 0.0}
 def align(store, embed: Embed, query: Query, hits) -> Alignment:
     """The alignment signals of a question against its best hits (see module doc), in
     the index in `store`, with `embed` the index's embedding model."""
-    n = max(1, store.faiss.ntotal)
-    terms = [t for t in query.terms if t.present and not any(c.isdigit() for c in t.word)
-             and t.df < SUBJECT_MAX_SHARE * n]
+    terms = subject_terms(query, store.faiss.ntotal)
     slot = wanted_slot(query.text)
     if not hits or not terms:
         return Alignment(dict(ZERO), slot=slot)

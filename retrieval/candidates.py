@@ -6,13 +6,13 @@ features (retrieval/features.py)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from core.models import Passage
 from retrieval.answer import Filters
-from retrieval.features import features, own_features
+from retrieval.features import cheap_own, exact_own, features, fragment_share
 from retrieval.query import Query
 
 #: A sentence that is itself a question (a report restating its inspection questions)
@@ -24,15 +24,64 @@ QUESTION_SENTENCE_DISCOUNT = 0.7
 COMMON_TERM_SHARE, COMMON_TERM_MIN_INDEX = 0.3, 1000
 
 
-@dataclass
+#: A bound must not fall below the score a float sum in another order gives.
+_BOUND_MARGIN = 1e-6
+
+
+@dataclass(eq=False)
 class Candidate:
     """A candidate passage: its row in the index, the passage, (similarity to the
-    question, sentence) for each of its sentences, and its ranking features."""
+    question, sentence) for each of its sentences, and its ranking features, worked
+    out when first read (:attr:`feats`): ranking reads them only for the candidates
+    whose :meth:`upper_bound` could place them among its picks (two of the features
+    read every word of a passage; about half the time of ranking a pool went there)."""
 
     rowid: int
     passage: Passage
     sentences: list
-    feats: dict
+    query: Query = field(repr=False)
+    #: What the pool says of it: its dense similarity, keyword score and ranks.
+    pool: dict = field(repr=False)
+    #: Its own features (features.own_features) when `own_exact`, else their cheap
+    #: part (features.cheap_own).
+    own: dict = field(repr=False)
+    own_exact: bool = False
+    #: The question's memo, told the own features once they are worked out.
+    memo: Memo | None = field(default=None, repr=False)
+    _feats: dict | None = field(default=None, init=False, repr=False)
+
+    @property
+    def feats(self) -> dict[str, float]:
+        """Its ranking features (retrieval/features.py)."""
+        if self._feats is None:
+            if not self.own_exact:
+                self.own = exact_own(self.query, self.passage, self.sentences, self.own)
+                self.own_exact = True
+                if self.memo is not None:
+                    self.memo[self.rowid] = (self.passage, self.sentences, self.own, True)
+            self._feats = features(self.query, self.passage, self.sentences, **self.pool,
+                                   own=self.own)
+        return self._feats
+
+    def score(self, weights: dict[str, float]) -> float:
+        """Its score by the linear ranker `weights`."""
+        return sum(weights.get(k, 0.0) * v for k, v in self.feats.items())
+
+    def upper_bound(self, weights: dict[str, float]) -> float:
+        """At least :meth:`score`, from what is cheap to know (the score itself once
+        the features are known)."""
+        if self._feats is not None or self.own_exact:
+            return self.score(weights)
+        # Every feature is known but two, whose least value (0) is in `own` for now.
+        least = sum(weights.get(k, 0.0) * v for k, v in
+                    features(self.query, self.passage, self.sentences, **self.pool,
+                             own=self.own).items())
+        gain = max(0.0, weights.get("coverage", 0.0))
+        if "figure" in self.query.wants:
+            gain += max(0.0, weights.get("fig_focus", 0.0))
+        if gain:
+            least += gain * fragment_share(self.query, self.passage)
+        return least + _BOUND_MARGIN
 
 
 def dense(store, qvec: np.ndarray, k: int, filters: Filters | None = None,
@@ -125,16 +174,18 @@ def sentence_scores(store, rowids: list[int], qvec: np.ndarray,
 
 
 #: Per rowid, what a candidate's passage gives one question whatever the pool: the
-#: passage, its sentences' similarities and its own features (features.own_features).
-Memo = dict[int, tuple[Passage, list[tuple[float, str]], dict[str, float]]]
+#: passage, its sentences' similarities, its own features (features.own_features, or
+#: their cheap part until worked out) and whether they are worked out.
+Memo = dict[int, tuple[Passage, list[tuple[float, str]], dict[str, float], bool]]
 
 
 def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, float]],
            keyword_hits: list[tuple[int, float]], memo: Memo | None = None
            ) -> list[Candidate]:
     """The dense and keyword hits as one pool of candidates (dense first), each with
-    its sentences' similarities and its ranking features. `memo`, kept for one
-    question, saves reading and scoring a passage again in its next search."""
+    its sentences' similarities (its other features are worked out when read: see
+    :class:`Candidate`). `memo`, kept for one question, saves reading and scoring a
+    passage again in its next search."""
     memo = {} if memo is None else memo
     ds, ks = dict(dense_hits), dict(keyword_hits)
     dr, kr = _ranks(dense_hits), _ranks(keyword_hits)
@@ -152,7 +203,8 @@ def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, fl
     out = []
     for r in cand:
         if r in memo:
-            p, ss, own = memo[r]
+            p, ss, own, exact = memo[r]
+            kept = memo
         else:
             p = passages.get(r)
             if p is None:
@@ -160,13 +212,13 @@ def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, fl
             # A passage with no sentence stands in by its own similarity, which comes
             # from the search that found it: it is not kept.
             ss = sents.get(r) or [(ds[r], p.text)]
-            own = own_features(query, p, ss)
-            if r in sents:
-                memo[r] = (p, ss, own)
-        feats = features(query, p, ss, dense=ds[r],
-                         bm25=ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
-                         dense_rank=dr.get(r), kw_rank=kr.get(r), own=own)
-        out.append(Candidate(r, p, ss, feats))
+            own, exact = cheap_own(query, p, ss), False
+            kept = memo if r in sents else None
+            if kept is not None:
+                memo[r] = (p, ss, own, exact)
+        pool = dict(dense=ds[r], bm25=ks.get(r, 0.0) / kmax if kmax > 0 else 0.0,
+                    dense_rank=dr.get(r), kw_rank=kr.get(r))
+        out.append(Candidate(r, p, ss, query, pool, own, exact, kept))
     return out
 
 

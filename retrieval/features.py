@@ -19,6 +19,7 @@ from retrieval.text import (
     has_figure,
     has_number,
     stem,
+    stem_fragment,
     token_text,
     tokens,
 )
@@ -62,14 +63,21 @@ def own_features(query: Query, p: Passage, sentences: list[tuple[float, str]]
     """The features that depend on the question and the passage alone, not on the
     other candidates or the ranks: the same in every search of one question (a
     comparison searches each report again)."""
-    wants_figure = "figure" in query.wants
+    return exact_own(query, p, sentences, cheap_own(query, p, sentences))
+
+
+def cheap_own(query: Query, p: Passage, sentences: list[tuple[float, str]]
+              ) -> dict[str, float]:
+    """:func:`own_features` with the two dear ones, `coverage` and `fig_focus` (they
+    read every word of the passage), left at 0, their least value (:func:`exact_own`
+    completes it; :func:`fragment_share` bounds them)."""
     sims = sorted((x for x, _ in sentences), reverse=True)
     return {
         "sentence": sims[0],
         "sentence2": sum(sims[:2]) / min(2, len(sims)),
-        "coverage": coverage(query, p),
-        "figure": float(wants_figure and (p.kind == "table" or has_figure(p.text))),
-        "fig_focus": figure_focus(query, sentences) if wants_figure else 0.0,
+        "coverage": 0.0,
+        "figure": float("figure" in query.wants and (p.kind == "table" or has_figure(p.text))),
+        "fig_focus": 0.0,
         "kind_match": float((query.wants_recommendation and p.kind == "recommendation")
                             or ("grade" in query.wants and p.kind == "judgment")),
         "summary": float(p.kind == "summary" and "grade" not in query.wants),
@@ -77,6 +85,50 @@ def own_features(query: Query, p: Passage, sentences: list[tuple[float, str]]
         "boilerplate": float(is_boilerplate(p) and not query.about_inspection),
         "hint": hint_share(query.hints, p),
     }
+
+
+def exact_own(query: Query, p: Passage, sentences: list[tuple[float, str]],
+              cheap: dict[str, float]) -> dict[str, float]:
+    """:func:`own_features` from its :func:`cheap_own` part (the same keys, in the same
+    order: a score sums them in that order)."""
+    return cheap | {"coverage": coverage(query, p),
+                    "fig_focus": (figure_focus(query, sentences)
+                                  if "figure" in query.wants else 0.0)}
+
+
+def fragment_share(query: Query, p: Passage) -> float:
+    """The IDF-weighted share of the question's terms whose stem fragment or an
+    equivalent or related word occurs in the passage (text and section path) as a
+    substring: at least :func:`coverage` and :func:`figure_focus`, and several times
+    cheaper (it reads no word: a term's stem needs its fragment, see
+    text.stem_fragment)."""
+    total, tests = _fragment_tests(query)
+    if total <= 0:
+        return 0.0
+    text = p.text + " " + " ".join(p.section)
+    tlow, low = token_text(text), None
+    got = 0.0
+    for weight, fragment, phrases in tests:
+        if fragment in tlow:
+            got += weight
+        elif phrases:
+            low = text.lower() if low is None else low
+            if any(x in low for x in phrases):
+                got += weight
+    return got / total
+
+
+@lru_cache(maxsize=64)
+def _fragment_tests(query: Query) -> tuple[float, tuple[tuple[float, str, tuple[str, ...]], ...]]:
+    """The sum of the question's term weights, and per stem its weight (at least 0),
+    fragment and every equivalent or related word of its terms, lower-cased."""
+    phrases: dict[str, list[str]] = {}
+    for t in query.terms:
+        phrases.setdefault(t.stem, []).extend(x.lower() for x in t.equivalents + t.related)
+    weights = query.weights
+    return sum(weights.values()), tuple(
+        (max(0.0, weights[st]), stem_fragment(st), tuple(dict.fromkeys(ph)))
+        for st, ph in phrases.items())
 
 
 def figure_focus(query: Query, sentences: list[tuple[float, str]]) -> float:

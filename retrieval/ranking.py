@@ -4,7 +4,9 @@ report the best passage of each report first; each hit highlighted."""
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from retrieval.answer import Hit
@@ -25,16 +27,33 @@ def ranked_hits(store, query: Query, cands: list[Candidate], weights: dict, top_
     """The best `top_k` candidates as hits, best first: scored by `weights`, ties by
     passage id; near-duplicates (vectors closer than `dup_threshold`, or overlapping
     text) of a better one left out."""
-    scored = sorted(((sum(weights.get(k, 0.0) * v for k, v in c.feats.items()), c)
-                     for c in cands),
-                    key=lambda x: (-round(x[0], 9), x[1].passage.passage_id))
-    picked = _diversify(store, scored, top_k, query.question, dup_threshold)
+    picked = _diversify(store, cands, best_first(cands, weights), top_k, query.question,
+                        dup_threshold)
     return [Hit(c.passage, float(score), best_sentences(c.sentences, query), rank, c.feats)
             for rank, (score, c) in enumerate(picked, 1)]
 
 
-def _diversify(store, scored: list[tuple[float, Candidate]], top_k: int, question: str,
-               dup_threshold: float) -> list[tuple[float, Candidate]]:
+def best_first(cands: list[Candidate], weights: dict) -> Iterator[tuple[float, Candidate]]:
+    """(score, candidate), best first (ties by passage id), each candidate's features
+    worked out only when its upper bound reaches the next place: the order is that of
+    sorting every score, and a search that stops after its first picks reads few."""
+    heap = []
+    for i, c in enumerate(cands):
+        hi = c.upper_bound(weights)
+        heap.append((-round(hi, 9), c.passage.passage_id, i, c.own_exact, hi))
+    heapq.heapify(heap)
+    while heap:
+        key, pid, i, exact, s = heapq.heappop(heap)
+        if exact:
+            yield s, cands[i]
+        else:
+            s = cands[i].score(weights)
+            heapq.heappush(heap, (-round(s, 9), pid, i, True, s))
+
+
+def _diversify(store, cands: list[Candidate], scored: Iterator[tuple[float, Candidate]],
+               top_k: int, question: str, dup_threshold: float
+               ) -> list[tuple[float, Candidate]]:
     """Skip near-duplicates of passages already picked (summary bullets restate
     body text); for questions about each/every/all forces or reports, take the
     best passage of each report first."""
@@ -42,9 +61,11 @@ def _diversify(store, scored: list[tuple[float, Candidate]], top_k: int, questio
     vecs = []
     # One read for every candidate's vector: on templated reports most of a pool can
     # be near-duplicates, and the loop then reaches its end.
-    vectors = store.vectors([int(c.rowid) for _, c in scored]) if scored else []
-    for item, v in zip(scored, vectors):
+    vectors = dict(zip((c.rowid for c in cands),
+                       store.vectors([int(c.rowid) for c in cands]) if cands else []))
+    for item in scored:
         c = item[1]
+        v = vectors[c.rowid]
         if any(float(v @ u) > dup_threshold for u in vecs):
             continue
         if any(_overlap(c.passage.text, x.passage.text) > MAX_OVERLAP for _, x in picked):

@@ -333,9 +333,13 @@ class Store:
         return out
 
     def rowids_of(self, passage_ids: list[str]) -> list[int]:
-        """Rowids of passages by passage id."""
-        q = f"SELECT rowid FROM passages WHERE passage_id IN ({','.join('?' * len(passage_ids))})"
-        return [r for (r,) in self.db.execute(q, passage_ids)] if passage_ids else []
+        """Rowids of passages by passage id, in the order given (ids not live left out)."""
+        if not passage_ids:
+            return []
+        q = (f"SELECT passage_id, rowid FROM passages "
+             f"WHERE passage_id IN ({','.join('?' * len(passage_ids))})")
+        found = dict(self.db.execute(q, passage_ids).fetchall())
+        return [found[p] for p in passage_ids if p in found]
 
     @staticmethod
     def filter_clause(filters) -> tuple[str, list]:

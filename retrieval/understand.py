@@ -51,16 +51,28 @@ def query_texts(query: Query, n_passages: int) -> QueryTexts:
                       " ".join(t.word for t in query.absent) or None)
 
 
+def subject_terms(query: Query, n_passages: int) -> list:
+    """The question's subject terms that a sentence must meet to answer it
+    (retrieval/answerability.py): in the index, no number, and not setting."""
+    n = max(1, n_passages)
+    return [t for t in query.terms if t.present and not any(c.isdigit() for c in t.word)
+            and t.df < SUBJECT_MAX_SHARE * n]
+
+
 def understand(store, embed: Embed, question: str, context: str | None = None) -> Query:
     """The question read against the index in `store`. Everything it needs embedded —
     itself, without its absent words, its subject, the absent words (for their nearest
-    corpus words) — goes to the model in one call. (Embedding the texts only abstention
-    wants in the background, beside the search, gained nothing measurable on two
-    cores: the model's threads and the searches' already share both.)"""
+    corpus words), its subject words that have no vocabulary vector (answerability) —
+    goes to the model in one call (a call of its own costs 2-4 ms more). (Embedding the
+    texts only abstention wants in the background, beside the search, gained nothing
+    measurable on two cores: the model's threads and the searches' already share
+    both.)"""
     query = parse(question, store.lexicon, context=context,
                   indexed_forces=store.report_forces, report_years=store.report_years)
     words = bridgeable(query)
-    embed([t for t in query_texts(query, store.faiss.ntotal) if t] + words)
+    n = store.faiss.ntotal
+    unknown = [t.word for t in subject_terms(query, n) if t.word not in store.vocab_index]
+    embed([t for t in query_texts(query, n) if t] + words + unknown)
     return bridged(query, bridge(store, embed, words)) if words else query
 
 

@@ -1,0 +1,93 @@
+"""Ranking reads a candidate's dear features only where they could matter
+(retrieval/ranking.py: best_first), with the same order as scoring every candidate;
+abstention and answerability read what the question's first steps prepared. On the real
+index of the report, with the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.features import coverage, figure_focus, fragment_share
+from retrieval.ranking import best_first
+from retrieval.search import Searcher, get_searcher
+
+QUESTIONS = (
+    "How satisfied are victims in the West Midlands, and is it improving?",
+    "What proportion of crimes were recorded correctly?",
+    "How many burglaries were there per 1,000 population?",
+    "What did HMIC recommend about neighbourhood policing?",
+    "How does the force work with partners to tackle anti-social behaviour?",
+    "What is the weather like in Paris?",
+)
+
+
+@pytest.fixture(scope="module")
+def searcher(ui_index):
+    return get_searcher(ui_index)
+
+
+def _fresh_candidates(searcher, question):
+    """A question's candidates from a Searcher with nothing remembered: none of their
+    features worked out yet."""
+    s = Searcher(searcher.store, searcher.embedder, searcher.config)
+    return s.candidates(s.understand(question))
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_best_first_is_the_order_of_scoring_every_candidate(searcher, flip):
+    weights = dict(searcher.config.weights)
+    if flip:  # the bound must hold whatever the signs of the weights
+        weights = {k: -v if k in ("coverage", "fig_focus", "dense") else v
+                   for k, v in weights.items()}
+    read = total = 0
+    for q in QUESTIONS:
+        cands = _fresh_candidates(searcher, q)
+        assert cands and not any(c.own_exact for c in cands)
+        lazy = best_first(cands, weights)
+        first = [next(lazy) for _ in range(min(15, len(cands)))]
+        read += sum(c.own_exact for c in cands)
+        total += len(cands)
+        every = sorted(((c.score(weights), c) for c in cands),
+                       key=lambda x: (-round(x[0], 9), x[1].passage.passage_id))
+        assert [(round(s, 12), c.rowid) for s, c in first] == \
+            [(round(s, 12), c.rowid) for s, c in every[:len(first)]]
+        assert [c.rowid for _, c in list(lazy)] == [c.rowid for _, c in every[len(first):]]
+    # The point of it: the first picks need far from every candidate's features.
+    assert read < 0.8 * total
+
+
+def test_fragment_share_bounds_the_dear_features(searcher):
+    for q in QUESTIONS:
+        query = searcher.understand(q)
+        for c in _fresh_candidates(searcher, q):
+            bound = fragment_share(query, c.passage)
+            assert bound + 1e-12 >= coverage(query, c.passage)
+            assert bound + 1e-12 >= figure_focus(query, c.sentences)
+
+
+def test_rowids_come_in_the_order_asked(searcher):
+    store = searcher.store
+    ids = [p.passage_id for _, p in zip(range(5), store.iter_passages())]
+    rows = store.rowids_of(ids)
+    assert store.rowids_of(ids[::-1]) == rows[::-1]
+    assert store.rowids_of(["no such passage", *ids[:2]]) == rows[:2]
+
+
+def test_a_question_goes_to_the_model_once(searcher):
+    """Its subject words without a vocabulary vector (answerability) go in the
+    question's own batch: a call of their own cost 2-4 ms more."""
+    calls: list[list[str]] = []
+
+    class Counting:
+        name = searcher.embedder.name
+
+        def encode(self, texts, *a, **kw):
+            calls.append(list(texts))
+            return searcher.embedder.encode(texts, *a, **kw)
+
+    s = Searcher(searcher.store, Counting(), searcher.config)
+    q = "What is the ASB rate in Birmingham?"  # "asb": present by its expansion only
+    query = s.understand(q)
+    assert any(t.word not in s.store.vocab_index for t in query.terms if t.present)
+    s.ask(q)
+    assert len(calls) == 1, calls
