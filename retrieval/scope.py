@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from core.models import Report, body_core
 from retrieval.abstain import EVERYDAY_WORD
@@ -164,7 +165,17 @@ def _names(text: str, body: str, forms: list[str]) -> bool:
         if words[0] in low and re.search(
                 r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b", low):
             return True
-    return any(k.pattern.search(text) for k in forces() if k.canonical == body)
+    return any(p.search(text) for p in _force_patterns().get(body, ()))
+
+
+@lru_cache(maxsize=1)
+def _force_patterns() -> dict[str, tuple[re.Pattern, ...]]:
+    """The packaged forces' patterns by canonical name (a question is tested against
+    every indexed body's: one lookup, not a pass over every force, for each)."""
+    out: dict[str, tuple[re.Pattern, ...]] = {}
+    for k in forces():
+        out[k.canonical] = out.get(k.canonical, ()) + (k.pattern,)
+    return out
 
 
 def _abbreviates(token: str, words: list[str]) -> bool:

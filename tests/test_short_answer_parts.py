@@ -119,3 +119,37 @@ def test_the_app_shows_each_part(ui_index, monkeypatch, tmp_path):
     plain = re.sub(r"<[^>]+>", "", block).replace("&#x27;", "'")
     assert "83.7 percent" in plain and "85.5 percent" in plain
     assert "previous year" in plain
+
+
+def test_a_highlight_of_table_rows_is_not_embedded_again(searcher):
+    """A highlight that joins a table's rows has no sentence end to split at: its
+    vector is the mean of the rows' stored vectors, as for sentences, not a model call
+    over the whole text (13 ms for two long rows of a balance sheet)."""
+    import numpy as np
+
+    from retrieval.answer import Hit
+    from retrieval.short_answer import _Vectors
+
+    store = searcher.store
+    table = next(p for p in store.iter_passages() if p.kind == "table"
+                 and len(store.sentences(store.rowids_of([p.passage_id]))) >= 3)
+    rows = [t for _, t, _ in store.sentences(store.rowids_of([table.passage_id]))]
+    calls = []
+
+    class Counting:
+        def __init__(self):
+            self.store = store
+
+        def embed(self, texts):
+            calls.append(texts)
+            return searcher.embed(texts)
+
+    vectors = _Vectors(Counting(), [Hit(table, 1.0, rows[0], 1, {})])
+    joined = " ".join(rows[:2])
+    got = vectors.of([joined])[0]
+    mean = np.mean([vectors.known[" ".join(r.split())] for r in rows[:2]], axis=0)
+    assert not calls
+    assert np.allclose(got, mean / np.linalg.norm(mean))
+    # A text that only starts like a row is embedded as it is.
+    vectors.of([rows[0] + " and something the report never says"])
+    assert len(calls) == 1
