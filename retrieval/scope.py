@@ -157,15 +157,41 @@ def _forms_of(body: str, lexicon: Lexicon, bodies: tuple[str, ...] = ()) -> list
     return sorted(forms, key=len, reverse=True)
 
 
-def _names(text: str, body: str, forms: list[str]) -> bool:
-    low = text.lower().replace("-", " ")
-    for f in forms:
-        words = f.lower().replace("-", " ").split()
-        # (A substring test first: most bodies are not named in most questions.)
-        if words[0] in low and re.search(
-                r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b", low):
-            return True
+def _names(text: str, low: str, body: str, patterns: list[tuple[str, re.Pattern]]) -> bool:
+    """Whether a question (`low`: its :func:`_lowered` text) names a body, by one of
+    its forms' patterns (:func:`_form_patterns`) or a packaged force's."""
+    # (A substring test first: most bodies are not named in most questions.)
+    if any(first in low and pat.search(low) for first, pat in patterns):
+        return True
     return any(p.search(text) for p in _force_patterns().get(body, ()))
+
+
+def _bodies(reports: list[Report], lexicon: Lexicon) -> list[str]:
+    """The indexed bodies, sorted (worked out once per list of reports: an archive of
+    thousands of reports took 0.4 ms a question)."""
+    hit = lexicon.memo.get("bodies")
+    if hit is None or hit[0] is not reports:
+        hit = lexicon.memo["bodies"] = (reports, sorted({r.force for r in reports if r.force}))
+    return hit[1]
+
+
+def _lowered(text: str) -> str:
+    return text.lower().replace("-", " ")
+
+
+def _form_patterns(body: str, lexicon: Lexicon, bodies: tuple[str, ...] = ()
+                   ) -> list[tuple[str, re.Pattern]]:
+    """Per form of a body (:func:`_forms`), its first word and a pattern of its words
+    in a lowered question (worked out once per index)."""
+    key = ("form patterns", body, bodies)
+    if key not in lexicon.memo:
+        out = []
+        for f in _forms(body, lexicon, bodies):
+            words = _lowered(f).split()
+            out.append((words[0], re.compile(
+                r"\b" + r"\s+".join(re.escape(w) for w in words) + r"\b")))
+        lexicon.memo[key] = out
+    return lexicon.memo[key]
 
 
 @lru_cache(maxsize=1)
@@ -256,10 +282,11 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
     `mentions(phrase, report_ids)` says whether those reports' passages use a phrase
     (a year named as a figure's period, not as a report's)."""
     typed = typed or text
-    bodies_all = sorted({r.force for r in reports if r.force})
+    bodies_all = _bodies(reports, lexicon)
     key = tuple(bodies_all)
-    named = [b for b in bodies_all if any(_names(t, b, _forms(b, lexicon, key))
-                                          for t in (text, typed))]
+    texts = [(t, _lowered(t)) for t in dict.fromkeys((text, typed))]
+    named = [b for b in bodies_all if any(_names(t, low, b, _form_patterns(b, lexicon, key))
+                                          for t, low in texts)]
     for b in _abbreviated(typed, bodies_all, lexicon):
         if b not in named:
             named.append(b)

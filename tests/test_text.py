@@ -53,3 +53,36 @@ def test_term_share_matches_stemming_every_word():
         assert term_share(q, text) == _naive_share(q, text), text
     assert term_share(q, texts[3]) == 0.0
     assert term_share(q, texts[0]) > 0.0
+
+
+def test_glossary_matches_as_every_pattern_would():
+    """Glossary.matches tries only the groups a text's stems and words can trigger;
+    what it finds is what testing every term's pattern finds."""
+    import re
+
+    from retrieval.text import Glossary, _Word, glossary, stem, tokens
+
+    def every(g: Glossary, text: str):
+        stems = [stem(t) for t in tokens(text)]
+        out = []
+        for group, row in zip(g.groups, g._patterns):
+            for term, pat in row:
+                if isinstance(pat, _Word):
+                    rx = re.compile(rf"\b{re.escape(pat.text)}s?\b", re.I if pat.anycase else 0)
+                    hit = bool(rx.search(text))
+                elif isinstance(pat, tuple):
+                    hit = any(tuple(stems[i:i + len(pat)]) == pat for i in range(len(stems)))
+                else:
+                    hit = bool(pat.search(text))
+                if hit:
+                    out.append((term, group))
+                    break
+        return out
+
+    g = glossary()
+    texts = ["What about ASB in Birmingham?", "asbs and ASBS, pcsos PCSOs Pcso",
+             "the PACT meeting and a pact", "IOMs iom Iom", "Who runs integrated offender "
+             "management and neighbourhood policing teams?", "data on today", "A&E and CPS",
+             "victim satisfaction with anti-social behaviour", ""]
+    for text in texts:
+        assert g.matches(text) == every(g, text), text
