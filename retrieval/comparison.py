@@ -13,9 +13,9 @@ from retrieval.query import Query
 from retrieval.short_answer import short_answer
 from retrieval.text import stem, tokens
 
-#: Candidates from each search within one report: half of what an answer's search
-#: across every report takes. Measured: the archive comparisons' coverage was the same
-#: at 20, 30, 40 and 60 (dev 0.924, held-back 0.861); on the real filings 117 of 119
+#: Candidates from each search within one report (an answer's search across every
+#: report takes SearchConfig.candidates). Measured: the archive comparisons' coverage
+#: was the same at 20, 30, 40 and 60 (dev 0.924, held-back 0.861); on the real filings 117 of 119
 #: rows kept their passage at 30 (a litigation section replaced an exhibit list in one);
 #: a comparison of three reports took 60-93 ms at 60 (65-77 at 30).
 REPORT_CANDIDATES = 30
