@@ -97,3 +97,9 @@ class ModelCostEmbedder:
         if self.real is not None:
             self.real.encode(list(texts), batch_size=batch_size)
         return self.standin.encode(texts, batch_size)
+
+    def warm_up(self) -> None:
+        """The real model's warm-up, as the app's (Searcher.warm_up)."""
+        warm = getattr(self.real, "warm_up", None)
+        if warm is not None:
+            warm()

@@ -90,8 +90,12 @@ class Searcher:
         self._memos = _Recent(MEMO_QUESTIONS)
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: the model, the
-        index's speller and the English word list; then :meth:`settle`."""
+        """Load what the first question would otherwise wait for: the model (each of
+        its sessions), the index's speller and the English word list; then
+        :meth:`settle`."""
+        warm = getattr(self.embedder, "warm_up", None)
+        if warm is not None:
+            warm()
         self.store.lexicon.warm_up()
         self.ask("warm up", top_k=1)
         self.settle()

