@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+# This checkout's code, not an installed one's: a run from another checkout (the code
+# before a change) measures that checkout.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 
 class StageClock:
