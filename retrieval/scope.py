@@ -166,15 +166,6 @@ def _names(text: str, low: str, body: str, patterns: list[tuple[str, re.Pattern]
     return any(p.search(text) for p in _force_patterns().get(body, ()))
 
 
-def _bodies(reports: list[Report], lexicon: Lexicon) -> list[str]:
-    """The indexed bodies, sorted (worked out once per list of reports: an archive of
-    thousands of reports took 0.4 ms a question)."""
-    hit = lexicon.memo.get("bodies")
-    if hit is None or hit[0] is not reports:
-        hit = lexicon.memo["bodies"] = (reports, sorted({r.force for r in reports if r.force}))
-    return hit[1]
-
-
 def _lowered(text: str) -> str:
     return text.lower().replace("-", " ")
 
@@ -275,19 +266,18 @@ def _covers(r: Report, year: int) -> bool:
 
 def resolve(text: str, reports: list[Report], lexicon: Lexicon,
             mentions: Callable[[str, tuple[str, ...]], bool] | None = None,
-            typed: str | None = None) -> Scope:
+            typed: str | None = None, *, bodies: tuple[str, ...]) -> Scope:
     """The scope of a question (its normalised, spell-corrected text) among the
     indexed reports; `typed` is the question as typed (names are looked for there too:
-    spelling correction may have turned an unknown name into a word).
+    spelling correction may have turned an unknown name into a word); `bodies` the
+    reports' bodies, sorted (Store.bodies).
     `mentions(phrase, report_ids)` says whether those reports' passages use a phrase
     (a year named as a figure's period, not as a report's)."""
     typed = typed or text
-    bodies_all = _bodies(reports, lexicon)
-    key = tuple(bodies_all)
     texts = [(t, _lowered(t)) for t in dict.fromkeys((text, typed))]
-    named = [b for b in bodies_all if any(_names(t, low, b, _form_patterns(b, lexicon, key))
+    named = [b for b in bodies if any(_names(t, low, b, _form_patterns(b, lexicon, bodies))
                                           for t, low in texts)]
-    for b in _abbreviated(typed, bodies_all, lexicon):
+    for b in _abbreviated(typed, bodies, lexicon):
         if b not in named:
             named.append(b)
     for word in re.findall(r"[a-z][a-z'-]{3,}", text.lower()):
@@ -298,7 +288,7 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
 
     # Bodies named that no report covers: known forces, and "<Name> Police" forms
     # whose name the reports never use.
-    covered = covered_forces(tuple(bodies_all))
+    covered = covered_forces(bodies)
     missing = [f for f in named_forces(typed) if f not in covered]
     for m in _BODY.finditer(typed):
         words = [w for w in m.group(1).split() if w.lower() not in _NOT_NAMES]
@@ -310,7 +300,7 @@ def resolve(text: str, reports: list[Report], lexicon: Lexicon,
         if not words:
             continue
         name = " ".join(w.capitalize() for w in words) + " " + m.group(2).capitalize()
-        if any(named_forces(name)) or any(name.lower() in b.lower() for b in bodies_all):
+        if any(named_forces(name)) or any(name.lower() in b.lower() for b in bodies):
             continue
         if any(w.lower() in lexicon.words for w in words):
             continue

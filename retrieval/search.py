@@ -158,7 +158,7 @@ class Searcher:
         """What the question is about among the indexed reports (retrieval/scope.py)."""
         typed = f"{query.context} {query.question}" if query.context else query.question
         return resolve(query.text, self.store.reports, self.store.lexicon,
-                       self.store.mentions, typed=typed)
+                       self.store.mentions, typed=typed, bodies=self.store.bodies)
 
     def scoped_candidates(self, query: Query, filters: Filters | None = None
                           ) -> tuple[Scope, list[Candidate]]:
