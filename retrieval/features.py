@@ -15,7 +15,6 @@ from core.models import Passage
 from retrieval.query import Query
 from retrieval.text import (
     PASSAGE_CACHE,
-    TOKEN,
     has_figure,
     has_number,
     stem,
@@ -141,12 +140,9 @@ def term_share(query: Query, text: str, where: Callable[[str], bool] | None = No
     """The IDF-weighted share of the question's terms that a sentence holds (0 when it
     fails the test `where`, e.g. it states no number)."""
     weights = query.weights
-    low = token_text(text)
-    # Most sentences hold none of the question's stems: a substring test spares
-    # stemming their words and testing them.
-    if not any(f in low for f in query.stem_fragments) or (where and not where(text)):
+    st = query.stems_in(text)
+    if not st or (where and not where(text)):
         return 0.0
-    st = set(map(stem, set(TOKEN.findall(low))))
     return sum(w for k, w in weights.items() if k in st) / (sum(weights.values()) or 1.0)
 
 

@@ -4,7 +4,6 @@ sees the answer without reading the whole card."""
 from __future__ import annotations
 
 from retrieval.query import Query
-from retrieval.text import TOKEN, stem, token_text
 
 
 def best_sentences(scored: list[tuple[float, str]], query: Query, k: int = 2) -> str:
@@ -17,11 +16,9 @@ def best_sentences(scored: list[tuple[float, str]], query: Query, k: int = 2) ->
 
     def score(i: int) -> float:
         s, text = scored[i]
-        low = token_text(text)
-        # (The substring test spares stemming a sentence holding no question term.)
-        if not q or not any(f in low for f in query.stem_fragments):
+        st = query.stems_in(text) if q else None
+        if not st:
             return s
-        st = set(map(stem, TOKEN.findall(low)))
         overlap = len(q & st) / len(q)
         return s + 0.3 * overlap
 

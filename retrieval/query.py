@@ -20,11 +20,13 @@ from importlib import resources
 
 from retrieval.instructions import read_instructions
 from retrieval.text import (
+    TOKEN,
     content_terms,
     english_frequency,
     glossary,
     stem,
     stem_fragment,
+    token_text,
     tokens,
 )
 
@@ -110,6 +112,15 @@ class Query:
     def stem_fragments(self) -> frozenset[str]:
         """A part of each term's stem that any text holding the term contains."""
         return frozenset(stem_fragment(k) for k in self.weights)
+
+    def stems_in(self, text: str) -> set[str]:
+        """The stems of a text's words, or none when it holds none of the question's
+        terms: most sentences hold none, and a substring test for each term's stem
+        fragment spares stemming their words."""
+        low = token_text(text)
+        if not any(f in low for f in self.stem_fragments):
+            return set()
+        return set(map(stem, set(TOKEN.findall(low))))
 
     def embed_text_of(self, words: list[str]) -> str:
         """Some of the question's words, abbreviations spelt out, for the embedding
