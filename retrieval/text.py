@@ -153,23 +153,23 @@ class Glossary:
         return out
 
     @cached_property
-    def _triggers(self) -> tuple[dict, dict, frozenset[int]]:
+    def _triggers(self) -> tuple[dict[str, set[int]], dict[tuple[bool, str], set[int]],
+                                 frozenset[int]]:
         """Which groups a text can match: by a term's first stem; by an abbreviation
-        as written ("word") or in any case ("anycase", lower-cased); and the groups
-        with a pattern, always tried."""
-        stems: dict[tuple[str, str], set[int]] = {}
-        words: dict[tuple[str, str], set[int]] = {}
+        ((in any case, lower-cased) or (as written)); and the groups with a pattern,
+        always tried."""
+        by_stem: dict[str, set[int]] = {}
+        by_word: dict[tuple[bool, str], set[int]] = {}
         always = set()
         for i, row in enumerate(self._patterns):
             for _, pat in row:
                 if isinstance(pat, _Word):
-                    key = ("anycase" if pat.anycase else "word", pat.text)
-                    words.setdefault(key, set()).add(i)
+                    by_word.setdefault((pat.anycase, pat.text), set()).add(i)
                 elif isinstance(pat, tuple):
-                    stems.setdefault(("stem", pat[0]), set()).add(i)
+                    by_stem.setdefault(pat[0], set()).add(i)
                 else:
                     always.add(i)
-        return stems, words, frozenset(always)
+        return by_stem, by_word, frozenset(always)
 
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(term found in text, its group) for each glossary term the text contains.
@@ -181,22 +181,22 @@ class Glossary:
         lower = {w.lower() for w in words}
         by_stem, by_word, always = self._triggers
         # Only the groups with a term whose first stem or word the text holds (and
-        # those with a pattern) are tried, in their order: 1 ms a question less.
+        # those with a pattern) are tried, in their order: trying all 83 groups, the
+        # 40 abbreviations by pattern, on a question's ~5 texts took 1 ms.
         tried = set(always)
         for w in have:
-            tried.update(by_stem.get(("stem", w), ()))
-        for seen, key in ((words, "word"), (lower, "anycase")):
+            tried.update(by_stem.get(w, ()))
+        for anycase, seen in ((False, words), (True, lower)):
             for w in seen:
-                tried.update(by_word.get((key, w), ()))
+                tried.update(by_word.get((anycase, w), ()))
                 if w.endswith("s"):
-                    tried.update(by_word.get((key, w[:-1]), ()))
+                    tried.update(by_word.get((anycase, w[:-1]), ()))
         out = []
         for i in sorted(tried):
             g, row = self.groups[i], self._patterns[i]
             for term, pat in row:
                 if isinstance(pat, _Word):
-                    # What \bTERMs?\b finds, as a set lookup: ~200 searches of the
-                    # text a question otherwise, 1 ms.
+                    # What \bTERMs?\b finds, as a set lookup.
                     seen = lower if pat.anycase else words
                     if pat.text in seen or pat.text + "s" in seen:
                         out.append((term, g))
