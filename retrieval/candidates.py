@@ -133,7 +133,7 @@ def keyword_query(store, query: Query) -> str:
         toks = re.findall(r"[a-z0-9]+", ph.lower())
         if toks:
             parts.append('"' + " ".join(toks) + '"')
-    return " OR ".join(parts)
+    return store.keywords.any_of(parts)
 
 
 def keyword(store, query: Query, k: int, filters: Filters | None = None
@@ -179,26 +179,55 @@ def sentence_scores(store, rowids: list[int], qvec: np.ndarray,
 Memo = dict[int, tuple[Passage, list[tuple[float, str]], dict[str, float], bool]]
 
 
+@dataclass
+class Read:
+    """Passages read for a question's pool, with their sentences' similarities to it:
+    those of `rowids` that are live and were not in its memo."""
+
+    rowids: set[int] = field(default_factory=set)
+    passages: dict[int, Passage] = field(default_factory=dict)
+    sentences: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
+
+
+def read(store, rowids: list[int], qvec: np.ndarray, memo: Memo | None = None,
+         done: Read | None = None) -> Read:
+    """Read the passages of `rowids` that neither the question's memo nor `done` (an
+    earlier read, added to) holds, and their sentences' similarities to the question.
+    The dense hits are read while the keyword search still runs (retrieval/search.py):
+    at 100,000 passages it often ends last."""
+    out = done if done is not None else Read()
+    new = [r for r in dict.fromkeys(rowids)
+           if r not in out.rowids and (memo is None or r not in memo)]
+    if not new:
+        return out
+    passages = store.passages(new)
+    out.rowids.update(new)
+    out.passages.update(passages)
+    out.sentences.update(sentence_scores(store, new, qvec,
+                                         {r: p.text for r, p in passages.items()}))
+    return out
+
+
 def pooled(store, query: Query, qvec: np.ndarray, dense_hits: list[tuple[int, float]],
-           keyword_hits: list[tuple[int, float]], memo: Memo | None = None
-           ) -> list[Candidate]:
+           keyword_hits: list[tuple[int, float]], memo: Memo | None = None,
+           done: Read | None = None) -> list[Candidate]:
     """The dense and keyword hits as one pool of candidates (dense first), each with
     its sentences' similarities (its other features are worked out when read: see
     :class:`Candidate`). `memo`, kept for one question, saves reading and scoring a
-    passage again in its next search."""
+    passage again in its next search; `done`: the passages already read for this
+    pool (:func:`read`)."""
     memo = {} if memo is None else memo
     ds, ks = dict(dense_hits), dict(keyword_hits)
     dr, kr = _ranks(dense_hits), _ranks(keyword_hits)
     cand = list(dict.fromkeys([r for r, _ in dense_hits] + [r for r, _ in keyword_hits]))
     if not cand:
         return []
-    new = [r for r in cand if r not in memo]
-    passages = store.passages(new)
+    got = read(store, cand, qvec, memo, done)
+    passages, sents = got.passages, got.sentences
     missing = [r for r in cand if r not in ds]
     if missing:  # dense scores for keyword-only candidates
         for r, sim in zip(missing, store.vectors(missing) @ qvec):
             ds[r] = float(sim)
-    sents = sentence_scores(store, new, qvec, {r: p.text for r, p in passages.items()})
     kmax = max(ks.values()) if ks else 1.0
     out = []
     for r in cand:

@@ -164,9 +164,14 @@ class Lexicon:
 
     def warm_up(self) -> None:
         """Build both spellers now (the English one takes ~5 s), not on the first
-        misspelt word."""
+        misspelt word; and count the passages that use each of the glossary's terms,
+        not when a question first meets one: a phrase's count is a search of the
+        keyword index (up to 4 ms at 100,000 passages; all 340 terms take 0.2 s there,
+        1.4 s at 1M)."""
         _ = self._spell
         english_speller()
+        for term in glossary().terms:
+            self.df(term)
 
     def idf(self, df: int) -> float:
         """IDF of a term in this index."""

@@ -148,11 +148,14 @@ class Searcher:
         full, *later = query_texts(query, self.store.faiss.ntotal)
         qvec = self.embed([full] + [t for t in later if t])[0]
         # The keyword search runs beside the dense one (both release the GIL): on two
-        # cores a question waits for the slower of the two, not their sum.
+        # cores a question waits for the slower of the two, not their sum; and the
+        # dense hits are read while it runs.
         kw_future = _POOL.submit(self.keyword, query, k, filters)
         dense = self.dense(qvec, k, filters)
-        return candidates.pooled(self.store, query, qvec, dense, kw_future.result(),
-                                 self._memos.get(query, dict))
+        memo = self._memos.get(query, dict)
+        done = candidates.read(self.store, [r for r, _ in dense], qvec, memo)
+        return candidates.pooled(self.store, query, qvec, dense, kw_future.result(), memo,
+                                 done)
 
     def scope(self, query: Query) -> Scope:
         """What the question is about among the indexed reports (retrieval/scope.py)."""

@@ -274,8 +274,7 @@ class Store:
     @lru_cache(maxsize=8192)  # noqa: B019
     def df_together(self, phrases: tuple[str, ...]) -> int:
         """Passages that hold every one of several phrases."""
-        parts = [p for p in map(phrase, phrases) if p]
-        return self.keywords.count(" AND ".join(parts)) if parts else 0
+        return self.keywords.count_together(map(phrase, phrases))
 
     @cached_property
     def vocab_index(self) -> dict[str, int]:

@@ -126,8 +126,13 @@ class Glossary:
         return group not in self.loose
 
     @cached_property
+    def terms(self) -> tuple[str, ...]:
+        """Every term of every group, as written."""
+        return tuple(dict.fromkeys(t for g in self.groups for t in g))
+
+    @cached_property
     def _terms(self) -> frozenset[str]:
-        return frozenset(t.lower() for g in self.groups for t in g)
+        return frozenset(t.lower() for t in self.terms)
 
     def is_term(self, word: str) -> bool:
         """Whether a word is one of the glossary's terms."""

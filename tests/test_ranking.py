@@ -91,3 +91,26 @@ def test_a_question_goes_to_the_model_once(searcher):
     assert any(t.word not in s.store.vocab_index for t in query.terms if t.present)
     s.ask(q)
     assert len(calls) == 1, calls
+
+
+def test_passages_read_ahead_make_the_same_pool(searcher):
+    """The dense hits are read while the keyword search runs (Searcher.candidates):
+    the pool is the one read at once."""
+    from retrieval import candidates
+
+    store = searcher.store
+    for q in QUESTIONS[:3]:
+        query = searcher.understand(q)
+        qvec = searcher.embed([query.embed_text])[0]
+        dense = searcher.dense(qvec, 20)
+        kw = searcher.keyword(query, 20)
+        ahead = candidates.read(store, [r for r, _ in dense[:10]], qvec)
+        assert len(ahead.rowids) == 10
+        at_once = candidates.pooled(store, query, qvec, dense, kw, {})
+        split = candidates.pooled(store, query, qvec, dense, kw, {}, ahead)
+        assert [c.rowid for c in split] == [c.rowid for c in at_once]
+        for a, b in zip(split, at_once):
+            assert a.pool == b.pool and a.passage == b.passage
+            assert [t for _, t in a.sentences] == [t for _, t in b.sentences]
+            assert [s for s, _ in a.sentences] == pytest.approx([s for s, _ in b.sentences],
+                                                                abs=1e-6)
