@@ -59,6 +59,10 @@ def _diversify(store, cands: list[Candidate], scored: Iterator[tuple[float, Cand
     best passage of each report first."""
     picked: list[tuple[float, Candidate]] = []
     vecs = []
+    # Picks past `top_k` serve only to put each report's best first; without that,
+    # each would work out more candidates' features for nothing.
+    each_report = bool(_EACH_REPORT.search(question))
+    wanted = top_k * 3 if each_report else top_k
     # One read for every candidate's vector: on templated reports most of a pool can
     # be near-duplicates, and the loop then reaches its end.
     vectors = dict(zip((c.rowid for c in cands),
@@ -72,9 +76,9 @@ def _diversify(store, cands: list[Candidate], scored: Iterator[tuple[float, Cand
             continue
         picked.append(item)
         vecs.append(v)
-        if len(picked) >= top_k * 3:
+        if len(picked) >= wanted:
             break
-    if _EACH_REPORT.search(question):
+    if each_report:
         seen, first, rest = set(), [], []
         for it in picked:
             rid = it[1].passage.report_id
