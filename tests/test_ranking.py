@@ -114,3 +114,32 @@ def test_passages_read_ahead_make_the_same_pool(searcher):
             assert [t for _, t in a.sentences] == [t for _, t in b.sentences]
             assert [s for s, _ in a.sentences] == pytest.approx([s for s, _ in b.sentences],
                                                                 abs=1e-6)
+
+
+
+@pytest.mark.parametrize("each", [False, True])
+def test_ranking_stops_at_what_it_shows(searcher, each):
+    """Ranking takes candidates best first until it has top_k picks (each worked out
+    candidate costs its features); only a question for each report's best passage
+    takes more, to put each report's best first."""
+    from retrieval.ranking import _diversify
+
+    for q in QUESTIONS[:4]:
+        q = f"{q} Compare all reports." if each else q
+        query = searcher.understand(q)
+        cands = _fresh_candidates(searcher, q)
+        taken = []
+
+        def counted(items, taken=taken):
+            for item in items:
+                taken.append(item)
+                yield item
+
+        picked = _diversify(searcher.store, cands, counted(best_first(
+            cands, searcher.config.weights)), 3, query.question,
+            searcher.config.dup_threshold)
+        assert len(picked) == 3
+        if each:
+            assert len(taken) > 3
+        else:
+            assert taken[-1] is picked[-1]
