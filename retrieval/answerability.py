@@ -167,11 +167,11 @@ def _vectors(store, embed: Embed, words: list[str]) -> np.ndarray:
     """Token vectors of question words: the build's vocabulary vectors where the word
     is in it, else embedded now (cached)."""
     idx = store.vocab_index
-    vv = store.vocab_vectors
+    vv = store.vocab_matrix
     out, todo = [], []
     for w in words:
         j = idx.get(w)
-        out.append(None if j is None or vv is None else np.asarray(vv[j], dtype=np.float32))
+        out.append(None if j is None or vv is None else vv[j])
         if out[-1] is None:
             todo.append(w)
     if todo:
@@ -190,8 +190,8 @@ def _meet(store, terms, tvecs: np.ndarray, words: list[str]) -> np.ndarray:
     idx = store.vocab_index
     rows = sorted({idx[w] for w in words if w in idx})
     sims = np.zeros(len(terms), dtype=np.float32)
-    if rows and store.vocab_vectors is not None:
-        wv = np.asarray(store.vocab_vectors[rows], dtype=np.float32)
+    if rows and store.vocab_matrix is not None:
+        wv = store.vocab_matrix[rows]
         sims = np.clip((tvecs @ wv.T).max(axis=1), 0.0, 1.0)
     return np.where(exact, 1.0, sims)
 

@@ -277,6 +277,15 @@ class Store:
         return self.keywords.count_together(map(phrase, phrases))
 
     @cached_property
+    def vocab_matrix(self) -> np.ndarray | None:
+        """The vocabulary words' vectors in float32, in memory. The file keeps float16,
+        and a product with its memory map converted every row each time: 15 ms a
+        question with words to bridge on the real filings' 15,209 words, against 1 ms.
+        It costs 4 bytes a dimension (23 MB for those words)."""
+        vv = self.vocab_vectors
+        return None if vv is None else np.ascontiguousarray(vv, dtype=np.float32)
+
+    @cached_property
     def vocab_index(self) -> dict[str, int]:
         """Row of each vocabulary word in vocab_vectors."""
         return {w: i for i, w in enumerate(self.vocab)}

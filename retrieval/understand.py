@@ -80,7 +80,7 @@ def bridge(store, embed: Embed, words: list[str]) -> dict[str, tuple[float, tupl
     """For question words the corpus never uses: the similarity of the nearest corpus
     word by the embedding model, and the nearest words close enough to stand in for
     them in search."""
-    vv = store.vocab_vectors
+    vv = store.vocab_matrix
     if vv is None or not words or not len(store.vocab):
         return {}
     tv = np.vstack(embed(words))

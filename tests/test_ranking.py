@@ -143,3 +143,28 @@ def test_ranking_stops_at_what_it_shows(searcher, each):
             assert len(taken) > 3
         else:
             assert taken[-1] is picked[-1]
+
+
+def test_questions_read_the_vocabulary_from_memory(searcher, monkeypatch):
+    """Bridging and answerability use the float32 copy of the vocabulary's vectors
+    loaded at warm-up: a product with the float16 memory map converted every row for
+    each question (15 ms on the real filings' 15,209 words)."""
+    import numpy as np
+
+    store = searcher.store
+    searcher.warm_up()
+    assert store.vocab_matrix.dtype == np.float32
+    assert np.array_equal(store.vocab_matrix, np.asarray(store.vocab_vectors, np.float32))
+
+    class Untouchable:
+        def __getattr__(self, name):
+            raise AssertionError("a question read the vocabulary's memory map")
+
+        def __getitem__(self, key):
+            raise AssertionError("a question read the vocabulary's memory map")
+
+    monkeypatch.setattr(store, "vocab_vectors", Untouchable())
+    s = Searcher(store, searcher.embedder, searcher.config)
+    query = s.understand("Are victims jubilant about the constabulary's gizmos?")
+    assert any(t.nearest > 0 for t in query.terms)  # bridged
+    assert s.ask("Are victims jubilant about the constabulary's gizmos?").hits
