@@ -267,8 +267,10 @@ def forces() -> tuple[ForceName, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1024)
 def named_forces(text: str) -> tuple[str, ...]:
-    """Canonical names of the forces a text names."""
+    """Canonical names of the forces a text names (a question's text is read at
+    several steps, each a search of every force's pattern)."""
     return tuple(f.canonical for f in forces() if f.pattern.search(text))
 
 
