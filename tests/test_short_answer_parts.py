@@ -153,3 +153,25 @@ def test_a_highlight_of_table_rows_is_not_embedded_again(searcher):
     # A text that only starts like a row is embedded as it is.
     vectors.of([rows[0] + " and something the report never says"])
     assert len(calls) == 1
+
+
+def test_a_question_of_several_parts_goes_to_the_model_once_more(searcher):
+    """Beyond the question's own texts, its parts' texts (each part, and the first
+    part with a part that leans on it) go to the model in one call, not one a part."""
+    from retrieval.search import Searcher
+
+    calls: list[list[str]] = []
+
+    class Counting:
+        name = searcher.embedder.name
+
+        def encode(self, texts, *a, **kw):
+            calls.append(list(texts))
+            return searcher.embedder.encode(texts, *a, **kw)
+
+    s = Searcher(searcher.store, Counting(), searcher.config)
+    q = ("How satisfied are victims in the West Midlands? Is it improving? "
+         "How does it compare with England and Wales?")
+    a = s.ask(q)
+    assert len(question_parts(q)) == 3 and len(a.short_answer.parts) >= 2
+    assert len(calls) == 2, calls
