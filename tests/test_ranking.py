@@ -6,6 +6,7 @@ index of the report, with the real model."""
 from __future__ import annotations
 
 import pytest
+from model_calls import counting_searcher
 
 from retrieval.features import coverage, figure_focus, fragment_share
 from retrieval.ranking import best_first
@@ -76,16 +77,7 @@ def test_rowids_come_in_the_order_asked(searcher):
 def test_a_question_goes_to_the_model_once(searcher):
     """Its subject words without a vocabulary vector (answerability) go in the
     question's own batch: a call of their own cost 2-4 ms more."""
-    calls: list[list[str]] = []
-
-    class Counting:
-        name = searcher.embedder.name
-
-        def encode(self, texts, *a, **kw):
-            calls.append(list(texts))
-            return searcher.embedder.encode(texts, *a, **kw)
-
-    s = Searcher(searcher.store, Counting(), searcher.config)
+    s, calls = counting_searcher(searcher)
     q = "What is the ASB rate in Birmingham?"  # "asb": present by its expansion only
     query = s.understand(q)
     assert any(t.word not in s.store.vocab_index for t in query.terms if t.present)

@@ -158,18 +158,9 @@ def test_a_highlight_of_table_rows_is_not_embedded_again(searcher):
 def test_a_question_of_several_parts_goes_to_the_model_once_more(searcher):
     """Beyond the question's own texts, its parts' texts (each part, and the first
     part with a part that leans on it) go to the model in one call, not one a part."""
-    from retrieval.search import Searcher
+    from model_calls import counting_searcher
 
-    calls: list[list[str]] = []
-
-    class Counting:
-        name = searcher.embedder.name
-
-        def encode(self, texts, *a, **kw):
-            calls.append(list(texts))
-            return searcher.embedder.encode(texts, *a, **kw)
-
-    s = Searcher(searcher.store, Counting(), searcher.config)
+    s, calls = counting_searcher(searcher)
     q = ("How satisfied are victims in the West Midlands? Is it improving? "
          "How does it compare with England and Wales?")
     a = s.ask(q)
