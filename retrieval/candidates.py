@@ -5,12 +5,12 @@ features (retrieval/features.py)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from core.models import Passage
+from ingest.index_format import phrase
 from retrieval.answer import Filters
 from retrieval.features import cheap_own, exact_own, features, fragment_share
 from retrieval.query import Query
@@ -118,22 +118,25 @@ def dense(store, qvec: np.ndarray, k: int, filters: Filters | None = None,
     return [(int(rowids[p]), float(s)) for s, p in zip(d[0], i[0]) if p >= 0]
 
 
-def keyword_query(store, query: Query) -> str:
-    """The keyword query: the question's words and their equivalents, ORed phrases."""
-    phrases = set()
+def keyword_phrases(store, query: Query) -> list[str]:
+    """The question's words and their equivalents as keyword-query phrases
+    (index_format.phrase), in the order of the words, each once."""
+    words = set()
     n = max(1, store.faiss.ntotal)
     for t in query.terms:
         if n >= COMMON_TERM_MIN_INDEX and t.df > COMMON_TERM_SHARE * n:
             continue
-        phrases.add(t.word)
+        words.add(t.word)
     for g in query.groups:
-        phrases.update(x.lower() for x in g)
-    parts = []
-    for ph in sorted(phrases):
-        toks = re.findall(r"[a-z0-9]+", ph.lower())
-        if toks:
-            parts.append('"' + " ".join(toks) + '"')
-    return store.keywords.any_of(parts)
+        words.update(x.lower() for x in g)
+    return list(dict.fromkeys(p for p in map(phrase, sorted(words)) if p))
+
+
+def keyword_query(store, query: Query) -> str:
+    """The keyword query: the question's words and their equivalents, ORed phrases (as
+    any engine's query language writes them; the search itself weighs phrases the index
+    reads alike as one: KeywordSearch.any_of)."""
+    return " OR ".join(keyword_phrases(store, query))
 
 
 def keyword(store, query: Query, k: int, filters: Filters | None = None
@@ -141,9 +144,10 @@ def keyword(store, query: Query, k: int, filters: Filters | None = None
     """(rowid, BM25 score, higher is better) of the best keyword matches (among those
     the filters allow: report-level filters and kinds go to the keyword index as term
     sets; a section filter is checked on the hits, fetching more)."""
-    q = keyword_query(store, query)
-    if not q:
+    phrases = keyword_phrases(store, query)
+    if not phrases:
         return []
+    q = store.keywords.any_of(phrases)
     if filters is None or not filters.active:
         return store.keywords.search(q, k)
     hits = store.keywords.search(q, k if not filters.section else k * 8,

@@ -100,3 +100,17 @@ def test_the_glossary_counts_are_ready_after_warm_up(ui_index, monkeypatch):
     monkeypatch.setattr(s.store.keywords, "count", no_search)
     for term in glossary().terms:
         s.store.df(term)
+
+
+def test_the_keyword_query_is_plain_and_its_search_the_same(ui_index):
+    """The keyword query is an OR of phrases as any engine writes it (the keyword
+    engines benchmark runs it on FTS5); the search weighs alike phrases as one, with
+    the hits of the plain OR."""
+    s = get_searcher(ui_index)
+    query = s.understand("How many stop and searches led to an arrest?")
+    plain = s.keyword_query(query)
+    assert "^" not in plain and '"stop and search"' in plain
+    assert s.store.keywords.any_of(plain.split(" OR ")) != plain  # alike phrases met
+    got, want = s.keyword(query, 20), s.store.keywords.search(plain, 20)
+    assert [r for r, _ in got] == [r for r, _ in want]
+    assert [x for _, x in got] == pytest.approx([x for _, x in want], rel=1e-6)

@@ -162,6 +162,10 @@ class KeywordSearch:
                 .filter(tantivy.Filter.lowercase())
                 .filter(tantivy.Filter.stemmer("english")).build())
 
+    def _terms(self, expr: str) -> list[str]:
+        """The terms the index holds for a :func:`phrase`'s words (en_stem's)."""
+        return self._analyzer.analyze(expr.strip('"'))
+
     def _query(self, expr: str, report_ids=None, kinds=None):
         import tantivy
 
@@ -185,7 +189,7 @@ class KeywordSearch:
         alike: dict[str, list[str]] = {}
         # The query parser reads a phrase written twice once.
         for expr in dict.fromkeys(e for e in phrases if e):
-            key = " ".join(self._analyzer.analyze(expr.strip('"'))) or expr
+            key = " ".join(self._terms(expr)) or expr
             alike.setdefault(key, []).append(expr)
         return " OR ".join(same[0] + (f"^{len(same)}" if len(same) > 1 else "")
                            for same in alike.values())
@@ -223,7 +227,7 @@ class KeywordSearch:
             return 0
         counts = []
         for expr in exprs:
-            terms = self._analyzer.analyze(expr.strip('"'))
+            terms = self._terms(expr)
             in_fields = [[self.searcher.doc_freq(f, t) for t in terms] for f in FIELDS]
             if not terms or not any(all(c) for c in in_fields):
                 return 0
