@@ -361,9 +361,11 @@ def normalise(question: str) -> str:
 
 
 def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
-          indexed_forces: tuple[str, ...] = (), report_years: tuple[int, ...] = ()) -> Query:
-    """Read a question (with the previous turn prepended when `context` is given).
-    Embedding-model neighbours of its absent words are added by :func:`bridged`."""
+          bodies: tuple[str, ...] = (), report_years: tuple[int, ...] = ()) -> Query:
+    """Read a question (with the previous turn prepended when `context` is given)
+    against an index of these `bodies` (sorted, each once: Store.bodies) and report
+    years. Embedding-model neighbours of its absent words are added by
+    :func:`bridged`."""
     reading = read_instructions(question.strip())
     asked = reading.subject
     if context:
@@ -428,7 +430,7 @@ def parse(question: str, lexicon: Lexicon, *, context: str | None = None,
                            count=1, flags=re.I)
 
     named = named_forces(full)
-    covered = covered_forces(tuple(sorted(set(indexed_forces))))
+    covered = covered_forces(bodies)
     # A year that bounds a period ("since 2014") asks about the time after it, not
     # about that year: it is no year the answer must mention.
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(text)

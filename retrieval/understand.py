@@ -67,8 +67,8 @@ def understand(store, embed: Embed, question: str, context: str | None = None) -
     texts only abstention wants in the background, beside the search, gained nothing
     measurable on two cores: the model's threads and the searches' already share
     both.)"""
-    query = parse(question, store.lexicon, context=context,
-                  indexed_forces=store.report_forces, report_years=store.report_years)
+    query = parse(question, store.lexicon, context=context, bodies=store.bodies,
+                  report_years=store.report_years)
     words = bridgeable(query)
     n = store.faiss.ntotal
     unknown = [t.word for t in subject_terms(query, n) if t.word not in store.vocab_index]
