@@ -136,44 +136,37 @@ def _idle(page) -> None:
     page.wait_for_timeout(300)
 
 
-def _click_brings_into_view(page, link, target: str) -> None:
-    """Scroll to the top, click `link`, and wait for the element `target` names to be
-    in view. On a loaded machine the app can still be settling when the click lands
-    (a rerun redraws the page and loses the jump), so a second click is allowed; the
-    jump must then happen."""
+def _click_then(page, click, happened) -> None:
+    """Run `click`, then `happened()`, which waits for the click's effect (raising
+    Playwright's timeout). On a loaded machine a rerun of the app can lose a click
+    (CI lost a citation marker's jump once and the basket's Empty click twice), so one
+    more click is allowed once the app is idle; the effect must then happen."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    in_view = ("s => { const r = document.querySelector(s).getBoundingClientRect();"
-               " return r.top > -5 && r.top < window.innerHeight - 40; }")
     for attempt in range(2):
         _idle(page)
-        page.mouse.wheel(0, -3000)
-        page.wait_for_timeout(300)
-        link.click()
+        click()
         try:
-            page.wait_for_function(in_view, arg=target, timeout=10_000)
+            happened()
             return
         except PlaywrightTimeout:
             if attempt:
                 raise
 
 
-def _click_until_shown(page, button, text: str) -> None:
-    """Click `button` and wait for `text` to show. CI has twice lost this click to a
-    rerun on a loaded machine (the button stayed enabled, nothing happened), so one
-    more click is allowed while the button is still there and enabled; the text must
-    then show."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def _click_brings_into_view(page, link, target: str) -> None:
+    """Scroll to the top, click `link`, and wait for the element `target` names to be
+    in view (a second click allowed: _click_then)."""
+    in_view = ("s => { const r = document.querySelector(s).getBoundingClientRect();"
+               " return r.top > -5 && r.top < window.innerHeight - 40; }")
 
-    for attempt in range(2):
-        button.click()
-        try:
-            page.get_by_text(text).wait_for(timeout=15_000)
-            return
-        except PlaywrightTimeout:
-            _idle(page)
-            if attempt or not button.is_enabled():
-                raise
+    def click() -> None:
+        page.mouse.wheel(0, -3000)
+        page.wait_for_timeout(300)
+        link.click()
+
+    _click_then(page, click, lambda: page.wait_for_function(in_view, arg=target,
+                                                            timeout=10_000))
 
 
 def _axe(page, where: str) -> None:
@@ -350,8 +343,8 @@ def test_ask_in_a_real_browser(server, tmp_path):
             dl.value.save_as(basket_file)
             _idle(page)  # the downloads' reruns are over before the next clicks
             sidebar.get_by_text("Load or empty the basket").click()
-            _click_until_shown(page, sidebar.get_by_role("button", name="Empty the basket"),
-                               "Empty: switch on")
+            _click_then(page, sidebar.get_by_role("button", name="Empty the basket").click,
+                        lambda: page.get_by_text("Empty: switch on").wait_for(timeout=15_000))
             _idle(page)
             sidebar.locator('[data-testid="stFileUploaderDropzoneInput"]').first \
                 .set_input_files(str(basket_file))
