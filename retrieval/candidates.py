@@ -120,7 +120,7 @@ def dense(store, qvec: np.ndarray, k: int, filters: Filters | None = None,
 
 def keyword_phrases(store, query: Query) -> list[str]:
     """The question's words and their equivalents as keyword-query phrases
-    (index_format.phrase), in the order of the words, each once."""
+    (index_format.phrase), sorted, each once."""
     words = set()
     n = max(1, store.faiss.ntotal)
     for t in query.terms:
