@@ -49,8 +49,10 @@ class SearchConfig:
 
     #: Passages taken from each of the dense and the keyword search. Out of family
     #: (benchmarks/families.py, models refitted at each) 40 ranked as well as 60 did
-    #: (hit@1 / hit@5 / MRR: shipped 0.73 / 0.93 / 0.81 against 0.71 / 0.91 / 0.80;
-    #: archive and real filings the same; dev2 the same), with a third less to score.
+    #: (hit@1 / hit@5 / MRR: shipped 0.73 / 0.93 / 0.81 against 0.71 / 0.91 / 0.80,
+    #: though multi recall@10 0.87 against 0.89; archive and real filings the same but
+    #: the filings' hit@10, 0.74 against 0.75; dev2 the same), with a third less to
+    #: score.
     candidates: int = 40
     #: Linear weights over the candidate features (retrieval/features.py).
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))

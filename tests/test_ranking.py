@@ -108,7 +108,6 @@ def test_passages_read_ahead_make_the_same_pool(searcher):
                                                                 abs=1e-6)
 
 
-
 @pytest.mark.parametrize("each", [False, True])
 def test_ranking_stops_at_what_it_shows(searcher, each):
     """Ranking takes candidates best first until it has top_k picks (each worked out
