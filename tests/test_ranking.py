@@ -159,3 +159,16 @@ def test_questions_read_the_vocabulary_from_memory(searcher, monkeypatch):
     query = s.understand("Are victims jubilant about the constabulary's gizmos?")
     assert any(t.nearest > 0 for t in query.terms)  # bridged
     assert s.ask("Are victims jubilant about the constabulary's gizmos?").hits
+
+
+def test_answers_take_one_blas_thread(searcher):
+    """A Searcher keeps numpy's BLAS to one thread (retrieval/search.py): OpenBLAS's
+    idle workers spin after each product and took the second core from the keyword
+    search and the model."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(limits=2, user_api="blas")
+    assert any(i["num_threads"] > 1 for i in threadpool_info() if i["user_api"] == "blas")
+    Searcher(searcher.store, searcher.embedder, searcher.config)
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] == 1 for i in blas)
