@@ -10,7 +10,8 @@ decision reads the parsed question as well as the best hits:
   question's (IDF-weighted) vocabulary the best passages hold, the share of its words
   the index holds in no form (split into everyday wording, which may just differ, and
   rarer words, which usually carry the subject; how far the nearest corpus word is; how
-  much they add to the best match; how well the question's subject alone matches), and,
+  much they add to the best match), how well the best sentences meet each of its
+  terms (retrieval/answerability.py), and,
   for a question that wants a figure, a date or a grade, whether a sentence holds that
   kind of thing next to its terms. It is
   fitted by `reportqa-fit calibrate` (scikit-learn, cross-validated) and stored
@@ -36,7 +37,7 @@ from retrieval.understand import Embed, QueryTexts, query_texts
 
 FEATURES = ("sentence", "dense", "coverage", "absent_share", "absent_rare", "absent_far",
             "absent_far_max", "figure_unfocused", "date_unfocused", "grade_unfocused",
-            "absent_gain", "subject_sim", "absent_sim", "year_elsewhere",
+            "absent_gain", "year_elsewhere",
             "unmet", "unmet_top", "unmet_worst", "slot_missing")
 #: An absent word whose nearest corpus word is less similar than this has no
 #: stand-in in the reports: the reason names it as the missing subject.
@@ -69,12 +70,10 @@ def signals(query: Query, hits, store, embed: Embed) -> tuple[dict[str, float], 
     `store` with `embed` its embedding model (see module docstring), and how the best
     sentences meet the question (retrieval/answerability.py: its reason names what is
     missing)."""
-    texts = query_texts(query, store.faiss.ntotal)
+    texts = query_texts(query)
     best = _HitSentences(store, hits[:5])
     feats = abstain_features(query, hits) | {
-        "absent_gain": _absent_gain(texts, best, embed),
-        "subject_sim": best.top(embed, texts.subject, 5) or 0.0,
-        "absent_sim": best.top(embed, texts.absent, 5) or 0.0}
+        "absent_gain": _absent_gain(texts, best, embed)}
     alignment = align(store, embed, query, hits)
     return feats | alignment.features, alignment
 
@@ -84,9 +83,7 @@ def _absent_gain(texts: QueryTexts, best: _HitSentences, embed: Embed) -> float:
     the best sentence similarity of the full question minus that of the question
     without them. Wording the reports phrase differently ("happy" for satisfied) adds a
     lot; a subject they never cover ("hate crime") adds nothing, however well the rest
-    of the question matches. (`subject_sim`, the best similarity of the question's
-    subject alone — its words not common to most passages — is the same test for what
-    is left once the frame and the setting are taken away.)"""
+    of the question matches."""
     if texts.reduced is None:
         return 0.0
     return best.top(embed, texts.full, 3) - best.top(embed, texts.reduced, 3)

@@ -151,10 +151,10 @@ class Searcher:
         best of each search (the fitted number when not given)."""
         filters = filters or Filters()
         k = k or self.config.candidates
-        # The texts abstention embeds later go in this batch too (after bridging they
-        # can differ from those understand() embedded): one model call, not four.
-        full, *later = query_texts(query, self.store.faiss.ntotal)
-        qvec = self.embed([full] + [t for t in later if t])[0]
+        # The text abstention embeds later goes in this batch too (after bridging it
+        # can differ from those understand() embedded): one model call, not two.
+        full, reduced = query_texts(query)
+        qvec = self.embed([full] + ([reduced] if reduced else []))[0]
         # The keyword search runs beside the dense one (both release the GIL): on two
         # cores a question waits for the slower of the two, not their sum; and the
         # dense hits are read while it runs.

@@ -23,32 +23,27 @@ SUBJECT_MAX_SHARE = 0.5
 
 
 class QueryTexts(NamedTuple):
-    """The texts a question is embedded as."""
+    """The texts a question is embedded as: itself, and itself without its absent words
+    (abstention's absent_gain compares the two). Its subject and its absent words alone
+    were embedded too, for two more abstention signals; out of family they changed
+    nothing (shipped unanswerable abstained 0.40 with them, 0.39 without, near-miss 0.15
+    and 0.17; archive, filings and dev2 the same) and cost a fifth of a new question's
+    model time (docs/performance.md)."""
 
     #: The question as searched.
     full: str
     #: The question without its absent words (None when none is absent).
     reduced: str | None
-    #: Its subject: its words that are not setting (None when every word is).
-    subject: str | None
-    #: Its absent words alone (None when none is absent): abstention asks how near
-    #: the best sentences come to them.
-    absent: str | None = None
 
 
-def query_texts(query: Query, n_passages: int) -> QueryTexts:
-    """The question, the question without its absent words, and its subject, in an
-    index of `n_passages` passages."""
+def query_texts(query: Query) -> QueryTexts:
+    """The question, and the question without its absent words."""
     absent = {t.word for t in query.absent}
     reduced = None
     if absent:
         kept = [w for w in query.embed_text.split() if w.lower().strip("()") not in absent]
         reduced = " ".join(kept) or None
-    n = max(1, n_passages)
-    subject = [t.word for t in query.terms if t.df < SUBJECT_MAX_SHARE * n]
-    return QueryTexts(query.embed_text, reduced,
-                      query.embed_text_of(subject) if subject else None,
-                      " ".join(t.word for t in query.absent) or None)
+    return QueryTexts(query.embed_text, reduced)
 
 
 def subject_terms(query: Query, n_passages: int) -> list:
@@ -61,18 +56,18 @@ def subject_terms(query: Query, n_passages: int) -> list:
 
 def understand(store, embed: Embed, question: str, context: str | None = None) -> Query:
     """The question read against the index in `store`. Everything it needs embedded —
-    itself, without its absent words, its subject, the absent words (for their nearest
-    corpus words), its subject words that have no vocabulary vector (answerability) —
-    goes to the model in one call (a call of its own costs 2-4 ms more). (Embedding the
-    texts only abstention wants in the background, beside the search, gained nothing
-    measurable on two cores: the model's threads and the searches' already share
-    both.)"""
+    itself, without its absent words, the absent words (for their nearest corpus
+    words), its subject words that have no vocabulary vector (answerability) — goes to
+    the model in one call (a call of its own costs 2-4 ms more). (Embedding the texts
+    only abstention wants in the background, beside the search, gained nothing
+    measurable on two cores, measured again with one BLAS thread: p95 40.2 against
+    39.6 ms at 100k, interleaved.)"""
     query = parse(question, store.lexicon, context=context, bodies=store.bodies,
                   report_years=store.report_years)
     words = bridgeable(query)
     n = store.faiss.ntotal
     unknown = [t.word for t in subject_terms(query, n) if t.word not in store.vocab_index]
-    embed([t for t in query_texts(query, n) if t] + words + unknown)
+    embed([t for t in query_texts(query) if t] + words + unknown)
     return bridged(query, bridge(store, embed, words)) if words else query
 
 
