@@ -38,6 +38,8 @@ from ingest.index_format.passages_db import (
     read_only,
     sentence_spans,
 )
+from retrieval.row_cache import RowCache
+from retrieval.text import PASSAGE_CACHE
 
 #: Allowed-passage bitmaps kept per Filters (least recently used out): reading a big
 #: allowed set from SQLite takes 0.1-0.3 s at 1M passages (benchmarks/README.md,
@@ -98,6 +100,9 @@ class Store:
         self._local = threading.local()
         self._allowed: OrderedDict = OrderedDict()
         self._allowed_lock = threading.Lock()
+        # Recent passages and their sentences, as read (retrieval/row_cache.py).
+        self._passage_cache = RowCache(PASSAGE_CACHE)
+        self._sentence_cache = RowCache(PASSAGE_CACHE)
         self._load_vectors()
         self.vocab, self.vocab_vectors = read_vocab(build)
         try:
@@ -183,29 +188,53 @@ class Store:
         sents: list[str] = []
         if not rowids:
             return owners, sents, np.empty((0, 0), dtype=np.float32)
-        q = ",".join(str(int(r)) for r in dict.fromkeys(rowids))
-        have = texts is not None and all(int(r) in texts for r in rowids)
+        wanted = sorted({int(r) for r in rowids})
+        got = self._sentence_cache.found(wanted)
+        missing = [r for r in wanted if r not in got]
+        if missing:
+            got.update(self._read_sentences(missing, texts))
+        vectors = []
+        for r in wanted:
+            if r in got:
+                ss, v = got[r]
+                owners.extend([r] * len(ss))
+                sents.extend(ss)
+                vectors.append(v)
+        if not sents:
+            return owners, sents, np.empty((0, 0), dtype=np.float32)
+        return owners, sents, np.concatenate(vectors)
+
+    def _read_sentences(self, rowids: list[int], texts: dict[int, str] | None
+                        ) -> dict[int, tuple[tuple[str, ...], np.ndarray]]:
+        """Per live rowid of `rowids`: its sentences and their vectors (a row each),
+        read from the index and kept in the sentence cache."""
+        q = ",".join(map(str, rowids))
+        have = texts is not None and all(r in texts for r in rowids)
         rows = self.db.execute(
             f"SELECT seg, rowid, {'NULL' if have else 'text'}, first_sentence, spans "
             f"FROM passages WHERE rowid IN ({q}) ORDER BY rowid").fetchall()
         segs: list[int] = []
         ids: list[int] = []
+        split: dict[int, tuple[str, ...]] = {}
         for seg, rowid, blob, first, spans in rows:
             text = texts[rowid] if have else passage_text(blob)
             sp = sentence_spans(spans)
-            owners.extend([rowid] * len(sp))
-            sents.extend(text[a:a + n] for a, n in sp)
+            split[rowid] = tuple(text[a:a + n] for a, n in sp)
             segs.extend([seg] * len(sp))
             ids.extend(range(first, first + len(sp)))
-        if not ids:
-            return owners, sents, np.empty((0, 0), dtype=np.float32)
-        seg_of, id_of = np.asarray(segs), np.asarray(ids, dtype=np.int64)
-        parts = {seg: self._segment_readers[seg].sentence_vectors.get(id_of[seg_of == seg])
-                 for seg in dict.fromkeys(segs)}
-        vectors = np.empty((len(ids), next(iter(parts.values())).shape[1]), dtype=np.float32)
-        for seg, v in parts.items():
-            vectors[seg_of == seg] = v
-        return owners, sents, vectors
+        vectors = np.empty((len(ids), self.manifest.dimension), dtype=np.float32)
+        if ids:
+            seg_of, id_of = np.asarray(segs), np.asarray(ids, dtype=np.int64)
+            for seg in dict.fromkeys(segs):
+                at = seg_of == seg
+                vectors[at] = self._segment_readers[seg].sentence_vectors.get(id_of[at])
+        vectors.flags.writeable = False  # the cache's rows are shared
+        out, at = {}, 0
+        for rowid, ss in split.items():
+            out[rowid] = (ss, vectors[at:at + len(ss)])
+            at += len(ss)
+        self._sentence_cache.keep(out)
+        return out
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -331,15 +360,19 @@ class Store:
 
     def passages(self, rowids: list[int]) -> dict[int, Passage]:
         """Passages by rowid."""
-        out: dict[int, Passage] = {}
         ids = list(dict.fromkeys(int(r) for r in rowids))
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
+        out: dict[int, Passage] = self._passage_cache.found(ids)
+        missing = [r for r in ids if r not in out]
+        read: dict[int, Passage] = {}
+        for i in range(0, len(missing), 500):
+            chunk = missing[i : i + 500]
             q = (f"SELECT rowid, {PASSAGE_COLUMNS} FROM passages WHERE rowid IN "
                  f"({','.join('?' * len(chunk))})")
             for row in self.db.execute(q, chunk):
-                out[row[0]] = passage_of(row[1:], self._report_of[row[2]])
-        return out
+                read[row[0]] = passage_of(row[1:], self._report_of[row[2]])
+        self._passage_cache.keep(read)
+        out.update(read)
+        return {r: out[r] for r in ids if r in out}
 
     def rowids_of(self, passage_ids: list[str]) -> list[int]:
         """Rowids of passages by passage id, in the order given (ids not live left out)."""
