@@ -407,8 +407,6 @@ class Store:
             # of the (small) index rather than of the passage rows.
             conds.append("instr(lower(section), ?) > 0")
             args.append(filters.section.lower())
-        if filters.kinds:
-            any_of("kind", filters.kinds)
         rep: list[str] = []
         if filters.forces:
             rep.append("(" + " OR ".join("instr(lower(force), ?) > 0"
@@ -425,6 +423,12 @@ class Store:
             rep.append("latest = 1")
         if rep:
             conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(rep)})")
+        if filters.kinds:
+            # With reports named, their index finds the passages and the kind is tested
+            # on each ("+" keeps SQLite off the kind index, which it otherwise chose for
+            # two reports and a kind: every passage of that kind read, 11.7 ms against
+            # 0.7 on the real filings' 18,964 passages).
+            any_of("+kind" if filters.report_ids or rep else "kind", filters.kinds)
         return (" AND ".join(conds) or "1"), args
 
     def report_scope(self, filters) -> tuple[str, ...] | None:
