@@ -20,12 +20,12 @@ from importlib import resources
 
 from retrieval.instructions import read_instructions
 from retrieval.text import (
-    TOKEN,
     content_terms,
     english_frequency,
     glossary,
     stem,
     stem_fragment,
+    text_stems,
     token_text,
     tokens,
 )
@@ -113,14 +113,14 @@ class Query:
         """A part of each term's stem that any text holding the term contains."""
         return frozenset(stem_fragment(k) for k in self.weights)
 
-    def stems_in(self, text: str) -> set[str]:
+    def stems_in(self, text: str) -> frozenset[str]:
         """The stems of a text's words, or none when it holds none of the question's
         terms: most sentences hold none, and a substring test for each term's stem
         fragment spares stemming their words."""
         low = token_text(text)
         if not any(f in low for f in self.stem_fragments):
-            return set()
-        return set(map(stem, set(TOKEN.findall(low))))
+            return frozenset()
+        return text_stems(low)
 
     def embed_text_of(self, words: list[str]) -> str:
         """Some of the question's words, abbreviations spelt out, for the embedding

@@ -50,6 +50,19 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(token_text(text))
 
 
+#: Sentences whose stems are kept (text_stems): the candidates' sentences of the last
+#: few dozen questions.
+SENTENCE_CACHE = 32_768
+
+
+@lru_cache(maxsize=SENTENCE_CACHE)
+def text_stems(low: str) -> frozenset[str]:
+    """The stems of the words of a :func:`token_text` (kept: ranking, highlights and
+    abstention read the same sentences' stems for several questions and steps; a
+    table-heavy filing's comparison stemmed them anew in each of its rankings)."""
+    return frozenset(map(stem, set(TOKEN.findall(low))))
+
+
 def stem_fragment(st: str) -> str:
     """A part of a stem that every word with that stem contains ("polic" of "policy",
     which "policies" stems to): a text whose :func:`token_text` lacks it has no word
@@ -281,8 +294,10 @@ def glossary() -> Glossary:
 _HAS_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:percent|per cent|%)|\b\d+\.\d+\b|\bper 1,000\b")
 
 
+@lru_cache(maxsize=SENTENCE_CACHE)
 def has_figure(text: str) -> bool:
-    """Whether a passage states a rate, percentage or decimal figure."""
+    """Whether a passage states a rate, percentage or decimal figure (kept per text, as
+    :func:`has_number`)."""
     return bool(_HAS_FIGURE.search(text))
 
 
@@ -292,6 +307,10 @@ _NUMBER = re.compile(
     r"quarter|third)\b|%|percent", re.I)
 
 
+@lru_cache(maxsize=SENTENCE_CACHE)
 def has_number(text: str) -> bool:
-    """Whether text states a quantity (a number that is not a year, or a number word)."""
+    """Whether text states a quantity (a number that is not a year, or a number word).
+    Kept per text: ranking asks it of every sentence of a candidate that holds the
+    question's terms, again in each ranking of a comparison (a third of the time of
+    the figure-focus feature)."""
     return bool(_NUMBER.search(text))

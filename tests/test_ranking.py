@@ -172,3 +172,21 @@ def test_answers_take_one_blas_thread(searcher):
     Searcher(searcher.store, searcher.embedder, searcher.config)
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     assert blas and all(i["num_threads"] == 1 for i in blas)
+
+
+def test_a_second_ranking_reads_its_sentences_from_memory(searcher):
+    """The sentences' stems and whether they state a number are kept per text
+    (retrieval/text.py): a comparison ranks each report's pool and then the question's,
+    and a question asked again under another filter ranks the same passages."""
+    from retrieval.text import has_number, text_stems
+
+    q = "How many burglaries were there per 1,000 population?"
+    weights = searcher.config.weights
+    list(best_first(_fresh_candidates(searcher, q), weights))
+    stems, numbers = text_stems.cache_info().misses, has_number.cache_info().misses
+    cands = _fresh_candidates(searcher, q)
+    assert not any(c.own_exact for c in cands)
+    list(best_first(cands, weights))
+    assert sum(c.own_exact for c in cands) > 0  # the features were worked out again
+    assert text_stems.cache_info().misses == stems
+    assert has_number.cache_info().misses == numbers
