@@ -33,6 +33,7 @@ from ingest.passages import passage_sentences
 from retrieval.answer import Answer, Hit, ShortAnswer
 from retrieval.followup import leans_on_previous, pronoun_subject
 from retrieval.followup import words as _words
+from retrieval.instructions import read_instructions
 from retrieval.text import content_terms, stem, tokens
 
 #: Above this many words the first sentence stands alone.
@@ -97,7 +98,9 @@ def short_answer(answer: Answer, searcher=None) -> ShortAnswer:
     if not first:
         return ShortAnswer(())
     parts: list[tuple[str, int | None]] = [(first, hits[0].rank)]
-    asked = question_parts(answer.question)
+    # The parts the question asks, not its instructions ("Round your answer to two
+    # decimal places."): an instruction is not answered by a sentence of the report.
+    asked = question_parts(read_instructions(answer.question).subject)
     if searcher is not None and len(asked) > 1:
         parts.extend(_part_sentences(asked, first, hits[:PART_FROM], searcher))
         return ShortAnswer(tuple(parts))

@@ -100,6 +100,27 @@ def test_one_part_question_is_unchanged(searcher, question):
         assert EARLIER not in a.short_answer.text
 
 
+@pytest.mark.parametrize("instruction", ["Round your answer to one decimal place.",
+                                         "Please state the answer in percent."])
+def test_an_instruction_is_not_a_part(searcher, instruction):
+    """An instruction after the question is not answered by a sentence of the report:
+    the short answer is the one-part question's (it used to add a second sentence,
+    e.g. an unrelated cash-flow row for "Compute or extract the answer by primarily
+    using the details outlined in the cash flow statement")."""
+    from model_calls import counting_searcher
+
+    question = "How satisfied are victims in the West Midlands?"
+    assert len(question_parts(f"{question} {instruction}")) == 2
+    plain = searcher.ask(question)
+    s, calls = counting_searcher(searcher)
+    a = s.ask(f"{question} {instruction}")
+    assert [h.passage.passage_id for h in a.hits] == [h.passage.passage_id for h in plain.hits]
+    assert a.short_answer == plain.short_answer and RATE in a.short_answer.parts[0][0]
+    # Only the question's own texts went to the model: no part was sought for the
+    # instruction.
+    assert len(calls) == 1 and not any(instruction in t for t in calls[0]), calls
+
+
 def test_without_the_model_a_question_is_answered_as_one_part(searcher):
     a = searcher.ask(TWO_PARTS)
     plain = short_answer(a)
