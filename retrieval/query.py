@@ -122,11 +122,6 @@ class Query:
             return frozenset()
         return text_stems(low)
 
-    def embed_text_of(self, words: list[str]) -> str:
-        """Some of the question's words, abbreviations spelt out, for the embedding
-        model."""
-        return glossary().expand(" ".join(words))
-
     @property
     def absent(self) -> tuple[Term, ...]:
         """Content terms the index holds neither as written nor as a true equivalent."""

@@ -82,9 +82,9 @@ class Searcher:
         faiss.omp_set_num_threads(1)
         # numpy's BLAS too: an answer's products are small (a vocabulary by a few
         # words at most), and OpenBLAS's idle workers spin after each one, taking the
-        # second core from the keyword search and the model (measured on the real
-        # filings: CPU an answer 27.6 -> 21.1 ms mean, the slowest answers' CPU time
-        # from twice their wall time to once). Process-wide, as FAISS's setting is.
+        # second core from the keyword search and the model (the real filings'
+        # questions, interleaved in one process: p95 45.0 -> 37.7 ms, CPU an answer
+        # 35.4 -> 23.6 ms). Process-wide, as FAISS's setting is.
         threadpool_limits(limits=1, user_api="blas")
         self.store = store
         self.embedder = embedder
