@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +32,7 @@ from retrieval.embedding_cache import EmbeddingCache
 from retrieval.followup import choose_reading, leans_on_previous
 from retrieval.query import Query
 from retrieval.ranking import ranked_hits
+from retrieval.recent import Recent
 from retrieval.relevance import match_word
 from retrieval.scope import Scope, resolve
 from retrieval.short_answer import with_short_answer
@@ -46,28 +45,6 @@ from retrieval.understand import query_texts, understand
 MEMO_QUESTIONS = 4
 #: Threads that run keyword searches beside dense ones (shared by every Searcher).
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-keyword")
-
-
-class _Recent:
-    """The values of the last `size` keys used (the least recently used goes first),
-    each made once by `make` when first asked for; thread-safe."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._values: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key, make: Callable):
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = make()  # outside the lock: reading a question takes milliseconds
-        with self._lock:
-            value = self._values.setdefault(key, value)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-            return value
 
 
 class Searcher:
@@ -93,8 +70,8 @@ class Searcher:
         # Per recent question: its reading, and what its searches learnt of each
         # passage they reached (candidates.Memo): a comparison searches each report
         # again, and respond reads the question before searching.
-        self._readings = _Recent(MEMO_QUESTIONS)
-        self._memos = _Recent(MEMO_QUESTIONS)
+        self._readings = Recent(MEMO_QUESTIONS)
+        self._memos = Recent(MEMO_QUESTIONS)
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model (each of

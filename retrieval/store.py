@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -38,7 +37,7 @@ from ingest.index_format.passages_db import (
     read_only,
     sentence_spans,
 )
-from retrieval.row_cache import RowCache
+from retrieval.recent import Recent
 from retrieval.text import PASSAGE_CACHE
 
 #: Allowed-passage bitmaps kept per Filters (least recently used out): reading a big
@@ -98,11 +97,11 @@ class Store:
             raise IndexError_(f"index at {self.index_dir} has {len(self.segments)} segments",
                               fix="run `reportqa index optimize`")
         self._local = threading.local()
-        self._allowed: OrderedDict = OrderedDict()
-        self._allowed_lock = threading.Lock()
-        # Recent passages and their sentences, as read (retrieval/row_cache.py).
-        self._passage_cache = RowCache(PASSAGE_CACHE)
-        self._sentence_cache = RowCache(PASSAGE_CACHE)
+        # Which passages recent filters allow; recent passages and their sentences,
+        # as read (retrieval/recent.py).
+        self._allowed = Recent(ALLOWED_CACHE)
+        self._passage_cache = Recent(PASSAGE_CACHE)
+        self._sentence_cache = Recent(PASSAGE_CACHE)
         self._load_vectors()
         self.vocab, self.vocab_vectors = read_vocab(build)
         try:
@@ -473,11 +472,9 @@ class Store:
         asks several questions under one filter, and each question the app scopes to
         the reports it names is a Filters of its own, so the cache holds many — a
         bitmap is one bit a passage (125 kB at 1M passages)."""
-        with self._allowed_lock:
-            hit = self._allowed.get(filters)
-            if hit is not None:
-                self._allowed.move_to_end(filters)
-                return hit
+        return self._allowed.get(filters, lambda: self._read_allowed(filters))
+
+    def _read_allowed(self, filters) -> tuple[int, np.ndarray]:
         where, args = self.filter_clause(filters)
         rows = self.db.execute(f"SELECT rowid FROM passages WHERE {where}", args)
         ids = np.fromiter((r for (r,) in rows), dtype=np.int64)
@@ -486,12 +483,7 @@ class Store:
         mask[pos[pos >= 0]] = True
         bitmap = np.packbits(mask, bitorder="little")
         bitmap.flags.writeable = False
-        hit = (len(ids), bitmap)
-        with self._allowed_lock:
-            self._allowed[filters] = hit
-            while len(self._allowed) > ALLOWED_CACHE:
-                self._allowed.popitem(last=False)
-        return hit
+        return len(ids), bitmap
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""

@@ -246,10 +246,10 @@ def test_fitted_models_are_chosen_by_embedding_model():
 
 
 def test_recent_readings_are_made_once_and_the_least_recent_goes_first():
-    from retrieval.search import _Recent
+    from retrieval.recent import Recent
 
     made: list[str] = []
-    recent = _Recent(2)
+    recent = Recent(2)
 
     def make(k):
         return lambda: made.append(k) or k.upper()

@@ -1,4 +1,4 @@
-"""A Store keeps what it read of recent passages (retrieval/row_cache.py): a question's
+"""A Store keeps what it read of recent passages (retrieval/recent.py): a question's
 steps and a question asked again under other filters read them from memory, with the
 same passages, sentences and vectors, and the memory stays bounded."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.row_cache import RowCache
+from retrieval.recent import Recent
 from retrieval.store import Store
 
 
@@ -47,7 +47,7 @@ def test_cached_reads_are_what_a_fresh_store_reads(store, ui_index):
 
 
 def test_the_cache_keeps_the_most_recent():
-    c = RowCache(3)
+    c = Recent(3)
     c.keep({1: "a", 2: "b", 3: "c"})
     assert c.found([1]) == {1: "a"}  # 1 is now the most recent
     c.keep({4: "d"})
