@@ -75,7 +75,7 @@ def cheap_own(query: Query, p: Passage, sentences: list[tuple[float, str]]
         "sentence": sims[0],
         "sentence2": sum(sims[:2]) / min(2, len(sims)),
         "coverage": 0.0,
-        "figure": float("figure" in query.wants and (p.kind == "table" or _states_figure(p))),
+        "figure": float("figure" in query.wants and (p.kind == "table" or has_figure(p.text))),
         "fig_focus": 0.0,
         "kind_match": float((query.wants_recommendation and p.kind == "recommendation")
                             or ("grade" in query.wants and p.kind == "judgment")),
@@ -159,13 +159,6 @@ def coverage(query: Query, p: Passage) -> float:
             got += weights[t.stem]
             weights = {**weights, t.stem: 0.0}  # a stem counts once
     return got / sum(query.weights.values())
-
-
-@lru_cache(maxsize=PASSAGE_CACHE)
-def _states_figure(p: Passage) -> bool:
-    """text.has_figure of a passage, once (a comparison and the question's answer
-    reach the same passages)."""
-    return has_figure(p.text)
 
 
 @lru_cache(maxsize=PASSAGE_CACHE)

@@ -297,7 +297,8 @@ _HAS_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:percent|per cent|%)|\b\d+\.\d+\b|\
 @lru_cache(maxsize=SENTENCE_CACHE)
 def has_figure(text: str) -> bool:
     """Whether a passage states a rate, percentage or decimal figure (kept per text, as
-    :func:`has_number`)."""
+    :func:`has_number`: a comparison and the question's answer reach the same
+    passages)."""
     return bool(_HAS_FIGURE.search(text))
 
 
