@@ -75,13 +75,14 @@ class Searcher:
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model (each of
-        its sessions), the index's speller, the English word list and the vocabulary's
-        vectors; then :meth:`settle`."""
+        its sessions), the index's speller, the English word list, the vocabulary's
+        vectors and each passage's report and kind (for filters); then :meth:`settle`."""
         warm = getattr(self.embedder, "warm_up", None)
         if warm is not None:
             warm()
         self.store.lexicon.warm_up()
         _ = self.store.vocab_matrix
+        _ = self.store.facets
         self.ask("warm up", top_k=1)
         self.settle()
 

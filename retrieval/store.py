@@ -37,6 +37,7 @@ from ingest.index_format.passages_db import (
     read_only,
     sentence_spans,
 )
+from retrieval.position_facets import PositionFacets
 from retrieval.recent import Recent
 from retrieval.text import PASSAGE_CACHE
 
@@ -394,19 +395,34 @@ class Store:
         every passage row: 0.4-0.5 s at 100k passages."""
         conds: list[str] = []
         args: list = []
-
-        def any_of(column: str, values) -> None:
-            conds.append(f"{column} IN ({','.join('?' * len(values))})")
-            args.extend(values)
-
         if filters.report_ids:
-            any_of("report_id", filters.report_ids)
+            conds.append(f"report_id IN ({','.join('?' * len(filters.report_ids))})")
+            args.extend(filters.report_ids)
         if filters.section:
             # A substring: no index serves it, but passages_section makes the scan one
             # of the (small) index rather than of the passage rows.
             conds.append("instr(lower(section), ?) > 0")
             args.append(filters.section.lower())
+        rep, rep_args = Store._report_conditions(filters)
+        if rep:
+            conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {rep})")
+            args.extend(rep_args)
+        if filters.kinds:
+            # With reports named, their index finds the passages and the kind is tested
+            # on each ("+" keeps SQLite off the kind index, which it otherwise chose for
+            # two reports and a kind: every passage of that kind read, 11.7 ms against
+            # 0.7 on the real filings' 18,964 passages).
+            conds.append(f"{'+kind' if filters.report_ids or rep else 'kind'} IN "
+                         f"({','.join('?' * len(filters.kinds))})")
+            args.extend(filters.kinds)
+        return (" AND ".join(conds) or "1"), args
+
+    @staticmethod
+    def _report_conditions(filters) -> tuple[str, list]:
+        """The filters' conditions on the reports table (force, year, programme,
+        latest-only) as SQL and its values; "" when they set none."""
         rep: list[str] = []
+        args: list = []
         if filters.forces:
             rep.append("(" + " OR ".join("instr(lower(force), ?) > 0"
                                          for _ in filters.forces) + ")")
@@ -420,15 +436,32 @@ class Store:
             args.extend(p.lower() for p in filters.programmes)
         if filters.latest_only:
             rep.append("latest = 1")
-        if rep:
-            conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(rep)})")
-        if filters.kinds:
-            # With reports named, their index finds the passages and the kind is tested
-            # on each ("+" keeps SQLite off the kind index, which it otherwise chose for
-            # two reports and a kind: every passage of that kind read, 11.7 ms against
-            # 0.7 on the real filings' 18,964 passages).
-            any_of("+kind" if filters.report_ids or rep else "kind", filters.kinds)
-        return (" AND ".join(conds) or "1"), args
+        return " AND ".join(rep), args
+
+    def _allowed_reports(self, filters) -> list[str] | None:
+        """The reports the filters' report-level conditions allow (named reports, force,
+        year, programme, latest-only), from the reports table; None when they set none."""
+        where, args = self._report_conditions(filters)
+        if not where:
+            return list(filters.report_ids) if filters.report_ids else None
+        got = [r for (r,) in self.db.execute(
+            f"SELECT report_id FROM reports WHERE {where}", args)]
+        if filters.report_ids:
+            named = set(filters.report_ids)
+            got = [r for r in got if r in named]
+        return got
+
+    @cached_property
+    def facets(self) -> PositionFacets:
+        """Each FAISS position's report and kind (retrieval/position_facets.py), read
+        once (Searcher.warm_up reads it before the first question)."""
+        return PositionFacets.read(
+            self.db.execute("SELECT rowid, report_id, kind FROM passages"),
+            self.positions, int(self.faiss.ntotal))
+
+    def _mask(self, filters) -> np.ndarray:
+        """A boolean per FAISS position: the filters (with no section filter) allow it."""
+        return self.facets.mask(self._allowed_reports(filters), tuple(filters.kinds))
 
     def report_scope(self, filters) -> tuple[str, ...] | None:
         """The reports the filters' report-level conditions allow (None when they set
@@ -442,6 +475,8 @@ class Store:
 
     def report_ids_where(self, filters) -> list[str]:
         """The reports that hold passages the filters allow, in report-id order."""
+        if not filters.section:
+            return self.facets.reports_in(self._mask(filters))
         where, args = self.filter_clause(filters)
         return [r for (r,) in self.db.execute(
             f"SELECT DISTINCT report_id FROM passages WHERE {where} ORDER BY report_id", args)]
@@ -475,6 +510,11 @@ class Store:
         return self._allowed.get(filters, lambda: self._read_allowed(filters))
 
     def _read_allowed(self, filters) -> tuple[int, np.ndarray]:
+        if not filters.section:
+            mask = self._mask(filters)
+            bitmap = np.packbits(mask, bitorder="little")
+            bitmap.flags.writeable = False
+            return int(np.count_nonzero(mask)), bitmap
         where, args = self.filter_clause(filters)
         rows = self.db.execute(f"SELECT rowid FROM passages WHERE {where}", args)
         ids = np.fromiter((r for (r,) in rows), dtype=np.int64)

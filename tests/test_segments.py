@@ -18,6 +18,7 @@ import ingest.index as index_mod
 from core.settings import load_settings
 from ingest.index import build_index, optimize_index
 from ingest.index_format import current_build_dir
+from retrieval.answer import Filters
 from retrieval.store import Store
 from tests.test_index import write_report
 from ui.cli import main as cli
@@ -88,6 +89,11 @@ def test_add_delete_and_the_old_build_keeps_serving(env):
     assert store.vectors([int(r) for r in store.rowids]).shape == (len(store.rowids), store.faiss.d)
     assert {pr for pr, _, _ in store.sentences([int(r) for r in store.rowids])} == \
         {int(r) for r in store.rowids}
+    # Filters see live passages only: a deleted report has none, a changed one its new.
+    assert store.allowed(Filters(report_ids=("r1",)))[0] == 0
+    assert store.report_ids_where(Filters()) == sorted(r.report_id for r in store.reports)
+    r0 = {int(r) for r, p in store.passage_rows("r0")}
+    assert set(store.allowed_rowids(Filters(report_ids=("r0", "r1")))) == r0
     # Deleted passages are found by neither search.
     s1 = _searcher(env)
     hits = s1.ask("road safety plan", top_k=5).hits
