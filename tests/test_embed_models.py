@@ -176,10 +176,11 @@ def test_the_default_model_runs_on_onnx_runtime_with_its_own_vectors():
     assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
 
 
-def test_a_questions_batches_run_side_by_side_with_the_same_vectors(monkeypatch):
-    """A question's texts of unlike length (itself, its subject, single words) are
-    embedded in batches run side by side, one thread each; a build's request, or one
-    of one batch, keeps every core on each batch in turn. The vectors are the same."""
+def test_a_questions_texts_run_in_two_halves_side_by_side_with_the_same_vectors(
+        monkeypatch):
+    """A question's texts (itself, itself without its absent words, single words) are
+    embedded in two halves of about equal work run side by side, one thread each; a
+    build's request keeps every core on each batch in turn. The vectors are the same."""
     import numpy as np
 
     import ingest.onnx_embed as oe
@@ -199,6 +200,24 @@ def test_a_questions_batches_run_side_by_side_with_the_same_vectors(monkeypatch)
     one_by_one = emb.encode(texts)
     assert ran and all(s is emb._load() for s in ran)
     assert np.array_equal(side, one_by_one)
+    # The question and its near copy (without its absent words) no longer share a batch
+    # that one thread runs while the other waits: each has a thread.
+    monkeypatch.setattr(oe, "SIDE_BY_SIDE_TEXTS", 64)
+    near = [texts[0], texts[0].replace("What did HMIC", "What did")]
+    ran.clear()
+    apart = emb.encode(near + ["seized"])
+    if (os.cpu_count() or 1) >= 2:
+        assert len(ran) == 3
+    monkeypatch.setattr(oe, "SIDE_BY_SIDE_TEXTS", 0)
+    assert np.allclose(apart, emb.encode(near + ["seized"]), atol=1e-6)
+
+
+def test_halves_balance_the_work():
+    from ingest.onnx_embed import _halves
+
+    assert sorted(map(sorted, _halves([50, 46, 4]))) == [[0], [1, 2]]
+    assert sorted(map(sorted, _halves([30, 2, 2, 2, 2]))) == [[0], [1, 2, 3, 4]]
+    assert _halves([12]) == [[0]]
 
 
 def test_warm_up_loads_the_side_by_side_session():
