@@ -39,25 +39,26 @@ class PositionFacets:
     def read(cls, rows, positions, n: int) -> PositionFacets:
         """From (rowid, report_id, kind) rows of every live passage; `positions` maps
         rowids to FAISS positions, `n` is the FAISS index's size."""
-        rowids, reps, kinds = [], [], []
         rep_code: dict[str, int] = {}
         kind_code: dict[str, int] = {}
-        for rowid, rid, kind in rows:
-            rowids.append(rowid)
-            reps.append(rep_code.setdefault(rid, len(rep_code)))
-            kinds.append(kind_code.setdefault(kind, len(kind_code)))
-        # Codes renumbered in report-id order, as SQLite sorts them (bytewise UTF-8,
+        # Straight into one array: lists of the rows' values kept 36 MB more after
+        # loading 1M passages (+87 MB against +51 MB; 1.3-1.6 s either way).
+        got = np.fromiter(
+            ((rowid, rep_code.setdefault(rid, len(rep_code)),
+              kind_code.setdefault(kind, len(kind_code))) for rowid, rid, kind in rows),
+            dtype=[("rowid", np.int64), ("report", np.int32), ("kind", np.int16)])
+        # Reports numbered in report-id order, as SQLite sorts them (bytewise UTF-8,
         # which is code-point order: Python's sort of str).
         rep_names = sorted(rep_code)
-        renumber = np.empty(max(len(rep_code), 1), dtype=np.int32)
+        renumber = np.empty(max(len(rep_names), 1), dtype=np.int32)
         for new, name in enumerate(rep_names):
             renumber[rep_code[name]] = new
         report_of = np.full(n, -1, dtype=np.int32)
         kind_of = np.full(n, -1, dtype=np.int16)
-        pos = positions(np.asarray(rowids, dtype=np.int64))
+        pos = positions(got["rowid"])
         ok = pos >= 0
-        report_of[pos[ok]] = renumber[np.asarray(reps, dtype=np.int32)[ok]]
-        kind_of[pos[ok]] = np.asarray(kinds, dtype=np.int16)[ok]
+        report_of[pos[ok]] = renumber[got["report"][ok]]
+        kind_of[pos[ok]] = got["kind"][ok]
         by_report = np.argsort(report_of, kind="stable").astype(np.int32)
         starts = np.searchsorted(report_of[by_report], np.arange(len(rep_names) + 1))
         return cls(tuple(rep_names), tuple(sorted(kind_code, key=kind_code.get)),
@@ -98,3 +99,4 @@ class PositionFacets:
 
     def _kind_codes(self, kinds: tuple[str, ...]) -> np.ndarray:
         return np.asarray([i for i, k in enumerate(self.kinds) if k in kinds], dtype=np.int16)
+
