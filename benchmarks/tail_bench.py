@@ -2,8 +2,10 @@
 filters changing between them, through the app's one entry point
 (`retrieval.respond.respond`, which gives a question asked across reports its
 comparison). Prints p50 / p95 / p99 / max, p99 ÷ p50 (target ≤ 3), the CPU time an
-answer takes (mean, p95: steadier than wall time on a shared machine), and for the slowest
-answers where their time went, stage by stage.
+answer takes (mean, p95: steadier than wall time on a shared machine), p50 and p99 of
+each kind of reply alone (first askings and askings again; answers and comparisons,
+which search each report), and for the slowest answers where their time went, stage by
+stage.
 
     python benchmarks/tail_bench.py --index DIR --questions FILE.jsonl [--rounds 3]
 
@@ -130,6 +132,17 @@ def main(argv: list[str] | None = None) -> dict:
     # later rounds ask it again under other filters, its vectors cached, as a user who
     # changes a filter and asks again.
     first = np.asarray([x["ms"] for x in records if x["round"] == 0])
+    # The batch mixes kinds of reply that do unlike work: each is given alone too.
+    strata = {}
+    for name, keep in (("first askings", lambda x: x["round"] == 0),
+                       ("asked again", lambda x: x["round"] > 0),
+                       ("answers", lambda x: "compare" not in x["stages"]),
+                       ("comparisons", lambda x: "compare" in x["stages"])):
+        ms = np.asarray([x["ms"] for x in records if keep(x)])
+        if len(ms):
+            p50, p99 = (float(np.percentile(ms, q)) for q in (50, 99))
+            strata[name] = {"n": len(ms), "p50": round(p50, 1), "p99": round(p99, 1),
+                            "p99_over_p50": round(p99 / p50, 2)}
     out = {"index": str(args.index), "answers": len(a), "warm_up_s": round(warm_s, 1),
            "ms": p, "p99_over_p50": round(p["p99"] / p["p50"], 2),
            "first_round_ms": {k: round(float(np.percentile(first, q)), 1) for k, q in
@@ -138,6 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
            # busy neighbour on a shared machine moves less than its wall time.
            "cpu_ms": {"mean": round(float(np.mean(cpu)), 1),
                       "p95": round(float(np.percentile(cpu, 95)), 1)},
+           "strata": strata,
            "slowest": sorted(records, key=lambda x: -x["ms"])[: args.slowest]}
     print(f"{len(a)} answers ({len(rows)} questions × {args.rounds} rounds, filters "
           f"changing); warm-up {out['warm_up_s']} s")
@@ -148,6 +162,9 @@ def main(argv: list[str] | None = None) -> dict:
           f"p95 {f['p95']} · max {f['max']}")
     print(f"CPU time an answer takes (all threads): mean {out['cpu_ms']['mean']} ms · "
           f"p95 {out['cpu_ms']['p95']}")
+    for name, x in strata.items():
+        print(f"  {name} alone ({x['n']}): p50 {x['p50']} ms · p99 {x['p99']} · "
+              f"p99 ÷ p50 {x['p99_over_p50']}")
     print("slowest:")
     for x in out["slowest"]:
         print(f"  {x['ms']:8.1f} ms  {x['kind']:10} filters={x['filters']:7} "

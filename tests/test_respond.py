@@ -104,3 +104,19 @@ def test_app_and_cli_batch_reply_alike_turn_by_turn(archive, monkeypatch, tmp_pa
     assert [k for k, _ in in_app] == [k for k, _ in in_cli]
     assert in_app == in_cli
     assert in_app[0][0] == "comparison" and in_app[1][0] == "answer"
+
+
+def test_a_question_is_scoped_once(searcher, monkeypatch):
+    """respond, the comparison and the answer each ask a question's scope: it is worked
+    out once (Searcher.scope keeps the last few), and is the same scope each time."""
+    import retrieval.search as search_mod
+
+    calls: list[str] = []
+    resolve = search_mod.resolve
+    monkeypatch.setattr(search_mod, "resolve",
+                        lambda text, *a, **k: calls.append(text) or resolve(text, *a, **k))
+    question = "Compare how the forces handle hate crime reports"
+    first = respond(searcher, question)
+    assert first.kind == "comparison" and len(calls) == 1
+    again = respond(searcher, question)
+    assert len(calls) == 1 and again.to_dict() == first.to_dict()
