@@ -4,8 +4,9 @@ are then a pair of array lookups, not a SQLite query per filter.
 
 A comparison searches each report in scope under the user's filter, and each (report,
 filter) pair read its passages' rowids from SQLite: 1.9 ms a report on the real
-filings, 2.2 ms of a comparison's 20 ms under a filter not seen before, and 0.1-0.3 s
-for a broad filter at 1M passages (benchmarks/README.md, "Filtered search at size").
+filings, 2.2 ms of a comparison's 20 ms under a filter not seen before, and 65-384 ms
+for a broad filter at 1M passages (4-13 ms now: benchmarks/README.md, "Filtered search
+at size").
 A section filter (a substring of the section path) still goes to SQLite."""
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class PositionFacets:
             codes = [c for c in map(self.code_of.get, report_ids) if c is not None]
             if len(codes) * FEW_REPORTS < len(self.report_ids):
                 # A few reports: only their positions are read (three reports of 1M
-                # passages: 0.3 ms, against 3 ms for a test of every position).
+                # passages: 0.01 ms, against 1.0 ms for a test of every position).
                 pos = (np.concatenate([self.by_report[self.starts[c]:self.starts[c + 1]]
                                        for c in codes]) if codes else np.zeros(0, np.int32))
                 if kinds:
