@@ -28,8 +28,8 @@ class Filters:
 
     def accepts(self, p: Passage) -> bool:
         """Whether a passage passes the passage-level filters (report, force, year,
-        section, kind); programme and latest-only are report-level, checked in SQL
-        (:meth:`retrieval.store.Store.filter_clause`)."""
+        section, kind); programme and latest-only are report-level (the Store's
+        :meth:`retrieval.store.Store.allowed` applies every filter at any index size)."""
         if self.report_ids and p.report_id not in self.report_ids:
             return False
         if self.forces and not any(f.lower() in (p.force or "").lower() for f in self.forces):

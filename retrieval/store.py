@@ -41,8 +41,8 @@ from retrieval.position_facets import PositionFacets
 from retrieval.recent import Recent
 from retrieval.text import PASSAGE_CACHE
 
-#: Allowed-passage bitmaps kept per Filters (least recently used out): reading a big
-#: allowed set from SQLite takes 0.1-0.3 s at 1M passages (benchmarks/README.md,
+#: Allowed-passage bitmaps kept per Filters (least recently used out): making one for a
+#: broad filter takes 4-13 ms at 1M passages (a section filter more; benchmarks/README.md,
 #: "Filtered search at size"). One bit a passage each: 8 MB in all at 1M.
 ALLOWED_CACHE = 64
 #: SQLite attaches at most 10 databases to a connection; builds keep fewer segments
@@ -384,43 +384,11 @@ class Store:
         return [found[p] for p in passage_ids if p in found]
 
     @staticmethod
-    def filter_clause(filters) -> tuple[str, list]:
-        """A SQL condition on the passages table (and its values) that passes exactly
-        the passages the filters allow: the filters run in SQLite, at any index size.
-
-        Force and year are a report's, and a passage's are copied from its report
-        (ingest/passages.py), so they are tested on the reports table — one row a
-        report — together with programme and latest-only; the passages then come from
-        the passages_report index. Tested on the passages table, they made SQLite read
-        every passage row: 0.4-0.5 s at 100k passages."""
-        conds: list[str] = []
-        args: list = []
-        if filters.report_ids:
-            conds.append(f"report_id IN ({','.join('?' * len(filters.report_ids))})")
-            args.extend(filters.report_ids)
-        if filters.section:
-            # A substring: no index serves it, but passages_section makes the scan one
-            # of the (small) index rather than of the passage rows.
-            conds.append("instr(lower(section), ?) > 0")
-            args.append(filters.section.lower())
-        rep, rep_args = Store._report_conditions(filters)
-        if rep:
-            conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {rep})")
-            args.extend(rep_args)
-        if filters.kinds:
-            # With reports named, their index finds the passages and the kind is tested
-            # on each ("+" keeps SQLite off the kind index, which it otherwise chose for
-            # two reports and a kind: every passage of that kind read, 11.7 ms against
-            # 0.7 on the real filings' 18,964 passages).
-            conds.append(f"{'+kind' if filters.report_ids or rep else 'kind'} IN "
-                         f"({','.join('?' * len(filters.kinds))})")
-            args.extend(filters.kinds)
-        return (" AND ".join(conds) or "1"), args
-
-    @staticmethod
     def _report_conditions(filters) -> tuple[str, list]:
         """The filters' conditions on the reports table (force, year, programme,
-        latest-only) as SQL and its values; "" when they set none."""
+        latest-only) as SQL and its values; "" when they set none. Force and year are a
+        report's (a passage's are copied from its report, ingest/passages.py), so they
+        are tested here, one row a report, never on the passages."""
         rep: list[str] = []
         args: list = []
         if filters.forces:
@@ -453,15 +421,16 @@ class Store:
 
     @cached_property
     def facets(self) -> PositionFacets:
-        """Each FAISS position's report and kind (retrieval/position_facets.py), read
-        once (Searcher.warm_up reads it before the first question)."""
+        """Each FAISS position's report, kind and section (retrieval/position_facets.py),
+        read once (Searcher.warm_up reads it before the first question)."""
         return PositionFacets.read(
-            self.db.execute("SELECT rowid, report_id, kind FROM passages"),
+            self.db.execute("SELECT rowid, report_id, kind, section FROM passages"),
             self.positions, int(self.faiss.ntotal))
 
     def _mask(self, filters) -> np.ndarray:
-        """A boolean per FAISS position: the filters (with no section filter) allow it."""
-        return self.facets.mask(self._allowed_reports(filters), tuple(filters.kinds))
+        """A boolean per FAISS position: whether the filters allow its passage."""
+        return self.facets.mask(self._allowed_reports(filters), tuple(filters.kinds),
+                                filters.section)
 
     def report_scope(self, filters) -> tuple[str, ...] | None:
         """The reports the filters' report-level conditions allow (None when they set
@@ -475,11 +444,7 @@ class Store:
 
     def report_ids_where(self, filters) -> list[str]:
         """The reports that hold passages the filters allow, in report-id order."""
-        if not filters.section:
-            return self.facets.reports_in(self._mask(filters))
-        where, args = self.filter_clause(filters)
-        return [r for (r,) in self.db.execute(
-            f"SELECT DISTINCT report_id FROM passages WHERE {where} ORDER BY report_id", args)]
+        return self.facets.reports_in(self._mask(filters))
 
     def mentions(self, text: str, report_ids: tuple[str, ...]) -> bool:
         """Whether some passage of these reports uses a phrase (the keyword index's
@@ -510,20 +475,10 @@ class Store:
         return self._allowed.get(filters, lambda: self._read_allowed(filters))
 
     def _read_allowed(self, filters) -> tuple[int, np.ndarray]:
-        if not filters.section:
-            mask = self._mask(filters)
-            bitmap = np.packbits(mask, bitorder="little")
-            bitmap.flags.writeable = False
-            return int(np.count_nonzero(mask)), bitmap
-        where, args = self.filter_clause(filters)
-        rows = self.db.execute(f"SELECT rowid FROM passages WHERE {where}", args)
-        ids = np.fromiter((r for (r,) in rows), dtype=np.int64)
-        mask = np.zeros(int(self.faiss.ntotal), dtype=bool)
-        pos = self.positions(ids)
-        mask[pos[pos >= 0]] = True
+        mask = self._mask(filters)
         bitmap = np.packbits(mask, bitorder="little")
         bitmap.flags.writeable = False
-        return len(ids), bitmap
+        return int(np.count_nonzero(mask)), bitmap
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""
