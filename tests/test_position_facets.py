@@ -34,22 +34,11 @@ def _where(filters: Filters) -> tuple[str, list]:
     if filters.section:
         conds.append("instr(lower(section), ?) > 0")
         args.append(filters.section.lower())
-    rep = []
-    if filters.forces:
-        rep.append("(" + " OR ".join("instr(lower(force), ?) > 0" for _ in filters.forces)
-                   + ")")
-        args.extend(f.lower() for f in filters.forces)
-    if filters.years:
-        rep.append(f"year IN ({','.join('?' * len(filters.years))})")
-        args.extend(filters.years)
-    if filters.programmes:
-        rep.append("(" + " OR ".join("lower(programme) = ?" for _ in filters.programmes)
-                   + ")")
-        args.extend(p.lower() for p in filters.programmes)
-    if filters.latest_only:
-        rep.append("latest = 1")
+    # The conditions on the reports table are the Store's own (they still run in SQL).
+    rep, rep_args = Store._report_conditions(filters)
     if rep:
-        conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {' AND '.join(rep)})")
+        conds.append(f"report_id IN (SELECT report_id FROM reports WHERE {rep})")
+        args.extend(rep_args)
     if filters.kinds:
         any_of("kind", filters.kinds)
     return " AND ".join(conds) or "1", args
