@@ -41,15 +41,39 @@ from retrieval.position_facets import PositionFacets
 from retrieval.recent import Recent
 from retrieval.text import PASSAGE_CACHE
 
-#: Allowed-passage bitmaps kept per Filters (least recently used out): making one for a
-#: broad filter takes 4-13 ms at 1M passages (a section filter more; benchmarks/README.md,
-#: "Filtered search at size"). One bit a passage each: 8 MB in all at 1M.
+#: What recent Filters allow, kept (least recently used out): making it for a broad
+#: filter takes 4-13 ms at 1M passages (benchmarks/README.md, "Filtered search at
+#: size"). One bit a passage each: 8 MB in all at 1M.
 ALLOWED_CACHE = 64
 #: SQLite attaches at most 10 databases to a connection; builds keep fewer segments
 #: (ingest.index.MAX_SEGMENTS) and `index optimize` makes one.
 MAX_ATTACHED = 10
 #: Vectors added to the in-memory FAISS index at a time when an index is opened.
 LOAD_CHUNK = 65_536
+
+
+@dataclass(frozen=True)
+class _Filtered:
+    """The passages a Filters allows: how many and their bitmap over FAISS positions
+    (read-only); the reports they are of when first asked."""
+
+    count: int
+    bitmap: np.ndarray
+    facets: PositionFacets
+
+    @classmethod
+    def of(cls, facets: PositionFacets, mask: np.ndarray) -> _Filtered:
+        bitmap = np.packbits(mask, bitorder="little")
+        bitmap.flags.writeable = False
+        return cls(int(np.count_nonzero(mask)), bitmap, facets)
+
+    @cached_property
+    def reports(self) -> tuple[str, ...]:
+        """The reports of the allowed passages, in report-id order (worked out when
+        first asked: the dense search needs only the bitmap)."""
+        n = len(self.facets.report_of)
+        mask = np.unpackbits(self.bitmap, count=n, bitorder="little").view(bool)
+        return tuple(self.facets.reports_in(mask))
 
 
 @dataclass
@@ -427,11 +451,6 @@ class Store:
             self.db.execute("SELECT rowid, report_id, kind, section FROM passages"),
             self.positions, int(self.faiss.ntotal))
 
-    def _mask(self, filters) -> np.ndarray:
-        """A boolean per FAISS position: whether the filters allow its passage."""
-        return self.facets.mask(self._allowed_reports(filters), tuple(filters.kinds),
-                                filters.section)
-
     def report_scope(self, filters) -> tuple[str, ...] | None:
         """The reports the filters' report-level conditions allow (None when they set
         none): the keyword index filters by report id and kind, never by rowid."""
@@ -444,7 +463,7 @@ class Store:
 
     def report_ids_where(self, filters) -> list[str]:
         """The reports that hold passages the filters allow, in report-id order."""
-        return self.facets.reports_in(self._mask(filters))
+        return list(self._filtered(filters).reports)
 
     def mentions(self, text: str, report_ids: tuple[str, ...]) -> bool:
         """Whether some passage of these reports uses a phrase (the keyword index's
@@ -472,13 +491,16 @@ class Store:
         asks several questions under one filter, and each question the app scopes to
         the reports it names is a Filters of its own, so the cache holds many — a
         bitmap is one bit a passage (125 kB at 1M passages)."""
-        return self._allowed.get(filters, lambda: self._read_allowed(filters))
+        got = self._filtered(filters)
+        return got.count, got.bitmap
 
-    def _read_allowed(self, filters) -> tuple[int, np.ndarray]:
-        mask = self._mask(filters)
-        bitmap = np.packbits(mask, bitorder="little")
-        bitmap.flags.writeable = False
-        return int(np.count_nonzero(mask)), bitmap
+    def _filtered(self, filters) -> _Filtered:
+        """What the filters allow, worked out once per Filters from one mask and kept:
+        the keyword search asks each question's reports, and a comparison its reports
+        and then each one's passages."""
+        return self._allowed.get(filters, lambda: _Filtered.of(
+            self.facets, self.facets.mask(self._allowed_reports(filters),
+                                          tuple(filters.kinds), filters.section)))
 
     def iter_passages(self, report_id: str | None = None):
         """Every passage in reading order (optionally one report's)."""

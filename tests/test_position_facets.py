@@ -124,3 +124,20 @@ def test_a_section_filter_is_case_blind_beyond_ascii():
     assert f.mask(["r1"], ("paragraph",), "résumé").tolist() == [True, False, False]
     assert f.mask(["r2"], (), "summary").tolist() == [False, False, False]
     assert f.reports_in(f.mask(None, ("paragraph",))) == ["r1", "r2"]
+
+
+def test_a_filter_is_worked_out_once(archive, monkeypatch):
+    """The keyword search asks each question's reports, and a comparison a filter's
+    reports and then its passages: one mask a Filters, kept."""
+    from retrieval.position_facets import PositionFacets
+
+    store = Store(archive[2])
+    made: list[tuple] = []
+    mask = PositionFacets.mask
+    monkeypatch.setattr(PositionFacets, "mask",
+                        lambda self, *a: made.append(a) or mask(self, *a))
+    filters = Filters(kinds=("paragraph",), latest_only=True)
+    first = store.report_ids_where(filters)
+    n, bitmap = store.allowed(filters)
+    assert store.report_ids_where(filters) == first and store.allowed(filters)[0] == n
+    assert len(made) == 1 and first and n == len(store.allowed_rowids(filters))
