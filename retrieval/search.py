@@ -67,9 +67,9 @@ class Searcher:
         self.embedder = embedder
         self.config = config or SearchConfig.fitted(store.model)
         self._vectors = EmbeddingCache(embedder)
-        # Per recent question: its reading, and what its searches learnt of each
-        # passage they reached (candidates.Memo): a comparison searches each report
-        # again, and respond reads the question before searching.
+        # Per recent question: its reading, its scope, and what its searches learnt of
+        # each passage they reached (candidates.Memo): a comparison searches each
+        # report again, and respond reads the question before searching.
         self._readings = Recent(MEMO_QUESTIONS)
         self._memos = Recent(MEMO_QUESTIONS)
         self._scopes = Recent(MEMO_QUESTIONS)
@@ -77,7 +77,8 @@ class Searcher:
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for: the model (each of
         its sessions), the index's speller, the English word list, the vocabulary's
-        vectors and each passage's report and kind (for filters); then :meth:`settle`."""
+        vectors and each passage's report, kind and section (for filters); then
+        :meth:`settle`."""
         warm = getattr(self.embedder, "warm_up", None)
         if warm is not None:
             warm()

@@ -102,7 +102,7 @@ def test_a_section_filter_is_case_blind_and_spans_the_path(store):
         assert store.report_ids_where(filters) == reps and p.report_id in reps
 
 
-def test_each_position_holds_its_passages_report_and_kind(store):
+def test_each_position_holds_its_passages_report_kind_and_section(store):
     f = store.facets
     by_rowid = {rowid: p for rowid, p in store.passage_rows()}
     for pos, rowid in enumerate(store.rowids):
