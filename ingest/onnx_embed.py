@@ -20,7 +20,6 @@ import json
 import os
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ReportQAError
+from core.thread_pool import ThreadPool
 from ingest.model_files import model_cache_dir, quiet_offline, resolve_model
 
 #: The model name an index built with this embedder records.
@@ -35,7 +35,7 @@ ONNX_MODEL = "minilm-onnx-int8"
 #: Requests of at most this many texts (a question's, not a build's) run in two halves
 #: side by side, one thread each (OnnxEmbedder.encode).
 SIDE_BY_SIDE_TEXTS = 64
-_SIDE_BY_SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-embed")
+_SIDE_BY_SIDE = ThreadPool(2, "reportqa-embed")
 _FILE = "model.onnx"
 _FP32_FILE = "model-fp32.onnx"
 _lock = threading.Lock()

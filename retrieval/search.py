@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import gc
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from core.thread_pool import ThreadPool
 from retrieval import abstain, candidates, comparison
 from retrieval.answer import Answer, Comparison, Filters, Hit
 from retrieval.candidates import Candidate
@@ -44,7 +44,7 @@ from retrieval.understand import query_texts, understand
 #: again with other filters.
 MEMO_QUESTIONS = 4
 #: Threads that run keyword searches beside dense ones (shared by every Searcher).
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reportqa-keyword")
+_POOL = ThreadPool(2, "reportqa-keyword")
 
 
 class Searcher:
