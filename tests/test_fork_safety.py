@@ -5,6 +5,7 @@ instead of waiting forever on the parent's threads, which a child does not have.
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 
 import numpy as np
 import pytest
@@ -14,13 +15,17 @@ from core.thread_pool import ThreadPool
 FORK = mp.get_context("fork")
 
 
-def _finish(child, timeout: float, hung: str) -> None:
-    """Wait for a forked child; kill it and fail with `hung` if it never ends."""
-    child.join(timeout)
-    if child.is_alive():
+def _result(child, out, timeout: float, hung: str):
+    """What a forked child put on `out` (read before joining it, which waits for its
+    queue to be flushed); kill it and fail with `hung` if nothing comes."""
+    try:
+        got = out.get(timeout=timeout)
+    except queue.Empty:
         child.kill()
         pytest.fail(hung)
+    child.join(30)
     assert child.exitcode == 0
+    return got
 
 
 def _submit_in_child(pool: ThreadPool, out) -> None:
@@ -34,8 +39,7 @@ def test_a_forked_child_runs_tasks_on_its_own_threads():
     out = FORK.Queue()
     child = FORK.Process(target=_submit_in_child, args=(pool, out))
     child.start()
-    _finish(child, 60, "the forked child's task never ran")
-    assert out.get(timeout=5) == 42
+    assert _result(child, out, 60, "the forked child's task never ran") == 42
     assert pool.submit(lambda: "parent").result() == "parent"  # the parent's still runs
 
 
@@ -62,7 +66,7 @@ def test_a_child_forked_after_answers_answers_the_same(ui_index):
     out = FORK.Queue()
     child = FORK.Process(target=_ask_in_child, args=(ui_index, question, out))
     child.start()
-    _finish(child, 120, "a child forked after the parent had answered never answered")
-    child_hits, child_vecs = out.get(timeout=5)
+    child_hits, child_vecs = _result(
+        child, out, 120, "a child forked after the parent had answered never answered")
     assert child_hits == hits
     assert np.allclose(child_vecs, vecs, atol=1e-6)
