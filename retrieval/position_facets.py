@@ -127,8 +127,9 @@ class PositionFacets:
             ok &= np.isin(self.kind_of[at], [i for i, k in enumerate(self.kinds)
                                              if k in kinds])
         if section:
-            # The distinct section paths are tested, not the passages: far fewer.
-            want = section.lower()
+            # The distinct section paths are tested, not the passages: far fewer. The
+            # filter is lower-cased as the paths were (section_text).
+            want = section_text(section)
             ok &= np.isin(self.section_of[at], [i for i, s in enumerate(self.sections)
                                                 if want in s])
         return ok
