@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -457,8 +457,6 @@ class Store:
         if not (filters.report_ids or filters.forces or filters.years or filters.programmes
                 or filters.latest_only):
             return None
-        from dataclasses import replace
-
         return tuple(self.report_ids_where(replace(filters, kinds=(), section=None)))
 
     def report_ids_where(self, filters) -> list[str]:
